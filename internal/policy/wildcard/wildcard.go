@@ -1,0 +1,371 @@
+// Package wildcard owns IAM's pattern matching: the `*` and `?` wildcards of Action,
+// Resource, StringLike and ArnLike, and the policy variables (`${aws:username}`) that a
+// Version 2012-10-17 policy may embed in resources and condition values.
+//
+// A pattern is compiled once into tokens; Match neither allocates nor re-parses.
+package wildcard
+
+import (
+	"strings"
+	"unicode/utf8"
+)
+
+// Resolver supplies policy-variable values from a request context. Keys arrive lower-cased.
+// ok is false when the key is absent or multi-valued: IAM cannot substitute either
+// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html).
+type Resolver interface {
+	Var(lowerKey string) (value string, ok bool)
+}
+
+// Mode says how wildcards behave.
+type Mode uint8
+
+const (
+	// Action: case-insensitive; `*` and `?` match any characters
+	// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_action.html).
+	Action Mode = iota
+	// Like: case-sensitive; `*` and `?` match any characters (StringLike).
+	Like
+	// ARN: case-sensitive; within the first five colon-separated fields (arn, partition,
+	// service, region, account) a wildcard matches inside its field only, except that a
+	// field the pattern leaves unfinished (no colon after it) extends over the rest of the
+	// ARN; in the resource part wildcards match anything. This is AWS's rule that "if the *
+	// wildcard is the last character of a resource ARN segment, it can expand to match
+	// beyond the colon boundaries"
+	// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html).
+	ARN
+	// Literal: no wildcards, case-sensitive; only variables are substituted (StringEquals).
+	Literal
+	// LiteralFold: no wildcards, case-insensitive (StringEqualsIgnoreCase).
+	LiteralFold
+)
+
+func (m Mode) String() string {
+	switch m {
+	case Action:
+		return "action"
+	case Like:
+		return "like"
+	case ARN:
+		return "arn"
+	case Literal:
+		return "literal"
+	case LiteralFold:
+		return "literalFold"
+	}
+	return "Mode(?)"
+}
+
+type tokKind uint8
+
+const (
+	tLit tokKind = iota
+	tStar
+	tQuest
+	tVar
+)
+
+type token struct {
+	kind  tokKind
+	cross bool   // tStar/tQuest: may match ':' (ARN mode)
+	text  string // tLit: the literal; tVar: the default value
+	key   string // tVar: lower-cased context key
+	def   bool   // tVar: has a default value
+}
+
+type shape uint8
+
+const (
+	sGeneral shape = iota
+	sExact         // no wildcard, no variable
+	sPrefix        // literal followed by one trailing crossing `*`
+	sAny           // a lone crossing `*`
+)
+
+// Pattern is a compiled pattern. The zero Pattern matches only the empty string.
+type Pattern struct {
+	src   string
+	fold  bool
+	shape shape
+	lit   string // sExact / sPrefix
+	toks  []token
+	vars  bool
+}
+
+// String returns the pattern as written.
+func (p *Pattern) String() string { return p.src }
+
+// HasVariables reports whether the pattern contains a policy variable.
+func (p *Pattern) HasVariables() bool { return p.vars }
+
+// LiteralPrefix returns the text every match must start with (before any wildcard or
+// variable), as it appears in the pattern (lower-cased in Action mode). Indexes use it.
+func (p *Pattern) LiteralPrefix() string {
+	switch p.shape {
+	case sExact, sPrefix:
+		return p.lit
+	case sAny:
+		return ""
+	}
+	if len(p.toks) > 0 && p.toks[0].kind == tLit {
+		return p.toks[0].text
+	}
+	return ""
+}
+
+// IsExact reports whether the pattern matches exactly one string (no wildcard, no
+// variable), which it returns.
+func (p *Pattern) IsExact() (string, bool) { return p.lit, p.shape == sExact }
+
+// Compile compiles s. variables enables `${…}` substitution (Version 2012-10-17 only;
+// in older documents the text is literal, and its `*` and `?` are wildcards).
+func Compile(s string, mode Mode, variables bool) Pattern {
+	p := Pattern{src: s, fold: mode == Action || mode == LiteralFold}
+	src := s
+	if mode == Action {
+		src = strings.ToLower(s)
+	}
+	glob := mode == Action || mode == Like || mode == ARN
+	totalColons := 0
+	if mode == ARN {
+		totalColons = countColonsOutsideVars(src, variables)
+	}
+	colons := 0
+	var lit strings.Builder
+	flush := func() {
+		if lit.Len() > 0 {
+			p.toks = append(p.toks, token{kind: tLit, text: lit.String()})
+			lit.Reset()
+		}
+	}
+	for i := 0; i < len(src); {
+		c := src[i]
+		switch {
+		case variables && c == '$' && strings.HasPrefix(src[i:], "${"):
+			end := strings.IndexByte(src[i:], '}')
+			if end < 0 {
+				lit.WriteString(src[i:])
+				i = len(src)
+				continue
+			}
+			body := src[i+2 : i+end]
+			i += end + 1
+			switch body {
+			case "*", "?", "$":
+				// The escapes: a literal character where a wildcard or `$` would be read
+				// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html#policy-vars-specialchars).
+				lit.WriteString(body)
+				continue
+			}
+			key, def, hasDef := parseVar(body)
+			flush()
+			p.toks = append(p.toks, token{kind: tVar, key: strings.ToLower(key), text: def, def: hasDef})
+			p.vars = true
+		case glob && (c == '*' || c == '?'):
+			flush()
+			cross := true
+			if mode == ARN && colons < 5 && totalColons > colons {
+				cross = false
+			}
+			k := tStar
+			if c == '?' {
+				k = tQuest
+			}
+			// Consecutive stars are one star.
+			if k == tStar && len(p.toks) > 0 && p.toks[len(p.toks)-1].kind == tStar {
+				i++
+				continue
+			}
+			p.toks = append(p.toks, token{kind: k, cross: cross})
+			i++
+		default:
+			if c == ':' {
+				colons++
+			}
+			lit.WriteByte(c)
+			i++
+		}
+	}
+	flush()
+	switch {
+	case len(p.toks) == 0:
+		p.shape = sExact
+	case len(p.toks) == 1 && p.toks[0].kind == tLit:
+		p.shape, p.lit = sExact, p.toks[0].text
+	case len(p.toks) == 1 && p.toks[0].kind == tStar && p.toks[0].cross:
+		p.shape = sAny
+	case len(p.toks) == 2 && p.toks[0].kind == tLit && p.toks[1].kind == tStar && p.toks[1].cross:
+		p.shape, p.lit = sPrefix, p.toks[0].text
+	}
+	return p
+}
+
+func countColonsOutsideVars(s string, variables bool) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if variables && s[i] == '$' && strings.HasPrefix(s[i:], "${") {
+			if end := strings.IndexByte(s[i:], '}'); end >= 0 {
+				i += end
+				continue
+			}
+		}
+		if s[i] == ':' {
+			n++
+		}
+	}
+	return n
+}
+
+// parseVar splits "key" or "key, 'default'" (spaces around either part are ignored;
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html#policy-vars-default-values).
+func parseVar(body string) (key, def string, hasDef bool) {
+	if i := strings.IndexByte(body, ','); i >= 0 {
+		d := strings.TrimSpace(body[i+1:])
+		if len(d) >= 2 && d[0] == '\'' && d[len(d)-1] == '\'' {
+			return strings.TrimSpace(body[:i]), d[1 : len(d)-1], true
+		}
+	}
+	return strings.TrimSpace(body), "", false
+}
+
+// Match reports whether s matches p. r resolves variables; it may be nil when the pattern
+// has none. A variable that r cannot resolve and that has no default makes the pattern
+// match nothing.
+func (p *Pattern) Match(s string, r Resolver) bool {
+	switch p.shape {
+	case sExact:
+		if p.fold {
+			return len(s) == len(p.lit) && equalFold(s, p.lit)
+		}
+		return s == p.lit
+	case sPrefix:
+		if len(s) < len(p.lit) {
+			return false
+		}
+		if p.fold {
+			return equalFold(s[:len(p.lit)], p.lit)
+		}
+		return s[:len(p.lit)] == p.lit
+	case sAny:
+		return true
+	}
+	return p.matchGeneral(s, r)
+}
+
+func (p *Pattern) matchGeneral(s string, r Resolver) bool {
+	toks := p.toks
+	ti, si := 0, 0
+	starT, starS, starCross := -1, 0, false
+	for {
+		if ti < len(toks) {
+			t := &toks[ti]
+			switch t.kind {
+			case tStar:
+				starT, starS, starCross = ti, si, t.cross
+				ti++
+				continue
+			case tQuest:
+				if si < len(s) && (t.cross || s[si] != ':') {
+					_, n := utf8.DecodeRuneInString(s[si:])
+					si += n
+					ti++
+					continue
+				}
+			case tLit:
+				if p.hasPrefix(s[si:], t.text) {
+					si += len(t.text)
+					ti++
+					continue
+				}
+			case tVar:
+				v, ok := resolve(t, r)
+				if !ok {
+					return false
+				}
+				if p.hasPrefix(s[si:], v) {
+					si += len(v)
+					ti++
+					continue
+				}
+			}
+		} else if si == len(s) {
+			return true
+		}
+		// Mismatch: let the most recent star absorb one more character.
+		if starT < 0 || starS >= len(s) || (!starCross && s[starS] == ':') {
+			return false
+		}
+		starS++
+		si, ti = starS, starT+1
+	}
+}
+
+func resolve(t *token, r Resolver) (string, bool) {
+	if r != nil {
+		if v, ok := r.Var(t.key); ok {
+			return v, true
+		}
+	}
+	if t.def {
+		return t.text, true
+	}
+	return "", false
+}
+
+func (p *Pattern) hasPrefix(s, prefix string) bool {
+	if len(s) < len(prefix) {
+		return false
+	}
+	if p.fold {
+		return equalFold(s[:len(prefix)], prefix)
+	}
+	return s[:len(prefix)] == prefix
+}
+
+// equalFold compares ASCII case-insensitively and falls back to Unicode folding for
+// non-ASCII bytes.
+func equalFold(a, b string) bool {
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if x == y {
+			continue
+		}
+		if x >= utf8.RuneSelf || y >= utf8.RuneSelf {
+			return strings.EqualFold(a[i:], b[i:])
+		}
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+// Expand returns p with its variables substituted, for literal patterns (Literal and
+// LiteralFold modes) compared by equality. ok is false when a variable cannot be resolved.
+// It allocates only when the pattern has variables.
+func (p *Pattern) Expand(r Resolver) (string, bool) {
+	if !p.vars {
+		return p.lit, true
+	}
+	var b strings.Builder
+	for i := range p.toks {
+		t := &p.toks[i]
+		switch t.kind {
+		case tVar:
+			v, ok := resolve(t, r)
+			if !ok {
+				return "", false
+			}
+			b.WriteString(v)
+		default:
+			b.WriteString(t.text)
+		}
+	}
+	return b.String(), true
+}

@@ -1,0 +1,122 @@
+package wildcard
+
+import (
+	"encoding/json"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+type mapResolver map[string]string
+
+func (m mapResolver) Var(k string) (string, bool) { v, ok := m[k]; return v, ok }
+
+var modes = map[string]Mode{"action": Action, "like": Like, "arn": ARN, "literal": Literal, "literalFold": LiteralFold}
+
+func TestMatch(t *testing.T) {
+	var cases []struct {
+		Note, Source, Mode, Pattern, Input string
+		Vars                               mapResolver
+		Variables, Want                    bool
+	}
+	data, err := os.ReadFile("testdata/match.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &cases); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cases {
+		m, ok := modes[c.Mode]
+		if !ok {
+			t.Fatalf("%s: unknown mode %q", c.Note, c.Mode)
+		}
+		p := Compile(c.Pattern, m, c.Variables)
+		if got := p.Match(c.Input, c.Vars); got != c.Want {
+			t.Errorf("%s: %s pattern %q matching %q = %v, want %v", c.Note, c.Mode, c.Pattern, c.Input, got, c.Want)
+		}
+	}
+}
+
+func TestMatchAllocs(t *testing.T) {
+	p := Compile("arn:aws:s3:::b/${aws:username}/*.jpg", ARN, true)
+	r := mapResolver{"aws:username": "bob"}
+	var res Resolver = r
+	n := testing.AllocsPerRun(100, func() { p.Match("arn:aws:s3:::b/bob/x/y.jpg", res) })
+	if n != 0 {
+		t.Errorf("Match allocates %v times, want 0", n)
+	}
+}
+
+// reference builds the regular expression that states each mode's rule directly.
+func reference(pattern string, mode Mode) *regexp.Regexp {
+	var b strings.Builder
+	b.WriteString("(?s)")
+	if mode == Action {
+		b.WriteString("(?i)")
+	}
+	b.WriteString("^")
+	total := strings.Count(pattern, ":")
+	colons := 0
+	for _, r := range pattern {
+		cross := !(mode == ARN && colons < 5 && total > colons)
+		switch {
+		case r == '*' && cross:
+			b.WriteString(".*")
+		case r == '*':
+			b.WriteString("[^:]*")
+		case r == '?' && cross:
+			b.WriteString(".")
+		case r == '?':
+			b.WriteString("[^:]")
+		default:
+			if r == ':' {
+				colons++
+			}
+			b.WriteString(regexp.QuoteMeta(string(r)))
+		}
+	}
+	b.WriteString("$")
+	return regexp.MustCompile(b.String())
+}
+
+func FuzzMatch(f *testing.F) {
+	f.Add("arn:aws:s3:::b/*", "arn:aws:s3:::b/x", uint8(ARN))
+	f.Add("arn:*:s3:*", "arn:aws:s3:::b:c", uint8(ARN))
+	f.Add("a*b?c*", "aXbYcZ", uint8(Like))
+	f.Add("S3:Get*", "s3:getobject", uint8(Action))
+	f.Add("*a*a*a*", "aaaaaaaa", uint8(Like))
+	f.Fuzz(func(t *testing.T, pattern, input string, m uint8) {
+		mode := Mode(m % 3)
+		if !utf8Valid(pattern) || !utf8Valid(input) {
+			return
+		}
+		if mode == Action && (hasNonASCII(pattern) || hasNonASCII(input)) {
+			return // regexp's (?i) folds Unicode more widely than IAM's ASCII action names
+		}
+		p := Compile(pattern, mode, false)
+		want := reference(pattern, mode).MatchString(input)
+		if got := p.Match(input, nil); got != want {
+			t.Fatalf("%v pattern %q matching %q = %v, reference says %v", mode, pattern, input, got, want)
+		}
+	})
+}
+
+func utf8Valid(s string) bool { return strings.ToValidUTF8(s, "\uFFFD") == s }
+
+func hasNonASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return true
+		}
+	}
+	return false
+}
+
+func BenchmarkMatchARN(b *testing.B) {
+	p := Compile("arn:aws:s3:::my_bucket/*/photos/*.jpg", ARN, false)
+	for b.Loop() {
+		p.Match("arn:aws:s3:::my_bucket/alice/photos/2024/summer.jpg", nil)
+	}
+}
