@@ -1,0 +1,294 @@
+// Package constraint owns the API model's input constraints (required members, lengths,
+// ranges, patterns, enums) and the exact messages AWS sends when an input breaks them.
+//
+// Query services (IAM, STS) run on AWS's Coral framework, which reports every violated
+// constraint at once as a ValidationError (400):
+//
+//	1 validation error detected: Value 'x' at 'userName' failed to satisfy constraint: Member must have length less than or equal to 64
+//	2 validation errors detected: Value null at 'groupName' failed to satisfy constraint: Member must not be null; Value …
+//
+// The member path is the member name with its first letter lower-cased, joined by dots
+// through structures and lists ("tags.1.member.key"). A missing required member is
+// "Value null at '…' failed to satisfy constraint: Member must not be null" — IAM answers
+// ValidationError, not MissingParameter, for it (see testdata in this package's tests).
+// Sensitive members (passwords, secrets) are reported without their value
+// ("Value at 'password' failed to …"), so no secret is echoed back.
+//
+// EC2 does not use Coral's messages: a missing required parameter is MissingParameter
+// "The request must contain the parameter ImageId", and a bad value InvalidParameterValue.
+package constraint
+
+import (
+	"fmt"
+	"reflect"
+	"strconv"
+	"strings"
+
+	"gatehouse/internal/awserr"
+)
+
+// Style selects how violations are reported.
+type Style uint8
+
+const (
+	// Coral is the Query services' ValidationError list (IAM, STS).
+	Coral Style = iota
+	// EC2 is EC2's MissingParameter / InvalidParameterValue.
+	EC2
+)
+
+func (s Style) String() string {
+	if s == EC2 {
+		return "ec2"
+	}
+	return "coral"
+}
+
+// Matcher is a compiled pattern; *regexp.Regexp is one. Generated code anchors every
+// pattern, because the model's patterns are Java patterns applied with Matcher.matches().
+type Matcher interface {
+	MatchString(string) bool
+}
+
+// String is a string shape's constraints.
+type String struct {
+	Min, Max       int
+	HasMin, HasMax bool
+	Pattern        Matcher
+	PatternText    string // the pattern as the model writes it, quoted in the message
+	Enum           []string
+	Sensitive      bool
+}
+
+// Number is an integer, long or double shape's range.
+type Number struct {
+	Min, Max       float64
+	HasMin, HasMax bool
+}
+
+// Length is a list shape's size bounds.
+type Length struct {
+	Min, Max       int
+	HasMin, HasMax bool
+}
+
+// Violations accumulates the violations of one input. Its zero value reports in Coral style.
+type Violations struct {
+	Style Style
+	list  []violation
+}
+
+type violation struct {
+	path       string
+	value      string
+	null       bool
+	hideValue  bool
+	constraint string
+}
+
+func join(prefix, name string) string {
+	if prefix == "" {
+		return name
+	}
+	return prefix + name
+}
+
+// Null records a missing required member.
+func (v *Violations) Null(prefix, name string) {
+	v.list = append(v.list, violation{path: join(prefix, name), null: true, constraint: "Member must not be null"})
+}
+
+// String checks s against r.
+func (v *Violations) String(prefix, name, s string, r *String) {
+	add := func(c string) {
+		v.list = append(v.list, violation{path: join(prefix, name), value: s, hideValue: r.Sensitive, constraint: c})
+	}
+	if len(r.Enum) > 0 {
+		ok := false
+		for _, e := range r.Enum {
+			if e == s {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			add("Member must satisfy enum value set: [" + strings.Join(r.Enum, ", ") + "]")
+		}
+	}
+	if r.Pattern != nil && !r.Pattern.MatchString(s) {
+		add("Member must satisfy regular expression pattern: " + r.PatternText)
+	}
+	if r.HasMin || r.HasMax {
+		n := JavaLength(s)
+		if r.HasMin && n < r.Min {
+			add("Member must have length greater than or equal to " + strconv.Itoa(r.Min))
+		}
+		if r.HasMax && n > r.Max {
+			add("Member must have length less than or equal to " + strconv.Itoa(r.Max))
+		}
+	}
+}
+
+// Int checks n against r.
+func (v *Violations) Int(prefix, name string, n int64, r *Number) {
+	v.number(prefix, name, float64(n), strconv.FormatInt(n, 10), r)
+}
+
+// Float checks f against r.
+func (v *Violations) Float(prefix, name string, f float64, r *Number) {
+	v.number(prefix, name, f, strconv.FormatFloat(f, 'f', -1, 64), r)
+}
+
+func (v *Violations) number(prefix, name string, f float64, text string, r *Number) {
+	if r.HasMin && f < r.Min {
+		v.list = append(v.list, violation{path: join(prefix, name), value: text,
+			constraint: "Member must have value greater than or equal to " + formatBound(r.Min)})
+	}
+	if r.HasMax && f > r.Max {
+		v.list = append(v.list, violation{path: join(prefix, name), value: text,
+			constraint: "Member must have value less than or equal to " + formatBound(r.Max)})
+	}
+}
+
+func formatBound(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+
+// List checks a list's length against r; list is the slice itself, printed in the message
+// as Java prints a list ("[a, b]").
+func (v *Violations) List(prefix, name string, n int, list any, r *Length) {
+	if r.HasMin && n < r.Min {
+		v.list = append(v.list, violation{path: join(prefix, name), value: formatValue(reflect.ValueOf(list)),
+			constraint: "Member must have length greater than or equal to " + strconv.Itoa(r.Min)})
+	}
+	if r.HasMax && n > r.Max {
+		v.list = append(v.list, violation{path: join(prefix, name), value: formatValue(reflect.ValueOf(list)),
+			constraint: "Member must have length less than or equal to " + strconv.Itoa(r.Max)})
+	}
+}
+
+// Len reports how many violations were recorded.
+func (v *Violations) Len() int { return len(v.list) }
+
+// Err returns nil when nothing was violated, else the *awserr.Error AWS sends.
+func (v *Violations) Err() error {
+	if len(v.list) == 0 {
+		return nil
+	}
+	if v.Style == EC2 {
+		return v.ec2Err()
+	}
+	var b strings.Builder
+	b.WriteString(strconv.Itoa(len(v.list)))
+	if len(v.list) == 1 {
+		b.WriteString(" validation error detected: ")
+	} else {
+		b.WriteString(" validation errors detected: ")
+	}
+	for i, x := range v.list {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		switch {
+		case x.null:
+			b.WriteString("Value null at '")
+		case x.hideValue:
+			b.WriteString("Value at '")
+		default:
+			b.WriteString("Value '")
+			b.WriteString(x.value)
+			b.WriteString("' at '")
+		}
+		b.WriteString(x.path)
+		b.WriteString("' failed to satisfy constraint: ")
+		b.WriteString(x.constraint)
+	}
+	return awserr.ValidationError("%s", b.String())
+}
+
+// ec2Err reports the first violation as EC2 does: EC2 stops at the first bad parameter.
+func (v *Violations) ec2Err() error {
+	for _, x := range v.list {
+		if x.null {
+			return awserr.MissingParameter("The request must contain the parameter %s", x.path)
+		}
+	}
+	x := v.list[0]
+	if x.hideValue {
+		return awserr.InvalidParameterValue("Invalid value for parameter %s: %s", x.path, x.constraint)
+	}
+	return awserr.InvalidParameterValue("Value (%s) for parameter %s is invalid. %s", x.value, x.path, x.constraint)
+}
+
+// JavaLength is a string's length as Java's String.length() counts it (UTF-16 code units),
+// which is what the model's min/max mean: AWS validates with Java.
+func JavaLength(s string) int {
+	n := 0
+	for _, r := range s {
+		if r > 0xFFFF {
+			n += 2
+		} else {
+			n++
+		}
+	}
+	return n
+}
+
+// formatValue prints a value roughly as Java's toString does for lists and members.
+func formatValue(rv reflect.Value) string {
+	switch rv.Kind() {
+	case reflect.Invalid:
+		return "null"
+	case reflect.Pointer, reflect.Interface:
+		if rv.IsNil() {
+			return "null"
+		}
+		return formatValue(rv.Elem())
+	case reflect.Slice, reflect.Array:
+		var b strings.Builder
+		b.WriteByte('[')
+		for i := 0; i < rv.Len(); i++ {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(formatValue(rv.Index(i)))
+		}
+		b.WriteByte(']')
+		return b.String()
+	case reflect.Struct:
+		var b strings.Builder
+		b.WriteString(rv.Type().Name())
+		b.WriteByte('(')
+		n := 0
+		for i := 0; i < rv.NumField(); i++ {
+			f := rv.Field(i)
+			if !rv.Type().Field(i).IsExported() || (f.Kind() == reflect.Pointer && f.IsNil()) {
+				continue
+			}
+			if n > 0 {
+				b.WriteString(", ")
+			}
+			n++
+			name := rv.Type().Field(i).Name
+			b.WriteString(strings.ToLower(name[:1]) + name[1:])
+			b.WriteByte('=')
+			b.WriteString(formatValue(f))
+		}
+		b.WriteByte(')')
+		return b.String()
+	case reflect.String:
+		return rv.String()
+	default:
+		return fmt.Sprint(rv.Interface())
+	}
+}
+
+// WithoutSubstring wraps a matcher with a negative condition: the model's account-alias
+// pattern uses a Java lookahead ("-(?!-)", no two hyphens in a row) that Go's RE2 lacks.
+type WithoutSubstring struct {
+	Matcher
+	Sub string
+}
+
+// MatchString reports whether s matches and does not contain Sub.
+func (m WithoutSubstring) MatchString(s string) bool {
+	return m.Matcher.MatchString(s) && !strings.Contains(s, m.Sub)
+}

@@ -1,0 +1,319 @@
+package main
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+var javaUnicode = regexp.MustCompile(`\\u([0-9A-Fa-f]{4})`)
+
+// lookaheadPatterns are the model's Java patterns that Go's RE2 cannot express, with an
+// equivalent matcher. ([a-z0-9]|-(?!-)){1,61} between two [a-z0-9] is "no two hyphens in
+// a row" — IAM's account alias.
+var lookaheadPatterns = map[string]string{
+	`^[a-z0-9]([a-z0-9]|-(?!-)){1,61}[a-z0-9]$`: "constraint.WithoutSubstring{Matcher: regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$`), Sub: \"--\"}",
+}
+
+// goPattern converts a model (Java) pattern into Go regexp source. AWS applies patterns
+// with Java's Matcher.matches(), which must consume the whole value, so the Go pattern is
+// anchored at both ends. \uXXXX escapes become \x{XXXX}.
+func goPattern(p string) (string, error) {
+	s := javaUnicode.ReplaceAllString(p, `\x{$1}`)
+	s = "^(?:" + s + ")$"
+	_, err := regexp.Compile(s)
+	return s, err
+}
+
+type validateGen struct {
+	*generator
+	rules    map[string]string // shape name -> rule var
+	ruleSrc  []string
+	patterns map[string]string // model pattern -> matcher var
+	patSrc   []string
+	checks   map[string]int // memo for hasChecks: 0 unknown, 1 visiting, 2 yes, 3 no
+	usesConv bool
+}
+
+func (g *generator) validateFile() string {
+	vg := &validateGen{generator: g, rules: map[string]string{}, patterns: map[string]string{}, checks: map[string]int{}}
+	style := "constraint.Coral"
+	if g.m.Metadata.Protocol == "ec2" {
+		style = "constraint.EC2"
+	}
+	var body strings.Builder
+	tops := map[string]bool{}
+	for _, o := range g.ops {
+		if in := g.opInput[o]; in != "" {
+			tops[in] = true
+		} else {
+			fmt.Fprintf(&body, "// Validate reports nothing: %s takes no parameters.\nfunc (*%sInput) Validate() error { return nil }\n\n", o, o)
+		}
+	}
+	for _, in := range sortedKeys(tops) {
+		tn := g.typeName[in]
+		fmt.Fprintf(&body, "// Validate checks the input against the model's constraints and returns AWS's error for\n// every violation, or nil.\nfunc (s *%s) Validate() error {\n\tv := constraint.Violations{Style: %s}\n\ts.validate(&v, \"\")\n\treturn v.Err()\n}\n\n", tn, style)
+	}
+	for _, name := range sortedKeys(g.inputSide) {
+		s := g.shape(name)
+		if s.Type != "structure" {
+			continue
+		}
+		fmt.Fprintf(&body, "func (s *%s) validate(v *constraint.Violations, p string) {\n", g.typeName[name])
+		if !vg.hasChecks(name) {
+			body.WriteString("\t_, _ = v, p\n")
+		}
+		for _, mm := range s.Members {
+			vg.member(&body, name, mm)
+		}
+		body.WriteString("}\n\n")
+	}
+	var b strings.Builder
+	b.WriteString(header)
+	fmt.Fprintf(&b, "package %s\n\nimport (\n", g.svc.Package)
+	if len(vg.patSrc) > 0 {
+		b.WriteString("\t\"regexp\"\n")
+	}
+	if vg.usesConv {
+		b.WriteString("\t\"strconv\"\n")
+	}
+	b.WriteString("\n\t\"gatehouse/internal/awsproto/constraint\"\n)\n\n")
+	b.WriteString(body.String())
+	if len(vg.patSrc) > 0 {
+		b.WriteString("// The model's patterns, compiled once.\nvar (\n")
+		for _, p := range vg.patSrc {
+			b.WriteString(p)
+		}
+		b.WriteString(")\n\n")
+	}
+	if len(vg.ruleSrc) > 0 {
+		sort.Strings(vg.ruleSrc)
+		b.WriteString("// The model's constraints, by shape.\nvar (\n")
+		for _, r := range vg.ruleSrc {
+			b.WriteString(r)
+		}
+		b.WriteString(")\n")
+	}
+	return b.String()
+}
+
+// scalarHasRule reports whether a scalar shape carries a constraint beyond presence.
+func scalarHasRule(s *shape) bool {
+	switch s.Type {
+	case "string":
+		return len(s.Enum) > 0 || s.Pattern != "" || (s.Min != nil && *s.Min > 0) || s.Max != nil
+	case "integer", "long", "double", "float":
+		return s.Min != nil || s.Max != nil
+	case "list":
+		return (s.Min != nil && *s.Min > 0) || s.Max != nil
+	}
+	return false
+}
+
+// hasChecks reports whether validating a structure can ever record a violation.
+func (vg *validateGen) hasChecks(name string) bool {
+	switch vg.checks[name] {
+	case 1:
+		return false // a cycle: the outer visit decides
+	case 2:
+		return true
+	case 3:
+		return false
+	}
+	vg.checks[name] = 1
+	s := vg.shape(name)
+	found := len(s.Required) > 0
+	for _, mm := range s.Members {
+		if found {
+			break
+		}
+		found = vg.refHasChecks(mm.Ref.Shape)
+	}
+	if found {
+		vg.checks[name] = 2
+	} else {
+		vg.checks[name] = 3
+	}
+	return found
+}
+
+func (vg *validateGen) refHasChecks(name string) bool {
+	s := vg.shape(name)
+	switch s.Type {
+	case "structure":
+		return vg.hasChecks(name)
+	case "list":
+		return scalarHasRule(s) || vg.refHasChecks(s.Member.Shape)
+	case "map":
+		return false
+	}
+	return scalarHasRule(s)
+}
+
+func num(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+
+// rule returns the variable holding a shape's constraints, emitting it on first use.
+func (vg *validateGen) rule(name string) string {
+	if v, ok := vg.rules[name]; ok {
+		return "&" + v
+	}
+	s := vg.shape(name)
+	v := "rule" + goIdent(name)
+	vg.rules[name] = v
+	var fields []string
+	bounds := func() {
+		if s.Min != nil && (s.Type != "string" && s.Type != "list" || *s.Min > 0) {
+			fields = append(fields, "Min: "+num(*s.Min), "HasMin: true")
+		}
+		if s.Max != nil {
+			fields = append(fields, "Max: "+num(*s.Max), "HasMax: true")
+		}
+	}
+	var typ string
+	switch s.Type {
+	case "string":
+		typ = "constraint.String"
+		bounds()
+		if s.Pattern != "" {
+			fields = append(fields, "Pattern: "+vg.pattern(s.Pattern), "PatternText: "+strconv.Quote(s.Pattern))
+		}
+		if len(s.Enum) > 0 {
+			q := make([]string, len(s.Enum))
+			for i, e := range s.Enum {
+				q[i] = strconv.Quote(e)
+			}
+			fields = append(fields, "Enum: []string{"+strings.Join(q, ", ")+"}")
+		}
+		if s.Sensitive {
+			fields = append(fields, "Sensitive: true")
+		}
+	case "list":
+		typ = "constraint.Length"
+		bounds()
+	default:
+		typ = "constraint.Number"
+		bounds()
+	}
+	vg.ruleSrc = append(vg.ruleSrc, fmt.Sprintf("\t%s = %s{%s}\n", v, typ, strings.Join(fields, ", ")))
+	return "&" + v
+}
+
+func (vg *validateGen) pattern(p string) string {
+	if v, ok := vg.patterns[p]; ok {
+		return v
+	}
+	v := "pattern" + strconv.Itoa(len(vg.patterns))
+	vg.patterns[p] = v
+	src, ok := lookaheadPatterns[p]
+	if !ok {
+		gp, err := goPattern(p)
+		if err != nil {
+			panic(fmt.Sprintf("pattern %q has no Go equivalent (%v): add it to lookaheadPatterns", p, err))
+		}
+		q := strconv.Quote(gp)
+		if !strings.Contains(gp, "`") {
+			q = "`" + gp + "`"
+		}
+		src = "regexp.MustCompile(" + q + ")"
+	}
+	vg.patSrc = append(vg.patSrc, fmt.Sprintf("\t%s constraint.Matcher = %s // %s\n", v, src, p))
+	return v
+}
+
+// pathName is the member's name in a violation: Coral lower-cases the member name's first
+// letter; EC2 names the parameter as sent.
+func (vg *validateGen) pathName(mm member) string {
+	if vg.m.Metadata.Protocol == "ec2" {
+		return vg.queryName(mm)
+	}
+	return lowerFirst(mm.Name)
+}
+
+func (vg *validateGen) member(b *strings.Builder, owner string, mm member) {
+	s := vg.shape(mm.Ref.Shape)
+	field := "s." + goIdent(mm.Name)
+	path := strconv.Quote(vg.pathName(mm))
+	required := vg.shape(owner).isRequired(mm.Name)
+	null := fmt.Sprintf("v.Null(p, %s)", path)
+
+	isEnum := s.Type == "string" && len(s.Enum) > 0
+	var absent, check string
+	switch {
+	case isEnum:
+		absent = field + ` == ""`
+		check = fmt.Sprintf("v.String(p, %s, string(%s), %s)", path, field, vg.rule(mm.Ref.Shape))
+	case isScalar(s.Type):
+		absent = field + " == nil"
+		if scalarHasRule(s) {
+			switch s.Type {
+			case "string":
+				check = fmt.Sprintf("v.String(p, %s, *%s, %s)", path, field, vg.rule(mm.Ref.Shape))
+			case "integer", "long":
+				check = fmt.Sprintf("v.Int(p, %s, int64(*%s), %s)", path, field, vg.rule(mm.Ref.Shape))
+			default:
+				check = fmt.Sprintf("v.Float(p, %s, float64(*%s), %s)", path, field, vg.rule(mm.Ref.Shape))
+			}
+		}
+	case s.Type == "blob", s.Type == "map":
+		absent = field + " == nil"
+	case s.Type == "structure":
+		absent = field + " == nil"
+		if vg.hasChecks(mm.Ref.Shape) {
+			check = fmt.Sprintf("%s.validate(v, p+%s)", field, strconv.Quote(vg.pathName(mm)+"."))
+		}
+	case s.Type == "list":
+		absent = field + " == nil"
+		var lines []string
+		if scalarHasRule(s) {
+			lines = append(lines, fmt.Sprintf("v.List(p, %s, len(%s), %s, %s)", path, field, field, vg.rule(mm.Ref.Shape)))
+		}
+		if el := vg.elementCheck(mm, field); el != "" {
+			lines = append(lines, el)
+		}
+		check = strings.Join(lines, "\n")
+	}
+	switch {
+	case required && check != "":
+		fmt.Fprintf(b, "\tif %s {\n\t\t%s\n\t} else {\n\t\t%s\n\t}\n", absent, null, check)
+	case required:
+		fmt.Fprintf(b, "\tif %s {\n\t\t%s\n\t}\n", absent, null)
+	case check != "":
+		neg := strings.Replace(strings.Replace(absent, "==", "!=", 1), "== \"\"", "!= \"\"", 1)
+		fmt.Fprintf(b, "\tif %s {\n\t\t%s\n\t}\n", neg, check)
+	}
+}
+
+// elementCheck validates each element of a list member; the element's path is
+// "name.N.member" in Coral (as the Query parameter is) and "Name.N" in EC2.
+func (vg *validateGen) elementCheck(mm member, field string) string {
+	ls := vg.shape(mm.Ref.Shape)
+	es := vg.shape(ls.Member.Shape)
+	var prefix string
+	if vg.m.Metadata.Protocol == "ec2" {
+		prefix = fmt.Sprintf("p + %s + strconv.Itoa(i+1)", strconv.Quote(vg.pathName(mm)+"."))
+	} else {
+		prefix = fmt.Sprintf("p + %s + strconv.Itoa(i+1) + \".member\"", strconv.Quote(vg.pathName(mm)+"."))
+	}
+	var inner string
+	switch {
+	case es.Type == "structure":
+		if !vg.hasChecks(ls.Member.Shape) {
+			return ""
+		}
+		inner = fmt.Sprintf("%s[i].validate(v, %s+\".\")", field, prefix)
+	case es.Type == "string" && scalarHasRule(es):
+		conv := field + "[i]"
+		if len(es.Enum) > 0 {
+			conv = "string(" + conv + ")"
+		}
+		inner = fmt.Sprintf("v.String(%s, \"\", %s, %s)", prefix, conv, vg.rule(ls.Member.Shape))
+	case (es.Type == "integer" || es.Type == "long") && scalarHasRule(es):
+		inner = fmt.Sprintf("v.Int(%s, \"\", int64(%s[i]), %s)", prefix, field, vg.rule(ls.Member.Shape))
+	default:
+		return ""
+	}
+	vg.usesConv = true
+	return fmt.Sprintf("for i := range %s {\n\t%s\n}", field, inner)
+}
