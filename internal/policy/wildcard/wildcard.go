@@ -369,3 +369,18 @@ func (p *Pattern) Expand(r Resolver) (string, bool) {
 	}
 	return b.String(), true
 }
+
+// Resolves reports whether every variable of p has a value (or a default) in r.
+func (p *Pattern) Resolves(r Resolver) bool {
+	if !p.vars {
+		return true
+	}
+	for i := range p.toks {
+		if p.toks[i].kind == tVar {
+			if _, ok := resolve(&p.toks[i], r); !ok {
+				return false
+			}
+		}
+	}
+	return true
+}
