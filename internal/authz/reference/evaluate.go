@@ -1,0 +1,276 @@
+package reference
+
+import "strings"
+
+// applies reports whether a statement's Action/NotAction, Resource/NotResource and Condition elements
+// match the request. The Principal element is matched separately (only resource-based policies and RCPs
+// carry one).
+func (r *Request) applies(p *policy, s *statement) bool {
+	// A variable that cannot be resolved makes the whole statement invalid (reference_policies_variables.html,
+	// note at the top and "not present ... any attempt to match it fails and causes the statement to be
+	// invalid"). The check covers the places variables are substituted: Resource, NotResource and the values
+	// of string and ARN conditions.
+	if p.vars {
+		for _, res := range append(append([]string{}, s.resource...), s.notResource...) {
+			if r.hasUnresolved(res) {
+				return false
+			}
+		}
+		for _, c := range s.conditions {
+			if !operators[c.op].vars {
+				continue
+			}
+			for _, v := range c.values {
+				if r.hasUnresolved(v) {
+					return false
+				}
+			}
+		}
+	}
+	if s.hasAction && !anyAction(s.action, r.Action) {
+		return false
+	}
+	if s.hasNotAction && anyAction(s.notAction, r.Action) {
+		return false
+	}
+	if s.hasResource && !r.anyResource(s.resource, p.vars) {
+		return false
+	}
+	if s.hasNotRes && r.anyResource(s.notResource, p.vars) {
+		return false
+	}
+	for _, c := range s.conditions {
+		if !r.holds(c, p.vars) {
+			return false
+		}
+	}
+	return true
+}
+
+func anyAction(patterns []string, action string) bool {
+	for _, p := range patterns {
+		if actionMatches(p, action) {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *Request) anyResource(patterns []string, vars bool) bool {
+	for _, p := range patterns {
+		if r.resourceMatches(p, vars) {
+			return true
+		}
+	}
+	return false
+}
+
+// scan walks every statement of the given policies and reports whether an applicable Deny exists and the
+// strongest grant among applicable Allows. principalElement: the statements carry a Principal element that
+// must name the caller (resource-based policies); rcp: a Principal element is honoured when present.
+func (r *Request) scan(policies []*policy, principalElement, rcp bool) (deny bool, allow grant) {
+	for _, p := range policies {
+		for _, s := range p.stmts {
+			g := grantDirect
+			if principalElement || rcp {
+				g = s.match(r.Principal, principalElement)
+				if g == grantNone {
+					continue
+				}
+			}
+			if !r.applies(p, s) {
+				continue
+			}
+			if s.allow {
+				allow = max(allow, g)
+			} else {
+				deny = true
+			}
+		}
+	}
+	return deny, allow
+}
+
+func one(p *policy) []*policy {
+	if p == nil {
+		return nil
+	}
+	return []*policy{p}
+}
+
+// Evaluate decides the request with AWS's evaluation logic, from reference_policies_evaluation-logic.html
+// ("Determining whether a request is allowed or denied within an account") and
+// reference_policies_evaluation-logic-cross-account.html.
+func (r *Request) Evaluate() Result {
+	p := r.Principal
+
+	// Which policies apply to this caller.
+	var identity, boundary, session []*policy
+	if p.hasIdentityPolicies() {
+		identity = r.Identity
+		boundary = one(r.Boundary)
+	}
+	if p.isSession() {
+		session = one(r.Session)
+	}
+	// SCPs limit principals of the member account (the root user included); services and anonymous callers
+	// are not principals of the account. RCPs limit access to the account's resources by any caller except
+	// AWS service principals (orgs_manage_policies_rcps.html, "Resources and entities not restricted by
+	// RCPs"; the reference's reading of it).
+	scps := r.SCPs
+	if !p.inAccount() {
+		scps = nil
+	}
+	rcps := r.RCPs
+	if p.Kind == KindService {
+		rcps = nil
+	}
+
+	// 1. Deny evaluation: an applicable Deny in any policy type decides (flowchart step "Deny evaluation").
+	var denies []string
+	rcpDeny := false
+	for _, lvl := range rcps {
+		if d, _ := r.scan(lvl, false, true); d {
+			rcpDeny = true
+		}
+	}
+	scpDeny := false
+	for _, lvl := range scps {
+		if d, _ := r.scan(lvl, false, false); d {
+			scpDeny = true
+		}
+	}
+	resDeny, resGrant := r.scan(one(r.ResPolicy), true, false)
+	idDeny, idGrant := r.scan(identity, false, false)
+	bDeny, bGrant := r.scan(boundary, false, false)
+	sDeny, sGrant := r.scan(session, false, false)
+	for _, d := range []struct {
+		deny bool
+		typ  string
+	}{{rcpDeny, TypeRCP}, {scpDeny, TypeSCP}, {resDeny, TypeResource}, {idDeny, TypeIdentity}, {bDeny, TypeBoundary}, {sDeny, TypeSession}} {
+		if d.deny {
+			denies = append(denies, d.typ)
+		}
+	}
+	if len(denies) > 0 {
+		return r.result(ExplicitDeny, denies[0], denies)
+	}
+
+	// 2. RCPs, then SCPs: every level of the organization path must allow; a level with no policies allows
+	// nothing (DESIGN.md; orgs_manage_policies_scps_evaluation.html).
+	for _, lvl := range rcps {
+		if _, g := r.scan(lvl, false, true); g == grantNone {
+			return r.result(ImplicitDeny, TypeRCP, nil)
+		}
+	}
+	for _, lvl := range scps {
+		if _, g := r.scan(lvl, false, false); g == grantNone {
+			return r.result(ImplicitDeny, TypeSCP, nil)
+		}
+	}
+
+	sameAccount := p.Account != "" && p.Account == r.ResourceAccount
+
+	// Callers without identity policies are decided by the resource-based policy alone; the root user has
+	// full access in its own account ("all requests are implicitly denied with the exception of the AWS
+	// account root user, which has full access").
+	switch p.Kind {
+	case KindRoot:
+		if sameAccount || resGrant != grantNone {
+			return r.result(Allowed, "", nil)
+		}
+		return r.result(ImplicitDeny, TypeResource, nil)
+	case KindService, KindAnonymous, KindUnknown:
+		if resGrant != grantNone {
+			return r.result(Allowed, "", nil)
+		}
+		return r.result(ImplicitDeny, TypeResource, nil)
+	}
+
+	// The identity side: identity-based policies, then the permissions boundary, then the session policy
+	// (flowchart steps 4-6). A role's own grant in a same-account resource policy stands in for the
+	// identity-based allow but stays limited by boundary and session policy.
+	identitySide := func(identityAllows bool) (bool, string) {
+		if !identityAllows {
+			return false, TypeIdentity
+		}
+		if r.Boundary != nil && bGrant == grantNone {
+			return false, TypeBoundary
+		}
+		if p.isSession() {
+			if r.Session != nil && sGrant == grantNone {
+				return false, TypeSession
+			}
+			// "If there is no session policy, the code checks whether the principal is a role session. If
+			// the principal is a role session, then the request is Allowed. Otherwise, the request is
+			// implicitly denied" — a federated user session needs a session policy.
+			if r.Session == nil && p.Kind == KindFederated {
+				return false, TypeSession
+			}
+		}
+		return true, ""
+	}
+
+	if !sameAccount {
+		// Cross-account: both the trusted account (identity side) and the trusting account (resource-based
+		// policy) must allow; the identity side is reported first.
+		if ok, by := identitySide(idGrant != grantNone); !ok {
+			return r.result(ImplicitDeny, by, nil)
+		}
+		if resGrant == grantNone {
+			return r.result(ImplicitDeny, TypeResource, nil)
+		}
+		return r.result(Allowed, "", nil)
+	}
+
+	// Same account. A role trust policy must itself allow sts:AssumeRole* ("IAM role trust policies and KMS
+	// key policies are exceptions to this logic, because they must explicitly allow access for principals").
+	if r.isTrustPolicyRequest() && resGrant == grantNone {
+		return r.result(ImplicitDeny, TypeResource, nil)
+	}
+	// A grant to the caller itself (user, role session, federated user) is not limited by implicit denies
+	// in identity-based policies, boundaries or session policies.
+	if resGrant == grantDirect {
+		return r.result(Allowed, "", nil)
+	}
+	if ok, by := identitySide(idGrant != grantNone || resGrant == grantRole); !ok {
+		return r.result(ImplicitDeny, by, nil)
+	}
+	return r.result(Allowed, "", nil)
+}
+
+// isTrustPolicyRequest: the request assumes an IAM role, so the resource-based policy is its trust policy.
+func (r *Request) isTrustPolicyRequest() bool {
+	a := strings.ToLower(r.Action)
+	return strings.HasPrefix(a, "sts:assumerole") && strings.HasPrefix(r.Resource, "arn:aws:iam::") &&
+		strings.Contains(r.Resource, ":role/")
+}
+
+// result builds the Result with AWS's AccessDenied text (troubleshoot_access-denied.html): "User: ARN is
+// not authorized to perform: ACTION on resource: ARN because no TYPE policy allows the ACTION action", or
+// "... with an explicit deny in a TYPE policy". An SCP denial always reads as an explicit deny.
+func (r *Request) result(decision, by string, denies []string) Result {
+	res := Result{Decision: decision, DeniedBy: by, ExplicitDenies: denies}
+	if decision == Allowed {
+		return res
+	}
+	head := "User: " + r.Principal.ARN + " is not authorized to perform: " + r.Action + " on resource: " + r.Resource
+	names := map[string]string{
+		TypeIdentity: "identity-based policy",
+		TypeResource: "resource-based policy",
+		TypeBoundary: "permissions boundary",
+		TypeSession:  "session policy",
+		TypeSCP:      "service control policy",
+		TypeRCP:      "resource control policy",
+	}
+	if decision == ExplicitDeny || by == TypeSCP || by == TypeRCP {
+		article := "a "
+		if by == TypeIdentity {
+			article = "an "
+		}
+		res.Message = head + " with an explicit deny in " + article + names[by]
+	} else {
+		res.Message = head + " because no " + names[by] + " allows the " + r.Action + " action"
+	}
+	return res
+}
