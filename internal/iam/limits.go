@@ -1,0 +1,34 @@
+package iam
+
+// IAM's default quotas, from https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html.
+// The names beside them are the ones IAM puts in its LimitExceeded messages
+// ("Cannot exceed quota for <name>: <limit>") and GetAccountSummary's SummaryMap keys.
+const (
+	maxUsers            = 5000 // UsersPerAccount, UsersQuota
+	maxGroups           = 300  // GroupsPerAccount, GroupsQuota
+	maxRoles            = 1000 // RolesPerAccount, RolesQuota
+	maxInstanceProfiles = 1000 // InstanceProfilesPerAccount, InstanceProfilesQuota
+	maxPolicies         = 1500 // PoliciesPerAccount, PoliciesQuota (customer managed)
+	maxGroupsPerUser    = 10   // GroupsPerUser, GroupsPerUserQuota
+	maxAccessKeys       = 2    // AccessKeysPerUser, AccessKeysPerUserQuota
+	maxAttached         = 10   // PoliciesPerUser/Group/Role, AttachedPoliciesPer*Quota
+	maxVersions         = 5    // VersionsPerPolicyQuota
+	maxVersionsInUse    = 10000
+	maxTags             = 50 // tags per user, role, policy, instance profile
+	maxRolesPerProfile  = 1  // InstanceSessionsPerInstanceProfile
+	maxAliases          = 1  // AliasesPerAccount
+
+	// Policy sizes count characters without white space, as IAM does ("IAM doesn't count
+	// white space when calculating the size of a policy against these quotas").
+	maxUserPolicySize    = 2048  // UserPolicySize: aggregate of a user's inline policies
+	maxGroupPolicySize   = 5120  // GroupPolicySize: aggregate of a group's inline policies
+	maxRolePolicySize    = 10240 // RolePolicySize: aggregate of a role's inline policies
+	maxManagedPolicySize = 6144  // PolicySize: one managed policy version
+	maxTrustPolicySize   = 2048  // ACLSizePerRole: a role's trust policy
+
+	minSessionDuration     = 3600
+	maxSessionDuration     = 43200
+	defaultSessionDuration = 3600
+
+	defaultMaxItems = 100
+)
