@@ -1,0 +1,221 @@
+package policy
+
+import (
+	"crypto/sha256"
+	"strings"
+	"sync"
+
+	"gatehouse/internal/arn"
+	"gatehouse/internal/policy/condition"
+	"gatehouse/internal/policy/wildcard"
+)
+
+// Policy is a compiled document: immutable, safe to share between principals and
+// goroutines.
+type Policy struct {
+	Version    Version
+	Statements []Compiled
+}
+
+// Compiled is one compiled statement.
+type Compiled struct {
+	Index  int // position in the document
+	Sid    string
+	Effect Effect
+
+	Actions   []wildcard.Pattern // Action mode (lower-cased)
+	NotAction bool
+
+	Resources   []wildcard.Pattern // ARN mode; empty with AnyResource for a statement without Resource (trust policies)
+	NotResource bool
+	AnyResource bool
+
+	Principal    *PrincipalSet // nil when the statement names no principal
+	NotPrincipal bool
+
+	Condition condition.Block
+}
+
+// PrincipalSet is a compiled Principal or NotPrincipal value, its entries sorted by kind.
+type PrincipalSet struct {
+	Any        bool     // "*" or {"AWS": "*"}
+	Accounts   []string // account IDs named by ID or by root ARN
+	ARNs       []string // user, role, assumed-role and federated-user ARNs, as written
+	Services   []string
+	Federated  []string
+	Canonical  []string
+	AWSEntries int // how many AWS entries the element lists
+}
+
+// Compile compiles a parsed document.
+func Compile(d *Document) (*Policy, error) {
+	vars := d.Version == Version2012
+	p := &Policy{Version: d.Version, Statements: make([]Compiled, len(d.Statements))}
+	for i := range d.Statements {
+		s := &d.Statements[i]
+		c := &p.Statements[i]
+		c.Index, c.Sid, c.Effect = i, s.Sid, s.Effect
+		c.NotAction = s.NotAction
+		c.Actions = make([]wildcard.Pattern, len(s.Action))
+		for j, a := range s.Action {
+			c.Actions[j] = wildcard.Compile(intern(a), wildcard.Action, false)
+		}
+		c.NotResource = s.NotResource
+		c.AnyResource = !s.HasResource
+		c.Resources = make([]wildcard.Pattern, len(s.Resource))
+		for j, r := range s.Resource {
+			c.Resources[j] = wildcard.Compile(intern(r), wildcard.ARN, vars)
+		}
+		if s.Principal != nil {
+			c.Principal = compilePrincipal(s.Principal)
+			c.NotPrincipal = s.NotPrincipal
+		}
+		b, err := condition.Compile(s.Condition, vars)
+		if err != nil {
+			return nil, &MalformedError{Message: MsgSyntax, Detail: err.Error()}
+		}
+		c.Condition = b
+	}
+	return p, nil
+}
+
+func compilePrincipal(p *Principal) *PrincipalSet {
+	ps := &PrincipalSet{Any: p.Wildcard, Services: p.Service, Federated: p.Federated, Canonical: p.CanonicalUser, AWSEntries: len(p.AWS)}
+	for _, v := range p.AWS {
+		switch {
+		case v == "*":
+			ps.Any = true
+		case arn.IsAccountID(v):
+			ps.Accounts = append(ps.Accounts, v)
+		default:
+			if a, err := arn.Parse(v); err == nil && a.Service == "iam" && a.Resource == "root" {
+				ps.Accounts = append(ps.Accounts, a.Account)
+			} else {
+				ps.ARNs = append(ps.ARNs, intern(v))
+			}
+		}
+	}
+	return ps
+}
+
+// MatchAction reports whether action (any case) is covered by the statement's Action, or
+// not excluded by its NotAction.
+func (c *Compiled) MatchAction(action string) bool {
+	m := false
+	for i := range c.Actions {
+		if c.Actions[i].Match(action, nil) {
+			m = true
+			break
+		}
+	}
+	return m != c.NotAction
+}
+
+// MatchResource reports whether resource is covered by Resource (or not excluded by
+// NotResource); r resolves policy variables.
+func (c *Compiled) MatchResource(resource string, r wildcard.Resolver) bool {
+	if c.AnyResource {
+		return true
+	}
+	m := false
+	for i := range c.Resources {
+		if c.Resources[i].Match(resource, r) {
+			m = true
+			break
+		}
+	}
+	return m != c.NotResource
+}
+
+// --- sharing ---
+
+// strings interns the action and resource texts every compiled policy holds, so ten
+// thousand principals that all name "s3:GetObject" hold it once.
+var strs sync.Map
+
+func intern(s string) string {
+	if v, ok := strs.Load(s); ok {
+		return v.(string)
+	}
+	s = strings.Clone(s)
+	v, _ := strs.LoadOrStore(s, s)
+	return v.(string)
+}
+
+// Cache compiles documents once and shares the result: every principal that attaches
+// the same managed policy (the same bytes) holds the same *Policy. Entries are keyed by
+// the SHA-256 of the document and the parse mode; they are never evicted, so a server
+// should use one Cache per policy store and drop it when documents are deleted in bulk.
+type Cache struct {
+	mu sync.Mutex
+	m  map[cacheKey]*Policy
+}
+
+type cacheKey struct {
+	sum    [sha256.Size]byte
+	strict bool
+	kind   Kind
+}
+
+// NewCache returns an empty cache.
+func NewCache() *Cache { return &Cache{m: map[cacheKey]*Policy{}} }
+
+// Lenient returns the compiled form of a stored document, parsing it leniently once.
+func (c *Cache) Lenient(data []byte) (*Policy, error) {
+	return c.get(data, cacheKey{sum: sha256.Sum256(data)}, func() (*Document, error) { return ParseLenient(data) })
+}
+
+// Strict returns the compiled form of a document parsed strictly as kind.
+func (c *Cache) Strict(data []byte, kind Kind) (*Policy, error) {
+	return c.get(data, cacheKey{sum: sha256.Sum256(data), strict: true, kind: kind}, func() (*Document, error) { return Parse(data, kind) })
+}
+
+func (c *Cache) get(_ []byte, k cacheKey, parse func() (*Document, error)) (*Policy, error) {
+	c.mu.Lock()
+	p, ok := c.m[k]
+	c.mu.Unlock()
+	if ok {
+		return p, nil
+	}
+	d, err := parse()
+	if err != nil {
+		return nil, err
+	}
+	p, err = Compile(d)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if q, ok := c.m[k]; ok {
+		p = q
+	} else {
+		c.m[k] = p
+	}
+	c.mu.Unlock()
+	return p, nil
+}
+
+// Len returns how many compiled documents the cache holds.
+func (c *Cache) Len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.m)
+}
+
+// CompileLenient parses a stored document leniently and compiles it.
+func CompileLenient(data []byte) (*Policy, error) {
+	d, err := ParseLenient(data)
+	if err != nil {
+		return nil, err
+	}
+	return Compile(d)
+}
+
+// CompileStrict parses a document strictly as kind and compiles it.
+func CompileStrict(data []byte, kind Kind) (*Policy, error) {
+	d, err := Parse(data, kind)
+	if err != nil {
+		return nil, err
+	}
+	return Compile(d)
+}
