@@ -1,0 +1,112 @@
+package store
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"gatehouse/internal/kv"
+	"gatehouse/internal/store/storetest"
+)
+
+func openSQLite(t *testing.T, path string) *SQLite {
+	t.Helper()
+	s, err := OpenSQLite(context.Background(), path, Options{})
+	if err != nil {
+		t.Fatalf("OpenSQLite: %v", err)
+	}
+	return s
+}
+
+func TestSQLiteConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) kv.Store {
+		return openSQLite(t, filepath.Join(t.TempDir(), "gatehouse.db"))
+	})
+}
+
+// Reopening runs the migrations again: they must find the schema current and change nothing.
+func TestSQLiteReopenKeepsDataAndSchema(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "g.db")
+	s := openSQLite(t, path)
+	if err := s.Update(context.Background(), func(tx kv.Tx) error { return tx.Put("k", []byte("v")) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		s = openSQLite(t, path)
+		var v []byte
+		err := s.View(context.Background(), func(tx kv.Tx) error {
+			var err error
+			v, err = tx.Get("k")
+			return err
+		})
+		if err != nil || string(v) != "v" {
+			t.Fatalf("after reopen Get(k) = %q, %v; want v", v, err)
+		}
+		var n int
+		if err := s.r.QueryRow("SELECT COUNT(*) FROM schema_migrations").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		ms, _ := migrations()
+		if n != len(ms) {
+			t.Fatalf("schema_migrations has %d rows, want %d", n, len(ms))
+		}
+		if err := s.IntegrityCheck(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+	}
+}
+
+func TestSQLiteRefusesNewerSchema(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "g.db")
+	s := openSQLite(t, path)
+	if _, err := s.w.Exec("INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future', 0)"); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if s, err := OpenSQLite(context.Background(), path, Options{}); err == nil {
+		s.Close()
+		t.Fatal("OpenSQLite accepted a database with a newer schema")
+	}
+}
+
+func TestSQLiteSettings(t *testing.T) {
+	s := openSQLite(t, filepath.Join(t.TempDir(), "g.db"))
+	defer s.Close()
+	for pragma, want := range map[string]string{
+		"journal_mode": "wal",
+		"synchronous":  "2", // FULL
+		"foreign_keys": "1",
+		"busy_timeout": "5000",
+	} {
+		var got string
+		if err := s.w.QueryRow("PRAGMA " + pragma).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Errorf("PRAGMA %s = %s, want %s", pragma, got, want)
+		}
+	}
+	// List is an index range scan, never a full scan.
+	var plan []string
+	rows, err := s.r.Query("EXPLAIN QUERY PLAN "+s.s.list[0][1], "a/", "a0", -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var id, parent, notused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	rows.Close()
+	if len(plan) != 1 || !strings.Contains(plan[0], "SEARCH kv USING PRIMARY KEY (key>? AND key<?)") {
+		t.Errorf("List's query plan = %q, want a primary key range search", plan)
+	}
+}
