@@ -173,7 +173,9 @@ type panicked struct {
 	stack []byte
 }
 
-func (p *panicked) Error() string { return fmt.Sprintf("store: panic in Update: %v\n%s", p.value, p.stack) }
+func (p *panicked) Error() string {
+	return fmt.Sprintf("store: panic in Update: %v\n%s", p.value, p.stack)
+}
 
 // Update implements kv.Store. It hands fn to the group committer and returns when the group
 // holding it has committed (nil) or when fn failed (fn's error, and fn's writes are gone).
