@@ -183,6 +183,18 @@ func (e errs) invalidContentSHA256() *awserr.Error {
 			"STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD, STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER or a valid sha256 value.")
 }
 
+// badDate is a request time not in ISO 8601 basic format (20150830T123600Z).
+func (e errs) badDate(presigned bool, v string) *awserr.Error {
+	if e.d == DialectS3 {
+		if presigned {
+			return e.malformed(true, `X-Amz-Date must be in the ISO8601 Long Format "yyyyMMdd'T'HHmmss'Z'"`)
+		}
+		return awserr.New(http.StatusForbidden, "AccessDenied", "AWS authentication requires a valid Date or x-amz-date header")
+	}
+	return awserr.New(http.StatusBadRequest, "IncompleteSignature",
+		"Date must be in ISO-8601 'basic format'. Got '%s'. See http://en.wikipedia.org/wiki/ISO_8601", v)
+}
+
 func missingContentSHA256() *awserr.Error {
 	return awserr.New(http.StatusBadRequest, "InvalidRequest", "Missing required header for this request: x-amz-content-sha256")
 }

@@ -7,3 +7,5 @@ func isCode(err error, code string) bool {
 	e, ok := awserr.As(err)
 	return ok && e.Code == code
 }
+
+func asAWS(err error) (*awserr.Error, bool) { return awserr.As(err) }

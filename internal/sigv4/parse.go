@@ -259,14 +259,14 @@ func (v *Verifier) parseHeader(r *http.Request, value string) (*Request, error) 
 	if hasAmzDate {
 		t, err := time.Parse(timeFormat, amzDate)
 		if err != nil || len(amzDate) != len(timeFormat) {
-			return nil, e.incomplete(false, badDate(amzDate))
+			return nil, e.badDate(false, amzDate)
 		}
 		date = t
 	} else {
 		t, err := http.ParseTime(httpDate)
 		if err != nil {
 			if t, err = time.Parse(timeFormat, httpDate); err != nil {
-				return nil, e.incomplete(false, badDate(httpDate))
+				return nil, e.badDate(false, httpDate)
 			}
 		}
 		date = t.UTC()
@@ -343,7 +343,7 @@ func (v *Verifier) parsePresigned(r *http.Request) (*Request, error) {
 	}
 	date, err := time.Parse(timeFormat, amzDate)
 	if err != nil || len(amzDate) != len(timeFormat) {
-		return nil, e.incomplete(true, badDate(amzDate))
+		return nil, e.badDate(true, amzDate)
 	}
 	req.Date, req.amzDate, req.signature = date, amzDate, sig
 
@@ -396,10 +396,6 @@ func (v *Verifier) parsePresigned(r *http.Request) (*Request, error) {
 	req.buildCanonical(r, true)
 	req.keys = v.keys
 	return req, nil
-}
-
-func badDate(v string) string {
-	return fmt.Sprintf("Date must be in ISO-8601 'basic format'. Got '%s'. See http://en.wikipedia.org/wiki/ISO_8601", v)
 }
 
 func firstHeader(h http.Header, key string) (string, bool) {
