@@ -1,0 +1,438 @@
+// Package authz owns AWS's decision procedure: given a principal, an action, a resource,
+// a request context and the compiled policies that apply (identity-based, permissions
+// boundary, session, resource-based, SCPs and RCPs), it decides allowed, explicitDeny or
+// implicitDeny with its reasons, and renders AWS's AccessDenied message.
+//
+// The procedure is AWS's policy evaluation logic
+// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html,
+// …_policy-eval-denyallow.html, …_cross-account.html, access_policies_boundaries.html,
+// access_policies.html#policies_session). It evaluates every applicable statement so that
+// no reason is lost, and it does not allocate when the Result is reused.
+package authz
+
+import (
+	"strconv"
+	"strings"
+
+	"gatehouse/internal/policy"
+	"gatehouse/internal/policy/condition"
+)
+
+// Context is the request context of condition keys.
+type Context = condition.Context
+
+// Decision is IAM's answer, with the names of IAM's SimulatePrincipalPolicy.
+type Decision uint8
+
+const (
+	ImplicitDeny Decision = iota
+	Allowed
+	ExplicitDeny
+)
+
+func (d Decision) String() string {
+	switch d {
+	case ImplicitDeny:
+		return "implicitDeny"
+	case Allowed:
+		return "allowed"
+	case ExplicitDeny:
+		return "explicitDeny"
+	}
+	return "Decision(" + strconv.Itoa(int(d)) + ")"
+}
+
+// PolicyType is a kind of policy in the evaluation.
+type PolicyType uint8
+
+const (
+	NoPolicy PolicyType = iota
+	IdentityPolicy
+	ResourcePolicy
+	BoundaryPolicy
+	SessionPolicy
+	SCPPolicy
+	RCPPolicy
+)
+
+// String returns the names of DESIGN.md's policy tool (`deniedBy`).
+func (t PolicyType) String() string {
+	switch t {
+	case NoPolicy:
+		return ""
+	case IdentityPolicy:
+		return "identity"
+	case ResourcePolicy:
+		return "resource"
+	case BoundaryPolicy:
+		return "permissionsBoundary"
+	case SessionPolicy:
+		return "session"
+	case SCPPolicy:
+		return "scp"
+	case RCPPolicy:
+		return "rcp"
+	}
+	return "PolicyType(" + strconv.Itoa(int(t)) + ")"
+}
+
+// phrase is how AccessDenied messages name the policy type
+// (https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html).
+func (t PolicyType) phrase() (article, name string) {
+	switch t {
+	case IdentityPolicy:
+		return "an", "identity-based policy"
+	case ResourcePolicy:
+		return "a", "resource-based policy"
+	case BoundaryPolicy:
+		return "a", "permissions boundary"
+	case SessionPolicy:
+		return "a", "session policy"
+	case SCPPolicy:
+		return "a", "service control policy"
+	case RCPPolicy:
+		return "a", "resource control policy"
+	}
+	return "a", "policy"
+}
+
+// Attached is a compiled policy with the label diagnostics name it by
+// ("identity[0]", "arn:aws:iam::aws:policy/AmazonS3FullAccess", …).
+type Attached struct {
+	Label  string
+	Policy *policy.Policy
+}
+
+// PrincipalPolicies is what applies to a principal, whatever it calls.
+type PrincipalPolicies struct {
+	// Identity: a user's inline and managed policies and its groups'; a role's (also for
+	// its sessions); for a federated user, the policies of the user that federated.
+	Identity []Attached
+	// Boundary is the permissions boundary; nil when none is set.
+	Boundary *Attached
+	// Session holds the session policies passed when the session was made (inline and
+	// managed); nil when none was passed. Present ones together cap the session.
+	Session []Attached
+	// SCPs holds the service control policies of the principal's account, one list per
+	// level of the organization path (root, each OU, the account); nil outside an
+	// organization. Every level must allow.
+	SCPs [][]Attached
+}
+
+// ResourcePolicies is what applies to a resource, whoever calls.
+type ResourcePolicies struct {
+	// Resource is the resource-based policy (a bucket policy; a role's trust policy for
+	// sts:AssumeRole*); nil when there is none.
+	Resource *Attached
+	// RCPs holds the resource control policies of the resource's account, by level.
+	RCPs [][]Attached
+}
+
+// Set is a principal's policies compiled and indexed for decisions; build it once per
+// principal (and rebuild it when its policies change) with NewSet.
+type Set struct {
+	identity, boundary, session index
+	hasBoundary, hasSession      bool
+	scps                         []index
+	hasSCPs                      bool
+}
+
+// NewSet indexes a principal's policies.
+func NewSet(p PrincipalPolicies) *Set {
+	s := &Set{identity: newIndex(p.Identity, IdentityPolicy)}
+	if p.Boundary != nil {
+		s.boundary, s.hasBoundary = newIndex([]Attached{*p.Boundary}, BoundaryPolicy), true
+	}
+	if p.Session != nil {
+		s.session, s.hasSession = newIndex(p.Session, SessionPolicy), true
+	}
+	if p.SCPs != nil {
+		s.hasSCPs = true
+		for _, lvl := range p.SCPs {
+			s.scps = append(s.scps, newIndex(lvl, SCPPolicy))
+		}
+	}
+	return s
+}
+
+// ResourceSet is a resource's policies compiled and indexed; build it once per resource.
+type ResourceSet struct {
+	resource    index
+	hasResource bool
+	rcps        []index
+	hasRCPs     bool
+}
+
+// NewResourceSet indexes a resource's policies.
+func NewResourceSet(r ResourcePolicies) *ResourceSet {
+	s := &ResourceSet{}
+	if r.Resource != nil {
+		s.resource, s.hasResource = newIndex([]Attached{*r.Resource}, ResourcePolicy), true
+	}
+	if r.RCPs != nil {
+		s.hasRCPs = true
+		for _, lvl := range r.RCPs {
+			s.rcps = append(s.rcps, newIndex(lvl, RCPPolicy))
+		}
+	}
+	return s
+}
+
+// Request is one authorization question.
+type Request struct {
+	Principal *Principal
+	Action    string // service:Action, any case
+	Resource  string // the resource ARN, or "*"
+	// ResourceAccount owns the resource; equal to the principal's account makes the
+	// request same-account. Empty means the principal's account.
+	ResourceAccount string
+	Context         *Context
+	Policies        *Set         // nil: the principal has no policies
+	Resources       *ResourceSet // nil: the resource has none
+}
+
+// Matched is a statement that applied to the request.
+type Matched struct {
+	Type   PolicyType
+	Policy string // the Attached label
+	Sid    string
+	Effect policy.Effect
+	Index  int // the statement's position in its policy
+}
+
+// Result is a decision with its reasons. Reuse one Result across calls to Evaluate to
+// avoid allocating.
+type Result struct {
+	Decision Decision
+	// DeniedBy is the policy type that decided a denial; NoPolicy when allowed.
+	DeniedBy PolicyType
+	// Matched lists every statement that applied, in evaluation order (RCPs, SCPs, the
+	// resource-based policy, identity-based policies, the boundary, session policies).
+	Matched []Matched
+
+	principal, action, resource string
+}
+
+// Message returns AWS's AccessDenied text for a denial, or "" when allowed
+// (https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html).
+func (r *Result) Message() string {
+	if r.Decision == Allowed {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("User: ")
+	b.WriteString(r.principal)
+	b.WriteString(" is not authorized to perform: ")
+	b.WriteString(r.action)
+	if r.resource != "" && r.resource != "*" {
+		b.WriteString(" on resource: ")
+		b.WriteString(r.resource)
+	}
+	article, name := r.DeniedBy.phrase()
+	if r.Decision == ExplicitDeny {
+		b.WriteString(" with an explicit deny in ")
+		b.WriteString(article)
+		b.WriteByte(' ')
+		b.WriteString(name)
+	} else {
+		b.WriteString(" because no ")
+		b.WriteString(name)
+		b.WriteString(" allows the ")
+		b.WriteString(r.action)
+		b.WriteString(" action")
+	}
+	return b.String()
+}
+
+// grant is how a resource-based policy statement named the principal, which decides
+// whether its Allow stands on its own within an account.
+type grant uint8
+
+const (
+	grantNone    grant = iota
+	grantAccount       // the account (ID or root ARN): the account's own policies must also allow
+	grantRole          // the role ARN of a session: still capped by the boundary and session policies
+	grantDirect        // the user, session or federated-user ARN, "*", a service: stands alone
+)
+
+type eval struct {
+	allow, deny bool
+	grant       grant
+}
+
+// trustActions need the role's trust policy to allow them even within the account
+// (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_terms-and-concepts.html).
+var trustActions = []string{"sts:assumerole", "sts:assumerolewithsaml", "sts:assumerolewithwebidentity",
+	"sts:tagsession", "sts:setsourceidentity", "sts:setcontext"}
+
+// Evaluate decides req into res.
+func Evaluate(req *Request, res *Result) {
+	res.Decision, res.DeniedBy = ImplicitDeny, NoPolicy
+	res.Matched = res.Matched[:0]
+	p := req.Principal
+	res.principal, res.action, res.resource = p.ARN, req.Action, req.Resource
+
+	var lbuf [96]byte
+	act := lowerInto(lbuf[:0], req.Action)
+	svc := act
+	if i := strings.IndexByte(act, ':'); i >= 0 {
+		svc = act[:i]
+	}
+	q := query{action: req.Action, lower: act, service: svc, resource: req.Resource, ctx: req.Context, principal: p}
+
+	resAcct := req.ResourceAccount
+	if resAcct == "" {
+		resAcct = p.Account
+	}
+	sameAccount := p.Account != "" && p.Account == resAcct
+	hasIdentity := p.Kind != Anonymous && p.Kind != Service
+
+	// Every applicable policy type, in AWS's evaluation order; all are evaluated so that
+	// every matching statement is reported.
+	var rcp, scp, rsc, idn, bnd, ses eval
+	rcpApplies := req.Resources != nil && req.Resources.hasRCPs && p.Kind != Service
+	rcpOK := true
+	if rcpApplies {
+		rcpOK = evalLevels(req.Resources.rcps, &q, res, &rcp)
+	}
+	scpApplies := req.Policies != nil && req.Policies.hasSCPs && hasIdentity
+	scpOK := true
+	if scpApplies {
+		scpOK = evalLevels(req.Policies.scps, &q, res, &scp)
+	}
+	if req.Resources != nil && req.Resources.hasResource {
+		req.Resources.resource.eval(&q, res, &rsc)
+	}
+	hasBoundary, hasSession := false, false
+	if req.Policies != nil && hasIdentity {
+		req.Policies.identity.eval(&q, res, &idn)
+		if req.Policies.hasBoundary {
+			hasBoundary = true
+			req.Policies.boundary.eval(&q, res, &bnd)
+		}
+		if req.Policies.hasSession {
+			hasSession = true
+			req.Policies.session.eval(&q, res, &ses)
+		}
+	}
+
+	// 1. An explicit deny in any policy wins.
+	for _, c := range [...]struct {
+		e *eval
+		t PolicyType
+	}{{&rcp, RCPPolicy}, {&scp, SCPPolicy}, {&rsc, ResourcePolicy}, {&idn, IdentityPolicy}, {&bnd, BoundaryPolicy}, {&ses, SessionPolicy}} {
+		if c.e.deny {
+			res.Decision, res.DeniedBy = ExplicitDeny, c.t
+			return
+		}
+	}
+	// 2. Organizations: every level of RCPs and SCPs must allow.
+	if !rcpOK {
+		res.DeniedBy = RCPPolicy
+		return
+	}
+	if !scpOK {
+		res.DeniedBy = SCPPolicy
+		return
+	}
+	// 3. Resource-based policy, identity-based policies, boundary, session policies.
+	identityAllows := idn.allow || p.Kind == Root
+	boundaryOK := !hasBoundary || bnd.allow
+	sessionOK := !hasSession || ses.allow
+	identityChain := func() PolicyType {
+		switch {
+		case !identityAllows:
+			return IdentityPolicy
+		case !boundaryOK:
+			return BoundaryPolicy
+		case !sessionOK:
+			return SessionPolicy
+		}
+		return NoPolicy
+	}
+	var denied PolicyType
+	switch {
+	case !hasIdentity:
+		// Anonymous callers and service principals have only what a resource-based
+		// policy grants them.
+		if !rsc.allow {
+			denied = ResourcePolicy
+		}
+	case !sameAccount || (isTrustAction(act) && !rsc.allow):
+		// Cross-account access needs both sides; assuming a role always needs its trust
+		// policy (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic-cross-account.html).
+		if !rsc.allow {
+			denied = ResourcePolicy
+		} else {
+			denied = identityChain()
+		}
+	case rsc.allow:
+		// Within an account a resource-based policy that names the principal itself
+		// grants on its own; naming a role ARN is still capped by the session's
+		// boundary and session policies; naming the account delegates to the account's
+		// own policies (access_policies_boundaries.html, access_policies.html#policies_session).
+		switch rsc.grant {
+		case grantDirect:
+		case grantRole:
+			if !boundaryOK {
+				denied = BoundaryPolicy
+			} else if !sessionOK {
+				denied = SessionPolicy
+			}
+		default:
+			denied = identityChain()
+		}
+	default:
+		denied = identityChain()
+	}
+	if denied != NoPolicy {
+		res.DeniedBy = denied
+		return
+	}
+	res.Decision = Allowed
+}
+
+func isTrustAction(lowerAction string) bool {
+	for _, a := range trustActions {
+		if lowerAction == a {
+			return true
+		}
+	}
+	return false
+}
+
+// evalLevels evaluates Organizations policies level by level; ok is whether every level
+// has an applicable Allow.
+func evalLevels(levels []index, q *query, res *Result, e *eval) bool {
+	ok := true
+	for i := range levels {
+		var l eval
+		levels[i].eval(q, res, &l)
+		if l.deny {
+			e.deny = true
+		}
+		if !l.allow {
+			ok = false
+		}
+	}
+	e.allow = ok
+	return ok
+}
+
+func lowerInto(buf []byte, s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; 'A' <= c && c <= 'Z' {
+			if len(s) > cap(buf) {
+				return strings.ToLower(s)
+			}
+			buf = append(buf[:0], s...)
+			for j := i; j < len(buf); j++ {
+				if c := buf[j]; 'A' <= c && c <= 'Z' {
+					buf[j] = c + 'a' - 'A'
+				}
+			}
+			return unsafeString(buf)
+		}
+	}
+	return s
+}
