@@ -132,9 +132,9 @@ type ResourcePolicies struct {
 // principal (and rebuild it when its policies change) with NewSet.
 type Set struct {
 	identity, boundary, session index
-	hasBoundary, hasSession      bool
-	scps                         []index
-	hasSCPs                      bool
+	hasBoundary, hasSession     bool
+	scps                        []index
+	hasSCPs                     bool
 }
 
 // NewSet indexes a principal's policies.
