@@ -3,7 +3,9 @@ package store
 import (
 	"context"
 	"path/filepath"
+	"slices"
 	"strings"
+	"time"
 	"testing"
 
 	"gatehouse/internal/kv"
@@ -108,5 +110,64 @@ func TestSQLiteSettings(t *testing.T) {
 	rows.Close()
 	if len(plan) != 1 || !strings.Contains(plan[0], "SEARCH kv USING PRIMARY KEY (key>? AND key<?)") {
 		t.Errorf("List's query plan = %q, want a primary key range search", plan)
+	}
+}
+
+// Two processes on one file (here: two handles): each sees the keys the other changes.
+func TestSQLiteWatcher(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "g.db")
+	opts := Options{PollInterval: 20 * time.Millisecond}
+	a, err := OpenSQLite(context.Background(), path, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := OpenSQLite(context.Background(), path, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	testWatcher(t, a, b)
+}
+
+// testWatcher: b watches; a writes and deletes keys, then b writes one of its own, then a
+// writes a marker. b's channel must carry a's keys in commit order and never b's own.
+func testWatcher(t *testing.T, a, b interface {
+	kv.Store
+	kv.Watcher
+}) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	write := func(s kv.Store, fn func(kv.Tx) error) {
+		t.Helper()
+		if err := s.Update(context.Background(), fn); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(a, func(tx kv.Tx) error { return tx.Put("w/before", []byte("x")) }) // not reported
+	ch := b.Changes(ctx)
+	write(a, func(tx kv.Tx) error {
+		if err := tx.Put("w/1", []byte("x")); err != nil {
+			return err
+		}
+		return tx.Put("w/2", []byte("x"))
+	})
+	write(a, func(tx kv.Tx) error { return tx.Delete("w/1") })
+	write(a, func(tx kv.Tx) error { return tx.Delete("w/never") }) // changes nothing
+	write(b, func(tx kv.Tx) error { return tx.Put("w/own", []byte("x")) })
+	write(a, func(tx kv.Tx) error { return tx.Put("w/end", []byte("x")) })
+	var got []string
+	for k := range ch {
+		got = append(got, k)
+		if k == "w/end" {
+			break
+		}
+	}
+	want := []string{"w/1", "w/2", "w/1", "w/end"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("watched keys = %q, want %q", got, want)
+	}
+	cancel()
+	for range ch { // the channel closes once ctx ends
 	}
 }

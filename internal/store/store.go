@@ -470,25 +470,28 @@ func prefixEnd(prefix string) (string, bool) {
 }
 
 // Changes implements kv.Watcher: it polls the change log every Options.PollInterval and
-// sends the keys that other processes (nodes) changed after the call. The channel closes
+// sends the keys that other processes (nodes) changed after the call, in commit order; a
+// key changed twice is sent twice. The channel closes
 // when ctx ends or the store closes. A slow reader delays polling; it never loses a change
 // unless it falls behind by more than Options.ChangeRetention.
 func (c *core) Changes(ctx context.Context) <-chan string {
 	ch := make(chan string, 256)
+	var last int64
+	started := false
+	start := func() {
+		if err := c.r.QueryRowContext(ctx, c.s.maxSeq).Scan(&last); err != nil {
+			c.opts.Logger.Warn("store: watcher start", "err", err)
+			return
+		}
+		started = true
+	}
+	// The starting point is read before Changes returns, so every change committed after
+	// the call is reported. (If the read fails, the watcher retries at each poll.)
+	start()
 	c.watchers.Add(1)
 	go func() {
 		defer c.watchers.Done()
 		defer close(ch)
-		var last int64
-		started := false
-		start := func() {
-			if err := c.r.QueryRowContext(ctx, c.s.maxSeq).Scan(&last); err != nil {
-				c.opts.Logger.Warn("store: watcher start", "err", err)
-				return
-			}
-			started = true
-		}
-		start()
 		tick := time.NewTicker(c.opts.PollInterval)
 		defer tick.Stop()
 		for {
