@@ -5,8 +5,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"time"
 	"testing"
+	"time"
 
 	"gatehouse/internal/kv"
 	"gatehouse/internal/store/storetest"
