@@ -36,9 +36,11 @@ type ManagedPolicy struct {
 	Document         string // the default version's JSON
 }
 
-// ManagedPolicySource is where the AWS managed policies come from (internal/catalog).
+// ManagedPolicySource is where the AWS managed policies come from: internal/catalog
+// (CatalogPolicies) unless a test injects its own.
 type ManagedPolicySource interface {
-	// ManagedPolicies returns every AWS managed policy, sorted by path and name.
+	// ManagedPolicies returns every AWS managed policy, in any order; the caller must not
+	// modify the slice.
 	ManagedPolicies() []ManagedPolicy
 	// ManagedPolicy returns the AWS managed policy of that exact name.
 	ManagedPolicy(name string) (ManagedPolicy, bool)
@@ -62,11 +64,25 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Rand == nil {
 		o.Rand = rand.Reader
+	} else {
+		o.Rand = &lockedReader{r: o.Rand}
 	}
 	if o.ManagedPolicies == nil {
-		o.ManagedPolicies = noManagedPolicies{}
+		o.ManagedPolicies = CatalogPolicies()
 	}
 	return o
+}
+
+// lockedReader makes an injected random source safe for concurrent mutations.
+type lockedReader struct {
+	mu sync.Mutex
+	r  io.Reader
+}
+
+func (l *lockedReader) Read(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.r.Read(p)
 }
 
 type noManagedPolicies struct{}
