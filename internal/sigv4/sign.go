@@ -3,9 +3,13 @@ package sigv4
 import (
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding"
 	"encoding/hex"
+	"hash"
+	"hash/maphash"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 const (
@@ -15,8 +19,6 @@ const (
 	dateFormat  = "20060102"
 	emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 	hmacBlock   = 64
-	ipadByte    = 0x36
-	opadByte    = 0x5c
 )
 
 // Payload hash values with a meaning of their own
@@ -44,31 +46,59 @@ func deriveKey(secret, date, region, service string) []byte {
 	return hmacSHA256(k, terminator)
 }
 
-// signingKey is a derived key prepared for HMAC: its inner and outer pads, so signing is two
-// SHA-256 sums over stack buffers and allocates nothing.
+// signingKey is a derived key prepared for HMAC: the SHA-256 states after absorbing its inner
+// and outer pads, so each signature skips those two blocks. On this code's hot path SHA-256
+// blocks are nearly all the cost.
 type signingKey struct {
-	ipad, opad [hmacBlock]byte
+	inner, outer []byte // marshalled sha256 states
 }
 
 func newSigningKey(derived []byte) *signingKey {
-	k := new(signingKey)
-	copy(k.ipad[:], derived)
-	copy(k.opad[:], derived)
-	for i := range k.ipad {
-		k.ipad[i] ^= ipadByte
-		k.opad[i] ^= opadByte
+	var ipad, opad [hmacBlock]byte
+	copy(ipad[:], derived)
+	copy(opad[:], derived)
+	for i := range ipad {
+		ipad[i] ^= 0x36
+		opad[i] ^= 0x5c
 	}
-	return k
+	return &signingKey{inner: padState(ipad[:]), outer: padState(opad[:])}
 }
 
-// sign returns HMAC-SHA256(key, msg) where padded is the key's inner pad followed by msg
-// (the caller builds the message right after the pad, saving a copy).
-func (k *signingKey) sign(padded []byte) [sha256.Size]byte {
-	inner := sha256.Sum256(padded)
-	var outer [hmacBlock + sha256.Size]byte
-	copy(outer[:], k.opad[:])
-	copy(outer[hmacBlock:], inner[:])
-	return sha256.Sum256(outer[:])
+func padState(pad []byte) []byte {
+	h := sha256.New()
+	h.Write(pad)
+	state, err := h.(encoding.BinaryMarshaler).MarshalBinary()
+	if err != nil {
+		panic("sigv4: sha256 state cannot be marshalled: " + err.Error()) // the standard library guarantees it can
+	}
+	return state
+}
+
+// scratch is a SHA-256 state and the buffers that pass through it. Buffers handed to a
+// hash.Hash escape to the heap, so they live in a pooled scratch rather than on the stack:
+// signing then allocates nothing.
+type scratch struct {
+	h   hash.Hash
+	msg [256]byte
+	sum [2 * sha256.Size]byte
+}
+
+var scratches = sync.Pool{New: func() any { return &scratch{h: sha256.New()} }}
+
+func restore(h hash.Hash, state []byte) {
+	if err := h.(encoding.BinaryUnmarshaler).UnmarshalBinary(state); err != nil {
+		panic("sigv4: sha256 state cannot be restored: " + err.Error()) // we marshalled it
+	}
+}
+
+// sign returns HMAC-SHA256(key, msg), using s for the work.
+func (k *signingKey) sign(s *scratch, msg []byte) [sha256.Size]byte {
+	restore(s.h, k.inner)
+	s.h.Write(msg)
+	inner := s.h.Sum(s.sum[:0])
+	restore(s.h, k.outer)
+	s.h.Write(inner)
+	return [sha256.Size]byte(s.h.Sum(s.sum[:0]))
 }
 
 // appendStringToSign appends the string to sign:
@@ -86,53 +116,59 @@ func appendStringToSign(dst []byte, amzDate, scope string, canonicalHash *[sha25
 
 // keyCache holds derived signing keys per (secret, date, region, service). A derived key is
 // good for one day, so a busy server derives each key once a day instead of four HMACs per
-// request. The cache is bounded with two generations: when the current one fills, it becomes
-// the old one and the previous old one is dropped; a hit in the old generation moves the key
-// forward. Keys are held in memory only, like the secrets they come from.
+// request. It is a bounded, two-way set-associative table of atomic pointers: lookups take no
+// lock, so verifications on many cores do not contend, and a full set replaces one of its two
+// entries. Keys live in memory only, like the secrets they come from (an entry holds its
+// secret to tell keys apart; the secret comes from the server's store, never the client).
 type keyCache struct {
-	mu       sync.Mutex
-	max      int // per generation
-	cur, old map[keyID]*signingKey
+	seed  maphash.Seed
+	mask  uint64
+	slots []atomic.Pointer[keyEntry]
 }
 
 type keyID struct{ secret, date, region, service string }
 
+type keyEntry struct {
+	id  keyID
+	key *signingKey
+}
+
 func newKeyCache(size int) *keyCache {
-	half := max(size/2, 1)
-	return &keyCache{max: half, cur: make(map[keyID]*signingKey, half)}
+	n := 2
+	for n < size {
+		n <<= 1
+	}
+	return &keyCache{seed: maphash.MakeSeed(), mask: uint64(n-1) &^ 1, slots: make([]atomic.Pointer[keyEntry], n)}
 }
 
 func (c *keyCache) get(secret, date, region, service string) *signingKey {
 	id := keyID{secret, date, region, service}
-	c.mu.Lock()
-	k, ok := c.cur[id]
-	if !ok {
-		if k, ok = c.old[id]; ok {
-			c.putLocked(id, k)
+	h := maphash.Comparable(c.seed, id)
+	set := h & c.mask // the even slot of a pair
+	for i := set; i <= set+1; i++ {
+		if e := c.slots[i].Load(); e != nil && e.id == id {
+			return e.key
 		}
 	}
-	c.mu.Unlock()
-	if ok {
-		return k
+	k := newSigningKey(deriveKey(secret, date, region, service))
+	e := &keyEntry{id: keyID{strings.Clone(secret), strings.Clone(date), strings.Clone(region), strings.Clone(service)}, key: k}
+	// An empty slot if there is one, else the one the hash's top bit picks.
+	victim := set + h>>63
+	if c.slots[set].Load() == nil {
+		victim = set
+	} else if c.slots[set+1].Load() == nil {
+		victim = set + 1
 	}
-	// Derive outside the lock; two racing derivations of the same key agree.
-	k = newSigningKey(deriveKey(secret, date, region, service))
-	id = keyID{secret, strings.Clone(date), strings.Clone(region), strings.Clone(service)}
-	c.mu.Lock()
-	c.putLocked(id, k)
-	c.mu.Unlock()
+	c.slots[victim].Store(e)
 	return k
 }
 
-func (c *keyCache) putLocked(id keyID, k *signingKey) {
-	if len(c.cur) >= c.max {
-		c.old, c.cur = c.cur, make(map[keyID]*signingKey, c.max)
-	}
-	c.cur[id] = k
-}
-
 func (c *keyCache) len() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.cur) + len(c.old)
+	n := 0
+	for i := range c.slots {
+		if c.slots[i].Load() != nil {
+			n++
+		}
+	}
+	return n
 }

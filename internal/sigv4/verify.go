@@ -54,11 +54,9 @@ func (r *Request) Verify(secret, bodyHash string) error {
 	canonicalHash := sha256.Sum256(r.canon)
 
 	key := r.signingKey(secret)
-	// The message goes right after the key's inner pad; see signingKey.sign.
-	var stack [hmacBlock + 192]byte
-	msg := append(stack[:0], key.ipad[:]...)
-	msg = appendStringToSign(msg, r.amzDate, r.scope, &canonicalHash)
-	sum := key.sign(msg)
+	s := scratches.Get().(*scratch)
+	sum := key.sign(s, appendStringToSign(s.msg[:0], r.amzDate, r.scope, &canonicalHash))
+	scratches.Put(s)
 
 	if subtle.ConstantTimeCompare(sum[:], r.sig[:]) != 1 || !r.sigOK {
 		return e.signatureMismatch()
@@ -82,8 +80,6 @@ func (r *Request) signingKey(secret string) *signingKey {
 // with its .authz files.
 func (r *Request) signatureFor(secret, bodyHash string) string {
 	h := sha256.Sum256([]byte(r.CanonicalRequest(bodyHash)))
-	key := r.signingKey(secret)
-	msg := append(key.ipad[:hmacBlock:hmacBlock], appendStringToSign(nil, r.amzDate, r.scope, &h)...)
-	sum := key.sign(msg)
+	sum := r.signingKey(secret).sign(&scratch{h: sha256.New()}, appendStringToSign(nil, r.amzDate, r.scope, &h))
 	return hex.EncodeToString(sum[:])
 }
