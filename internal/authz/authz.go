@@ -135,6 +135,19 @@ type Set struct {
 	hasBoundary, hasSession     bool
 	scps                        []index
 	hasSCPs                     bool
+	plans                       planCache
+}
+
+// indexes lists the Set's indexes in plan order: identity, boundary, session, SCP levels.
+func (s *Set) build(q query) *plan {
+	p := &plan{lists: make([][]int32, 3+len(s.scps))}
+	p.lists[0] = s.identity.candidates(&q)
+	p.lists[1] = s.boundary.candidates(&q)
+	p.lists[2] = s.session.candidates(&q)
+	for i := range s.scps {
+		p.lists[3+i] = s.scps[i].candidates(&q)
+	}
+	return p
 }
 
 // NewSet indexes a principal's policies.
@@ -161,6 +174,16 @@ type ResourceSet struct {
 	hasResource bool
 	rcps        []index
 	hasRCPs     bool
+	plans       planCache
+}
+
+func (s *ResourceSet) build(q query) *plan {
+	p := &plan{lists: make([][]int32, 1+len(s.rcps))}
+	p.lists[0] = s.resource.candidates(&q)
+	for i := range s.rcps {
+		p.lists[1+i] = s.rcps[i].candidates(&q)
+	}
+	return p
 }
 
 // NewResourceSet indexes a resource's policies.
@@ -211,6 +234,7 @@ type Result struct {
 	Matched []Matched
 
 	principal, action, resource string
+	scratch                     []byte // the lower-cased action
 }
 
 // Message returns AWS's AccessDenied text for a denial, or "" when allowed
@@ -272,13 +296,15 @@ func Evaluate(req *Request, res *Result) {
 	p := req.Principal
 	res.principal, res.action, res.resource = p.ARN, req.Action, req.Resource
 
-	var lbuf [96]byte
-	act := lowerInto(lbuf[:0], req.Action)
-	svc := act
+	act := lowerInto(res, req.Action)
+	svc, head := act, ""
 	if i := strings.IndexByte(act, ':'); i >= 0 {
 		svc = act[:i]
+		if len(act) > i+1 {
+			head = act[:i+2]
+		}
 	}
-	q := query{action: req.Action, lower: act, service: svc, resource: req.Resource, ctx: req.Context, principal: p}
+	q := query{action: req.Action, lower: act, service: svc, head: head, resource: req.Resource, ctx: req.Context, principal: p}
 
 	resAcct := req.ResourceAccount
 	if resAcct == "" {
@@ -290,29 +316,35 @@ func Evaluate(req *Request, res *Result) {
 	// Every applicable policy type, in AWS's evaluation order; all are evaluated so that
 	// every matching statement is reported.
 	var rcp, scp, rsc, idn, bnd, ses eval
-	rcpApplies := req.Resources != nil && req.Resources.hasRCPs && p.Kind != Service
+	var rplan, pplan *plan
+	if rs := req.Resources; rs != nil && (rs.hasResource || rs.hasRCPs) {
+		rplan = rs.plans.get(&q, rs)
+	}
+	ps := req.Policies
+	if ps != nil && hasIdentity {
+		pplan = ps.plans.get(&q, ps)
+	}
 	rcpOK := true
-	if rcpApplies {
-		rcpOK = evalLevels(req.Resources.rcps, &q, res, &rcp)
+	if rplan != nil && req.Resources.hasRCPs && p.Kind != Service {
+		rcpOK = evalLevels(req.Resources.rcps, rplan.lists[1:], &q, res, &rcp)
 	}
-	scpApplies := req.Policies != nil && req.Policies.hasSCPs && hasIdentity
 	scpOK := true
-	if scpApplies {
-		scpOK = evalLevels(req.Policies.scps, &q, res, &scp)
+	if pplan != nil && ps.hasSCPs {
+		scpOK = evalLevels(ps.scps, pplan.lists[3:], &q, res, &scp)
 	}
-	if req.Resources != nil && req.Resources.hasResource {
-		req.Resources.resource.eval(&q, res, &rsc)
+	if rplan != nil && req.Resources.hasResource {
+		req.Resources.resource.eval(rplan.lists[0], &q, res, &rsc)
 	}
 	hasBoundary, hasSession := false, false
-	if req.Policies != nil && hasIdentity {
-		req.Policies.identity.eval(&q, res, &idn)
-		if req.Policies.hasBoundary {
+	if pplan != nil {
+		ps.identity.eval(pplan.lists[0], &q, res, &idn)
+		if ps.hasBoundary {
 			hasBoundary = true
-			req.Policies.boundary.eval(&q, res, &bnd)
+			ps.boundary.eval(pplan.lists[1], &q, res, &bnd)
 		}
-		if req.Policies.hasSession {
+		if ps.hasSession {
 			hasSession = true
-			req.Policies.session.eval(&q, res, &ses)
+			ps.session.eval(pplan.lists[2], &q, res, &ses)
 		}
 	}
 
@@ -403,11 +435,11 @@ func isTrustAction(lowerAction string) bool {
 
 // evalLevels evaluates Organizations policies level by level; ok is whether every level
 // has an applicable Allow.
-func evalLevels(levels []index, q *query, res *Result, e *eval) bool {
+func evalLevels(levels []index, cands [][]int32, q *query, res *Result, e *eval) bool {
 	ok := true
 	for i := range levels {
 		var l eval
-		levels[i].eval(q, res, &l)
+		levels[i].eval(cands[i], q, res, &l)
 		if l.deny {
 			e.deny = true
 		}
@@ -419,13 +451,12 @@ func evalLevels(levels []index, q *query, res *Result, e *eval) bool {
 	return ok
 }
 
-func lowerInto(buf []byte, s string) string {
+// lowerInto returns s lower-cased (ASCII), in res's scratch buffer when s has capitals.
+func lowerInto(res *Result, s string) string {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; 'A' <= c && c <= 'Z' {
-			if len(s) > cap(buf) {
-				return strings.ToLower(s)
-			}
-			buf = append(buf[:0], s...)
+			res.scratch = append(res.scratch[:0], s...)
+			buf := res.scratch
 			for j := i; j < len(buf); j++ {
 				if c := buf[j]; 'A' <= c && c <= 'Z' {
 					buf[j] = c + 'a' - 'A'

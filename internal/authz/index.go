@@ -2,19 +2,24 @@ package authz
 
 import (
 	"strings"
+	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"gatehouse/internal/policy"
 )
 
 // index holds the statements of one policy type, bucketed by action so a decision looks
-// only at statements that can name the requested action: exact action names, a service's
-// wildcard patterns, and the rest (wildcard services, NotAction).
+// only at statements that can name the requested action: exact action names; wildcard
+// patterns by their service and the first letter of the action name ("s3:g" for
+// "s3:Get*"); wildcard patterns by service alone ("s3:*Object"); and the rest (wildcard
+// services, NotAction).
 type index struct {
 	typ    PolicyType
 	stmts  []istmt
 	exact  map[string][]int32 // "s3:getobject" → statement numbers, ascending
-	bySvc  map[string][]int32 // "s3" → statements with a wildcard pattern in that service
+	byHead map[string][]int32 // "s3:g"
+	bySvc  map[string][]int32 // "s3"
 	global []int32
 }
 
@@ -24,7 +29,7 @@ type istmt struct {
 }
 
 func newIndex(pols []Attached, typ PolicyType) index {
-	ix := index{typ: typ, exact: map[string][]int32{}, bySvc: map[string][]int32{}}
+	ix := index{typ: typ, exact: map[string][]int32{}, byHead: map[string][]int32{}, bySvc: map[string][]int32{}}
 	for _, a := range pols {
 		if a.Policy == nil {
 			continue
@@ -34,7 +39,7 @@ func newIndex(pols []Attached, typ PolicyType) index {
 			n := int32(len(ix.stmts))
 			ix.stmts = append(ix.stmts, istmt{c: c, label: a.Label})
 			if c.NotAction {
-				ix.global = append(ix.global, n)
+				ix.global = addRef(ix.global, n)
 				continue
 			}
 			for j := range c.Actions {
@@ -44,10 +49,15 @@ func newIndex(pols []Attached, typ PolicyType) index {
 					continue
 				}
 				pre := pat.LiteralPrefix()
-				if svc, _, ok := strings.Cut(pre, ":"); ok {
-					ix.bySvc[svc] = addRef(ix.bySvc[svc], n)
-				} else {
+				svc, name, ok := strings.Cut(pre, ":")
+				switch {
+				case !ok:
 					ix.global = addRef(ix.global, n)
+				case name != "":
+					head := pre[:len(svc)+2]
+					ix.byHead[head] = addRef(ix.byHead[head], n)
+				default:
+					ix.bySvc[svc] = addRef(ix.bySvc[svc], n)
 				}
 			}
 		}
@@ -63,46 +73,98 @@ func addRef(refs []int32, n int32) []int32 {
 }
 
 type query struct {
-	action, lower, service, resource string
-	ctx                              *Context
-	principal                        *Principal
+	action, lower, service, head, resource string
+	ctx                                    *Context
+	principal                              *Principal
 }
 
-// eval runs every statement that may apply and records the matches into res and e.
-func (ix *index) eval(q *query, res *Result, e *eval) {
-	if len(ix.stmts) == 0 {
-		return
+// candidates returns, in document order and once each, the statements whose action
+// patterns may match q's action.
+func (ix *index) candidates(q *query) []int32 {
+	var lists [4][]int32
+	lists[0] = ix.exact[q.lower]
+	if q.head != "" {
+		lists[1] = ix.byHead[q.head]
 	}
-	a, b, c := ix.exact[q.lower], ix.bySvc[q.service], ix.global
-	// Merge three ascending lists, visiting each statement once, in document order.
-	for len(a)+len(b)+len(c) > 0 {
+	lists[2] = ix.bySvc[q.service]
+	lists[3] = ix.global
+	var out []int32
+	for {
 		n := int32(1<<31 - 1)
-		if len(a) > 0 && a[0] < n {
-			n = a[0]
+		for i := range lists {
+			if len(lists[i]) > 0 && lists[i][0] < n {
+				n = lists[i][0]
+			}
 		}
-		if len(b) > 0 && b[0] < n {
-			n = b[0]
+		if n == 1<<31-1 {
+			return out
 		}
-		if len(c) > 0 && c[0] < n {
-			n = c[0]
+		for i := range lists {
+			if len(lists[i]) > 0 && lists[i][0] == n {
+				lists[i] = lists[i][1:]
+			}
 		}
-		if len(a) > 0 && a[0] == n {
-			a = a[1:]
-		}
-		if len(b) > 0 && b[0] == n {
-			b = b[1:]
-		}
-		if len(c) > 0 && c[0] == n {
-			c = c[1:]
-		}
+		out = append(out, n)
+	}
+}
+
+// eval runs the candidate statements and records the matches into res and e.
+func (ix *index) eval(cands []int32, q *query, res *Result, e *eval) {
+	for _, n := range cands {
 		ix.try(n, q, res, e)
 	}
+}
+
+// planCache memoizes, per lower-cased action, the candidate statements of every index of
+// a Set or ResourceSet: one map lookup per decision instead of several. It is
+// copy-on-write (readers never lock) and bounded; past the bound, plans are computed
+// per decision and not kept.
+type planCache struct {
+	m  atomic.Pointer[map[string]*plan]
+	mu sync.Mutex
+}
+
+const maxPlans = 2048
+
+// plan is the candidates of each index, in the owner's index order.
+type plan struct {
+	lists [][]int32
+}
+
+type planner interface{ build(q query) *plan }
+
+func (c *planCache) get(q *query, b planner) *plan {
+	if m := c.m.Load(); m != nil {
+		if p, ok := (*m)[q.lower]; ok {
+			return p
+		}
+	}
+	p := b.build(*q)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	old := c.m.Load()
+	n := 0
+	if old != nil {
+		n = len(*old)
+	}
+	if n >= maxPlans {
+		return p
+	}
+	next := make(map[string]*plan, n+1)
+	if old != nil {
+		for k, v := range *old {
+			next[k] = v
+		}
+	}
+	next[strings.Clone(q.lower)] = p
+	c.m.Store(&next)
+	return p
 }
 
 func (ix *index) try(n int32, q *query, res *Result, e *eval) {
 	s := &ix.stmts[n]
 	st := s.c
-	if !st.MatchAction(q.lower) {
+	if !st.MatchActionLower(q.lower) {
 		return
 	}
 	var g grant
@@ -247,5 +309,5 @@ func listedEverywhere(ps *policy.PrincipalSet, p *Principal) bool {
 }
 
 // unsafeString views b as a string without copying; b must not change while the string
-// is in use (it lives on Evaluate's stack for the duration of one decision).
+// is in use (it is the Result's scratch buffer, rewritten only by the next Evaluate).
 func unsafeString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }

@@ -111,6 +111,19 @@ func (c *Compiled) MatchAction(action string) bool {
 	return m != c.NotAction
 }
 
+// MatchActionLower is MatchAction for an action already lower-cased (the decision path
+// lower-cases once per request).
+func (c *Compiled) MatchActionLower(lowerAction string) bool {
+	m := false
+	for i := range c.Actions {
+		if c.Actions[i].MatchLower(lowerAction) {
+			m = true
+			break
+		}
+	}
+	return m != c.NotAction
+}
+
 // MatchResource reports whether resource is covered by Resource (or not excluded by
 // NotResource); r resolves policy variables.
 func (c *Compiled) MatchResource(resource string, r wildcard.Resolver) bool {

@@ -80,6 +80,7 @@ const (
 	sExact         // no wildcard, no variable
 	sPrefix        // literal followed by one trailing crossing `*`
 	sAny           // a lone crossing `*`
+	sAffix         // literal, one crossing `*`, literal
 )
 
 // Pattern is a compiled pattern. The zero Pattern matches only the empty string.
@@ -87,7 +88,8 @@ type Pattern struct {
 	src   string
 	fold  bool
 	shape shape
-	lit   string // sExact / sPrefix
+	lit   string // sExact / sPrefix / sAffix (the part before the star)
+	suf   string // sAffix: the part after the star
 	toks  []token
 	vars  bool
 }
@@ -196,6 +198,10 @@ func Compile(s string, mode Mode, variables bool) Pattern {
 		p.shape = sAny
 	case len(p.toks) == 2 && p.toks[0].kind == tLit && p.toks[1].kind == tStar && p.toks[1].cross:
 		p.shape, p.lit = sPrefix, p.toks[0].text
+	case len(p.toks) == 3 && p.toks[0].kind == tLit && p.toks[1].kind == tStar && p.toks[1].cross && p.toks[2].kind == tLit:
+		p.shape, p.lit, p.suf = sAffix, p.toks[0].text, p.toks[2].text
+	case len(p.toks) == 2 && p.toks[0].kind == tStar && p.toks[0].cross && p.toks[1].kind == tLit:
+		p.shape, p.suf = sAffix, p.toks[1].text
 	}
 	return p
 }
@@ -232,9 +238,19 @@ func parseVar(body string) (key, def string, hasDef bool) {
 // has none. A variable that r cannot resolve and that has no default makes the pattern
 // match nothing.
 func (p *Pattern) Match(s string, r Resolver) bool {
+	return p.match(s, r, p.fold)
+}
+
+// MatchLower is Match for an Action-mode pattern and an input already lower-cased, which
+// skips case folding.
+func (p *Pattern) MatchLower(s string) bool {
+	return p.match(s, nil, false)
+}
+
+func (p *Pattern) match(s string, r Resolver, fold bool) bool {
 	switch p.shape {
 	case sExact:
-		if p.fold {
+		if fold {
 			return len(s) == len(p.lit) && equalFold(s, p.lit)
 		}
 		return s == p.lit
@@ -242,17 +258,25 @@ func (p *Pattern) Match(s string, r Resolver) bool {
 		if len(s) < len(p.lit) {
 			return false
 		}
-		if p.fold {
+		if fold {
 			return equalFold(s[:len(p.lit)], p.lit)
 		}
 		return s[:len(p.lit)] == p.lit
 	case sAny:
 		return true
+	case sAffix:
+		if len(s) < len(p.lit)+len(p.suf) {
+			return false
+		}
+		if fold {
+			return equalFold(s[:len(p.lit)], p.lit) && equalFold(s[len(s)-len(p.suf):], p.suf)
+		}
+		return s[:len(p.lit)] == p.lit && s[len(s)-len(p.suf):] == p.suf
 	}
-	return p.matchGeneral(s, r)
+	return p.matchGeneral(s, r, fold)
 }
 
-func (p *Pattern) matchGeneral(s string, r Resolver) bool {
+func (p *Pattern) matchGeneral(s string, r Resolver, fold bool) bool {
 	toks := p.toks
 	ti, si := 0, 0
 	starT, starS, starCross := -1, 0, false
@@ -272,7 +296,7 @@ func (p *Pattern) matchGeneral(s string, r Resolver) bool {
 					continue
 				}
 			case tLit:
-				if p.hasPrefix(s[si:], t.text) {
+				if hasPrefix(s[si:], t.text, fold) {
 					si += len(t.text)
 					ti++
 					continue
@@ -282,7 +306,7 @@ func (p *Pattern) matchGeneral(s string, r Resolver) bool {
 				if !ok {
 					return false
 				}
-				if p.hasPrefix(s[si:], v) {
+				if hasPrefix(s[si:], v, fold) {
 					si += len(v)
 					ti++
 					continue
@@ -312,11 +336,11 @@ func resolve(t *token, r Resolver) (string, bool) {
 	return "", false
 }
 
-func (p *Pattern) hasPrefix(s, prefix string) bool {
+func hasPrefix(s, prefix string, fold bool) bool {
 	if len(s) < len(prefix) {
 		return false
 	}
-	if p.fold {
+	if fold {
 		return equalFold(s[:len(prefix)], prefix)
 	}
 	return s[:len(prefix)] == prefix

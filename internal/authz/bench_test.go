@@ -1,0 +1,123 @@
+package authz
+
+import (
+	"fmt"
+	"runtime"
+	"testing"
+
+	"gatehouse/internal/policy"
+)
+
+type benchCase struct {
+	set  *Set
+	reqs []Request
+}
+
+func buildBench(policies, statements int, seed uint64) benchCase {
+	g := newGen(seed)
+	var pp PrincipalPolicies
+	for i := 0; i < policies; i++ {
+		pp.Identity = append(pp.Identity, Attached{Label: fmt.Sprintf("identity[%d]", i), Policy: g.compiled(statements, 0.1, 0.25)})
+	}
+	p, _ := ParsePrincipal("arn:aws:iam::111122223333:user/alice")
+	set := NewSet(pp)
+	bc := benchCase{set: set}
+	for i := 0; i < 256; i++ {
+		a := g.action()
+		svc := a[:len(a)-len(a[len(a)-1:])]
+		_ = svc
+		bc.reqs = append(bc.reqs, Request{Principal: &p, Action: a, Resource: g.resourceFor(a[:indexByte(a, ':')]),
+			Context: g.context(&p), Policies: set})
+	}
+	return bc
+}
+
+func indexByte(s string, c byte) int {
+	for i := 0; i < len(s); i++ {
+		if s[i] == c {
+			return i
+		}
+	}
+	return -1
+}
+
+func benchDecide(b *testing.B, bc benchCase) {
+	var res Result
+	res.Matched = make([]Matched, 0, 64)
+	b.ReportAllocs()
+	cpuLoop(b, func(i int) { Evaluate(&bc.reqs[i&255], &res) })
+}
+
+// BenchmarkDecisionTypical: 5 policies × 10 statements, wildcards, a quarter with
+// conditions (issue 2's "typical principal").
+func BenchmarkDecisionTypical(b *testing.B) { benchDecide(b, buildBench(5, 10, 1)) }
+
+// BenchmarkDecision1000: one role with 1,000 statements.
+func BenchmarkDecision1000(b *testing.B) { benchDecide(b, buildBench(1, 1000, 2)) }
+
+// BenchmarkDecisionParallel: the typical principal on every core.
+func BenchmarkDecisionParallel(b *testing.B) {
+	bc := buildBench(5, 10, 1)
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		var res Result
+		res.Matched = make([]Matched, 0, 64)
+		i := 0
+		for pb.Next() {
+			Evaluate(&bc.reqs[i&255], &res)
+			i++
+		}
+	})
+}
+
+// BenchmarkCompileStatement reports the cost of parsing and compiling one statement.
+func BenchmarkCompileStatement(b *testing.B) {
+	g := newGen(3)
+	doc := g.policy(100, 0.1, 0.25)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := policy.CompileStrict(doc, policy.Identity); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/100, "ns/statement")
+}
+
+// BenchmarkMemory10k compiles and indexes 10,000 principals, each with its own unique
+// 5×10 policy set, and reports retained heap bytes against the policies' JSON bytes.
+func BenchmarkMemory10k(b *testing.B) {
+	for b.Loop() {
+		g := newGen(4)
+		docs := make([][]byte, 0, 50000)
+		jsonBytes := 0
+		for i := 0; i < 10000*5; i++ {
+			d := g.policy(10, 0.1, 0.25)
+			jsonBytes += policy.Size(d)
+			docs = append(docs, d)
+		}
+		runtime.GC()
+		var before runtime.MemStats
+		runtime.ReadMemStats(&before)
+		sets := make([]*Set, 10000)
+		for i := range sets {
+			var pp PrincipalPolicies
+			for j := 0; j < 5; j++ {
+				p, err := policy.CompileStrict(docs[i*5+j], policy.Identity)
+				if err != nil {
+					b.Fatal(err)
+				}
+				pp.Identity = append(pp.Identity, Attached{Label: "identity", Policy: p})
+			}
+			sets[i] = NewSet(pp)
+		}
+		docs = nil
+		runtime.GC()
+		var after runtime.MemStats
+		runtime.ReadMemStats(&after)
+		retained := int64(after.HeapAlloc) - int64(before.HeapAlloc)
+		b.ReportMetric(float64(retained)/float64(jsonBytes), "heap/json")
+		b.ReportMetric(float64(retained)/1e6, "heapMB")
+		b.ReportMetric(float64(jsonBytes)/1e6, "jsonMB")
+		runtime.KeepAlive(sets)
+	}
+}
