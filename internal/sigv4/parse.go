@@ -228,10 +228,6 @@ func (v *Verifier) parseHeader(r *http.Request, value string) (*Request, error) 
 		req.scopeDialect(p.credential)
 	}
 	e := errs{req.Dialect}
-	if msg != "" {
-		return nil, e.incomplete(false, msg)
-	}
-
 	amzDate, hasAmzDate := firstHeader(r.Header, "X-Amz-Date")
 	httpDate, hasHTTPDate := firstHeader(r.Header, "Date")
 	hasDate := hasAmzDate || hasHTTPDate
@@ -239,6 +235,9 @@ func (v *Verifier) parseHeader(r *http.Request, value string) (*Request, error) 
 		// Another scheme altogether (SigV2's "AWS key:sig", "Basic …"): AWS lists what a
 		// SigV4 header lacks.
 		return nil, e.incomplete(false, missingParts(authParams{}, hasDate, value))
+	}
+	if msg != "" {
+		return nil, e.incomplete(false, msg)
 	}
 	if m := missingParts(p, hasDate, value); m != "" {
 		if e.d == DialectS3 {
