@@ -24,7 +24,7 @@ func decide(t *testing.T, in map[string]any) Result {
 func TestRandomInputs(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	count := map[string]int{}
-	const n = 4000
+	const n = 1500
 	for range n {
 		res := decide(t, RandomInput(r))
 		count[res.Decision]++
@@ -53,7 +53,7 @@ func addDeny(r *rand.Rand, in map[string]any) map[string]any {
 
 func TestPropertyDenyNeverAllows(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
-	for range 3000 {
+	for range 1000 {
 		in := RandomInput(r)
 		before := decide(t, in)
 		after := decide(t, addDeny(r, in))
@@ -66,7 +66,7 @@ func TestPropertyDenyNeverAllows(t *testing.T) {
 
 func TestPropertyNarrowing(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
-	for range 3000 {
+	for range 1000 {
 		in := RandomInput(r)
 		before := decide(t, in)
 		for _, field := range []string{"permissionsBoundary", "sessionPolicy"} {
