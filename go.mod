@@ -27,5 +27,6 @@ require (
 	github.com/mattn/go-sqlite3 v1.14.53 // indirect
 	golang.org/x/crypto v0.59.0 // indirect
 	golang.org/x/sync v0.25.0 // indirect
+	golang.org/x/sys v0.50.0 // indirect
 	golang.org/x/text v0.44.0 // indirect
 )

@@ -231,10 +231,9 @@ func (s *Service) RemoveUserFromGroup(ctx context.Context, a Account, in *iamapi
 		if err != nil {
 			return err
 		}
-		if member, err := exists(t.tx, t.k.userGroup(user, group)); err != nil {
+		// Removing a user that is not a member succeeds and changes nothing, as in IAM.
+		if member, err := exists(t.tx, t.k.userGroup(user, group)); err != nil || !member {
 			return err
-		} else if !member {
-			return userNotFound(user)
 		}
 		if err := t.tx.Delete(t.k.userGroup(user, group)); err != nil {
 			return err

@@ -374,3 +374,32 @@ func TestEveryMutationIsAudited(t *testing.T) {
 		t.Fatalf("got %d audit records by admin, want 2", len(actions))
 	}
 }
+
+func TestPasswordsAreHashedAndVerified(t *testing.T) {
+	env := newEnv(t)
+	env.must("CreateUser", `{"UserName":"user_1","Path":"/staff/"}`)
+	env.must("CreateLoginProfile", `{"UserName":"user_1","Password":"Tutorial-Pass1"}`)
+	for k, v := range snapshot(t, env.store) {
+		if strings.Contains(v, "Tutorial-Pass1") {
+			t.Fatalf("password in the clear at %s", k)
+		}
+	}
+	arn, reset, err := env.svc.VerifyPassword(ctx(), testAccount, "USER_1", "Tutorial-Pass1")
+	if err != nil || arn != "arn:aws:iam::123456789012:user/staff/user_1" || reset {
+		t.Fatalf("got %q, %v, %v", arn, reset, err)
+	}
+	for _, c := range []struct{ user, pw string }{{"user_1", "Tutorial-Pass2"}, {"user_1", ""}, {"nobody", "Tutorial-Pass1"}} {
+		if _, _, err := env.svc.VerifyPassword(ctx(), testAccount, c.user, c.pw); !errors.Is(err, ErrBadPassword) {
+			t.Fatalf("%s/%q: got %v, want ErrBadPassword", c.user, c.pw, err)
+		}
+	}
+	env.must("UpdateLoginProfile", `{"UserName":"user_1","Password":"Another-Pass2"}`)
+	if _, _, err := env.svc.VerifyPassword(ctx(), testAccount, "user_1", "Another-Pass2"); err != nil {
+		t.Fatalf("after update: %v", err)
+	}
+	// The login profile moves with a rename.
+	env.must("UpdateUser", `{"UserName":"user_1","NewUserName":"user_2"}`)
+	if _, _, err := env.svc.VerifyPassword(ctx(), testAccount, "user_2", "Another-Pass2"); err != nil {
+		t.Fatalf("after rename: %v", err)
+	}
+}

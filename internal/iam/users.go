@@ -224,7 +224,8 @@ func (s *Service) DeleteUser(ctx context.Context, a Account, in *iamapi.DeleteUs
 		if has, err := hasAny(t.tx, t.k.userGroupPrefix(name)); err != nil {
 			return err
 		} else if has {
-			return deleteConflict("Cannot delete entity, must remove user from all groups first.")
+			// IAM says the same as DeleteGroup with members here.
+			return deleteConflict("Cannot delete entity, must remove users from group first.")
 		}
 		if err := t.setBoundary(kindUser, u.Name, u.Boundary, ""); err != nil {
 			return err

@@ -1,0 +1,266 @@
+package iam
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/base64"
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+
+	"golang.org/x/crypto/argon2"
+
+	"gatehouse/internal/awserr"
+	"gatehouse/internal/awsproto/iamapi"
+	"gatehouse/internal/kv"
+)
+
+// Login profiles — a user's console password
+// (https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateLoginProfile.html).
+// Passwords are stored only as Argon2id hashes at OWASP's recommended parameters
+// (m=19 MiB, t=2, p=1; https://cheatsheetseries.owasp.org/cheatsheets/Password_Storage_Cheat_Sheet.html).
+
+const (
+	argonTime    = 2
+	argonMemory  = 19 * 1024 // KiB
+	argonThreads = 1
+	argonKeyLen  = 32
+	argonSaltLen = 16
+)
+
+type loginRecord struct {
+	Created       time.Time `json:"created"`
+	ResetRequired bool      `json:"resetRequired"`
+	Hash          string    `json:"hash"` // $argon2id$v=19$m=…,t=…,p=…$salt$key
+}
+
+func loginNotFound(user string) *awserr.Error {
+	return noSuchEntity("Login Profile for User %s cannot be found.", user)
+}
+
+// checkPassword applies IAM's default password policy, which holds while an account has no
+// policy of its own: at least 8 characters from at least three of upper-case letters,
+// lower-case letters, digits and symbols
+// (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_passwords_account-policy.html#default-policy-details).
+func checkPassword(pw string) error {
+	var upper, lowerc, digit, symbol int
+	for _, r := range pw {
+		switch {
+		case unicode.IsUpper(r):
+			upper = 1
+		case unicode.IsLower(r):
+			lowerc = 1
+		case unicode.IsDigit(r):
+			digit = 1
+		default:
+			symbol = 1
+		}
+	}
+	if len([]rune(pw)) < 8 || upper+lowerc+digit+symbol < 3 {
+		return awserr.New(400, "PasswordPolicyViolation", "Password does not conform to the account password policy.")
+	}
+	return nil
+}
+
+func (s *Service) hashPassword(pw string) (string, error) {
+	salt := make([]byte, argonSaltLen)
+	if _, err := s.opt.Rand.Read(salt); err != nil {
+		return "", fmt.Errorf("iam: random: %w", err)
+	}
+	key := argon2.IDKey([]byte(pw), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	enc := base64.RawStdEncoding
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemory, argonTime, argonThreads,
+		enc.EncodeToString(salt), enc.EncodeToString(key)), nil
+}
+
+// verifyHash checks a password against a stored hash in constant time.
+func verifyHash(hash, pw string) bool {
+	parts := strings.Split(hash, "$")
+	if len(parts) != 6 || parts[1] != "argon2id" {
+		return false
+	}
+	var m uint32
+	var t uint32
+	var p uint8
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil {
+		return false
+	}
+	enc := base64.RawStdEncoding
+	salt, err1 := enc.DecodeString(parts[4])
+	want, err2 := enc.DecodeString(parts[5])
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	got := argon2.IDKey([]byte(pw), salt, t, m, p, uint32(len(want)))
+	return subtle.ConstantTimeCompare(got, want) == 1
+}
+
+// loginOwner is the user a login-profile call acts on: the named one, or the calling user.
+func loginOwner(a Account, name *string) (string, error) {
+	if name != nil && *name != "" {
+		return *name, nil
+	}
+	if p, ok := parsePrincipalARN(a.Caller); ok && p.Resource == "user" {
+		return p.Name, nil
+	}
+	return "", awserr.ValidationError("Must specify userName when calling with non-User credentials")
+}
+
+func (s *Service) CreateLoginProfile(ctx context.Context, a Account, in *iamapi.CreateLoginProfileInput) (*iamapi.CreateLoginProfileOutput, error) {
+	name, err := loginOwner(a, in.UserName)
+	if err != nil {
+		return nil, err
+	}
+	pw := str(in.Password)
+	if err := checkPassword(pw); err != nil {
+		return nil, err
+	}
+	hash, err := s.hashPassword(pw) // before the transaction: Argon2id is deliberately slow
+	if err != nil {
+		return nil, err
+	}
+	var out iamapi.LoginProfile
+	err = s.update(ctx, a, "CreateLoginProfile", func() string { return "user/" + name }, func(t *txn) error {
+		u, err := getUser(t.tx, t.k, name)
+		if err != nil {
+			return err
+		}
+		if has, err := exists(t.tx, t.k.userLogin(name)); err != nil {
+			return err
+		} else if has {
+			return entityAlreadyExists("Login Profile for user %s already exists.", u.Name)
+		}
+		rec := loginRecord{Created: t.now, ResetRequired: in.PasswordResetRequired != nil && *in.PasswordResetRequired, Hash: hash}
+		out = iamapi.LoginProfile{UserName: u.Name, CreateDate: rec.Created, PasswordResetRequired: ptr(rec.ResetRequired)}
+		return putJSON(t.tx, t.k.userLogin(name), rec)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &iamapi.CreateLoginProfileOutput{LoginProfile: out}, nil
+}
+
+func (s *Service) GetLoginProfile(ctx context.Context, a Account, in *iamapi.GetLoginProfileInput) (*iamapi.GetLoginProfileOutput, error) {
+	name, err := loginOwner(a, in.UserName)
+	if err != nil {
+		return nil, err
+	}
+	var out iamapi.LoginProfile
+	err = s.view(ctx, func(tx kv.Tx) error {
+		k := keysFor(a.ID)
+		u, err := getUser(tx, k, name)
+		if err != nil {
+			return err
+		}
+		var rec loginRecord
+		found, err := getJSON(tx, k.userLogin(name), &rec)
+		if err != nil {
+			return err
+		}
+		if !found {
+			return loginNotFound(u.Name)
+		}
+		out = iamapi.LoginProfile{UserName: u.Name, CreateDate: rec.Created, PasswordResetRequired: ptr(rec.ResetRequired)}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &iamapi.GetLoginProfileOutput{LoginProfile: out}, nil
+}
+
+func (s *Service) UpdateLoginProfile(ctx context.Context, a Account, in *iamapi.UpdateLoginProfileInput) (*iamapi.UpdateLoginProfileOutput, error) {
+	name := str(in.UserName)
+	var hash string
+	if in.Password != nil {
+		if err := checkPassword(*in.Password); err != nil {
+			return nil, err
+		}
+		var err error
+		if hash, err = s.hashPassword(*in.Password); err != nil {
+			return nil, err
+		}
+	}
+	err := s.update(ctx, a, "UpdateLoginProfile", func() string { return "user/" + name }, func(t *txn) error {
+		u, err := getUser(t.tx, t.k, name)
+		if err != nil {
+			return err
+		}
+		var rec loginRecord
+		found, err := getJSON(t.tx, t.k.userLogin(name), &rec)
+		if err != nil {
+			return err
+		}
+		if !found {
+			return loginNotFound(u.Name)
+		}
+		if hash != "" {
+			rec.Hash = hash
+		}
+		if in.PasswordResetRequired != nil {
+			rec.ResetRequired = *in.PasswordResetRequired
+		}
+		return putJSON(t.tx, t.k.userLogin(name), rec)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &iamapi.UpdateLoginProfileOutput{}, nil
+}
+
+func (s *Service) DeleteLoginProfile(ctx context.Context, a Account, in *iamapi.DeleteLoginProfileInput) (*iamapi.DeleteLoginProfileOutput, error) {
+	name, err := loginOwner(a, in.UserName)
+	if err != nil {
+		return nil, err
+	}
+	err = s.update(ctx, a, "DeleteLoginProfile", func() string { return "user/" + name }, func(t *txn) error {
+		u, err := getUser(t.tx, t.k, name)
+		if err != nil {
+			return err
+		}
+		if has, err := exists(t.tx, t.k.userLogin(name)); err != nil {
+			return err
+		} else if !has {
+			return loginNotFound(u.Name)
+		}
+		return t.tx.Delete(t.k.userLogin(name))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &iamapi.DeleteLoginProfileOutput{}, nil
+}
+
+// ErrBadPassword is returned by VerifyPassword for a wrong password or a user without one.
+var ErrBadPassword = fmt.Errorf("iam: wrong user name or password")
+
+// VerifyPassword checks a user's console password (for the web console's sign-in). It
+// returns the user's ARN and whether a new password must be set.
+func (s *Service) VerifyPassword(ctx context.Context, accountID, userName, password string) (arn string, resetRequired bool, err error) {
+	var rec loginRecord
+	var u userRecord
+	var found bool
+	err = s.view(ctx, func(tx kv.Tx) error {
+		k := keysFor(accountID)
+		var err error
+		if found, err = getJSON(tx, k.entity(kindUser, userName), &u); err != nil || !found {
+			return err
+		}
+		found, err = getJSON(tx, k.userLogin(userName), &rec)
+		return err
+	})
+	if err != nil {
+		return "", false, err
+	}
+	if !found {
+		// Spend the same time as a real check so that timing does not reveal which users
+		// have passwords.
+		verifyHash("$argon2id$v=19$m=19456,t=2,p=1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", password)
+		return "", false, ErrBadPassword
+	}
+	if !verifyHash(rec.Hash, password) {
+		return "", false, ErrBadPassword
+	}
+	return Account{ID: accountID}.arn(kindUser, u.Path, u.Name), rec.ResetRequired, nil
+}
