@@ -118,8 +118,13 @@ type ActionResource struct {
 // pattern, with * and ?) can match. For an action with no resource types it reports false:
 // such an action is granted only on "*".
 func (a *Action) MatchResource(arn string) (ActionResource, bool) {
+	return a.MatchResourcePattern(CompileARNPattern(arn))
+}
+
+// MatchResourcePattern is MatchResource with the pattern compiled already.
+func (a *Action) MatchResourcePattern(p ARNPattern) (ActionResource, bool) {
 	for _, r := range a.Resources {
-		if r.Type.Matches(arn) {
+		if r.Type.MatchesPattern(p) {
 			return r, true
 		}
 	}
@@ -201,7 +206,16 @@ func MatchActions(pattern string) []*Action {
 		}
 		return out
 	}
-	for _, s := range c.services {
+	services := c.services
+	if !strings.ContainsAny(svc, "*?") {
+		// One service: look it up rather than match every prefix.
+		s, ok := c.byPrefix[svc]
+		if !ok {
+			return nil
+		}
+		services = []*Service{s}
+	}
+	for _, s := range services {
 		if !wildcardMatch(svc, s.Prefix) {
 			continue
 		}

@@ -80,8 +80,22 @@ func (r *ResourceType) Fill(vars map[string]string) (string, error) {
 // the bucket type but not the object type, whose ARNs all have a "/" and an object name
 // after the bucket name, while "arn:aws:s3:::my_bucket/*" and "*" match the object type.
 func (r *ResourceType) Matches(pattern string) bool {
+	return r.MatchesPattern(CompileARNPattern(pattern))
+}
+
+// ARNPattern is a policy resource pattern compiled for MatchesPattern, for callers that
+// test one pattern against many resource types.
+type ARNPattern struct {
+	elems []globElem
+}
+
+// CompileARNPattern compiles a policy resource pattern as Matches reads it.
+func CompileARNPattern(pattern string) ARNPattern { return ARNPattern{compilePattern(pattern)} }
+
+// MatchesPattern is Matches with the pattern compiled already.
+func (r *ResourceType) MatchesPattern(p ARNPattern) bool {
 	r.compileOnce.Do(func() { r.format = compileFormat(r.ARNFormat) })
-	return intersects(compilePattern(pattern), r.format)
+	return intersects(p.elems, r.format)
 }
 
 // globElem is one element of a glob: a literal byte, or one character (one) or a run of
@@ -131,7 +145,7 @@ func compileFormat(format string) []globElem {
 }
 
 func compilePattern(pattern string) []globElem {
-	var out []globElem
+	out := make([]globElem, 0, len(pattern))
 	for i := 0; i < len(pattern); i++ {
 		c := pattern[i]
 		if c == '$' && strings.HasPrefix(pattern[i:], "${") {
@@ -176,8 +190,17 @@ func compatible(a, b globElem) bool {
 // elements at each step, with a star also free to match nothing.
 func intersects(a, b []globElem) bool {
 	w := len(b) + 1
-	seen := make([]bool, (len(a)+1)*w)
-	stack := []int{0}
+	// ARNs are short: the tables usually fit on the stack.
+	var seenBuf [4096]bool
+	var stackBuf [256]int
+	n := (len(a) + 1) * w
+	seen := seenBuf[:0]
+	if n <= len(seenBuf) {
+		seen = seenBuf[:n]
+	} else {
+		seen = make([]bool, n)
+	}
+	stack := append(stackBuf[:0], 0)
 	seen[0] = true
 	push := func(i, j int) {
 		if k := i*w + j; !seen[k] {
