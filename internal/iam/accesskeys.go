@@ -19,21 +19,26 @@ func accessKeyNotFound(id string) *awserr.Error {
 }
 
 // keyOwner resolves the user an access-key operation acts on: the named user, or the caller.
-// It returns the user's name as spelt, "" for root.
+// It returns the user's name as spelt, "" for root, and the user's record (nil for root).
+func keyOwnerRecord(tx kv.Tx, a Account, name *string) (string, *userRecord, error) {
+	if name == nil || *name == "" {
+		p, ok := parsePrincipalARN(a.Caller)
+		switch {
+		case ok && p.Resource == "root":
+			return "", nil, nil
+		case ok && p.Resource == "user":
+			name = &p.Name
+		default:
+			return "", nil, awserr.ValidationError("Must specify userName when calling with non-User credentials")
+		}
+	}
+	u, err := getUser(tx, keysFor(a.ID), *name)
+	return u.Name, &u, err
+}
+
 func keyOwner(tx kv.Tx, a Account, name *string) (string, error) {
-	if name != nil && *name != "" {
-		u, err := getUser(tx, keysFor(a.ID), *name)
-		return u.Name, err
-	}
-	p, ok := parsePrincipalARN(a.Caller)
-	switch {
-	case ok && p.Resource == "root":
-		return "", nil
-	case ok && p.Resource == "user":
-		u, err := getUser(tx, keysFor(a.ID), p.Name)
-		return u.Name, err
-	}
-	return "", awserr.ValidationError("Must specify userName when calling with non-User credentials")
+	owner, _, err := keyOwnerRecord(tx, a, name)
+	return owner, err
 }
 
 // ownedKey reads an access key that must belong to owner ("" = root) in the account.
@@ -55,7 +60,7 @@ func (s *Service) CreateAccessKey(ctx context.Context, a Account, in *iamapi.Cre
 	var rec accessKeyRecord
 	var secret string
 	err := s.update(ctx, a, "CreateAccessKey", func() string { return "user/" + str(in.UserName) }, func(t *txn) error {
-		owner, err := keyOwner(t.tx, a, in.UserName)
+		owner, u, err := keyOwnerRecord(t.tx, a, in.UserName)
 		if err != nil {
 			return err
 		}
@@ -66,7 +71,7 @@ func (s *Service) CreateAccessKey(ctx context.Context, a Account, in *iamapi.Cre
 		if len(have) >= maxAccessKeys {
 			return quota("AccessKeysPerUser", maxAccessKeys)
 		}
-		rec, secret, err = t.newAccessKey(owner)
+		rec, secret, err = t.newAccessKey(u)
 		return err
 	})
 	if err != nil {

@@ -403,3 +403,16 @@ func TestPasswordsAreHashedAndVerified(t *testing.T) {
 		t.Fatalf("after rename: %v", err)
 	}
 }
+
+func TestRoleLastUsed(t *testing.T) {
+	env := newEnv(t)
+	env.must("CreateRole", fmt.Sprintf(`{"RoleName":"role_1","AssumeRolePolicyDocument":%q}`, trustDoc))
+	env.svc.RecordRoleUse("arn:aws:iam::123456789012:role/role_1", "eu-west-1", time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC))
+	env.svc.RecordRoleUse("arn:aws:iam::123456789012:role/gone", "eu-west-1", time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC))
+	if err := env.svc.FlushAccessKeyUse(ctx()); err != nil {
+		t.Fatal(err)
+	}
+	if err := subset(env.must("GetRole", `{"RoleName":"role_1"}`), `{"Role":{"RoleLastUsed":{"Region":"eu-west-1","LastUsedDate":"2026-11-30T10:00:00Z"}}}`); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -48,11 +48,7 @@ func (s *Service) LookupAccessKey(ctx context.Context, id string) (AccessKeyIden
 		if !found {
 			return ErrNoSuchAccessKey
 		}
-		var acct accountRecord
-		if _, err := getJSON(tx, accountKey(rec.Account), &acct); err != nil {
-			return err
-		}
-		part := acct.Partition
+		part := rec.Partition
 		if part == "" {
 			part = "aws"
 		}
@@ -67,16 +63,8 @@ func (s *Service) LookupAccessKey(ctx context.Context, id string) (AccessKeyIden
 			out.Principal = "arn:" + part + ":iam::" + rec.Account + ":root"
 			return nil
 		}
-		var u userRecord
-		found, err = getJSON(tx, keysFor(rec.Account).entity(kindUser, rec.User), &u)
-		if err != nil {
-			return err
-		}
-		if !found {
-			return ErrNoSuchAccessKey
-		}
-		out.UserName, out.UserID = u.Name, u.ID
-		out.Principal = arnOf(part, rec.Account, "user", u.Path, u.Name)
+		out.UserName, out.UserID = rec.User, rec.UserID
+		out.Principal = arnOf(part, rec.Account, "user", rec.UserPath, rec.User)
 		return nil
 	})
 	return out, err
@@ -389,7 +377,7 @@ func (s *Service) Bootstrap(ctx context.Context, accountID string) (Bootstrapped
 		}
 		t := &txn{s: s, tx: tx, acct: Account{ID: accountID, Caller: "gatehouse:bootstrap"}, k: keysFor(accountID), now: now,
 			principals: map[string]bool{}, groups: map[string]bool{}, policies: map[policyRef]bool{}, accessKeys: map[string]bool{}}
-		rec, secret, err := t.newAccessKey("")
+		rec, secret, err := t.newAccessKey(nil)
 		if err != nil {
 			return err
 		}
@@ -400,8 +388,12 @@ func (s *Service) Bootstrap(ctx context.Context, accountID string) (Bootstrapped
 	return out, err
 }
 
-// newAccessKey creates an Active access key for user ("" = root), sealed under its ID.
-func (t *txn) newAccessKey(user string) (accessKeyRecord, string, error) {
+// newAccessKey creates an Active access key for user u (nil = root), sealed under its ID.
+func (t *txn) newAccessKey(u *userRecord) (accessKeyRecord, string, error) {
+	var user string
+	if u != nil {
+		user = u.Name
+	}
 	var id string
 	for {
 		var err error
@@ -424,7 +416,11 @@ func (t *txn) newAccessKey(user string) (accessKeyRecord, string, error) {
 	if err != nil {
 		return accessKeyRecord{}, "", fmt.Errorf("iam: seal: %w", err)
 	}
-	rec := accessKeyRecord{ID: id, Account: t.acct.ID, User: user, Status: "Active", Created: t.now, Sealed: sealed}
+	rec := accessKeyRecord{ID: id, Account: t.acct.ID, User: user, Status: "Active", Created: t.now, Sealed: sealed,
+		Partition: t.acct.partition()}
+	if u != nil {
+		rec.UserPath, rec.UserID = u.Path, u.ID
+	}
 	if err := putJSON(t.tx, accessKeyKey(id), rec); err != nil {
 		return accessKeyRecord{}, "", err
 	}

@@ -96,11 +96,17 @@ type inlineRecord struct {
 
 // accessKeyRecord is stored once, under accesskey/<AKID>, so that SigV4 verification is one Get.
 type accessKeyRecord struct {
-	ID      string    `json:"id"`
-	Account string    `json:"account"`
-	User    string    `json:"user"` // the user's name as spelt; "" for the account's root
-	Status  string    `json:"status"`
-	Created time.Time `json:"created"`
+	ID      string `json:"id"`
+	Account string `json:"account"`
+	User    string `json:"user"` // the user's name as spelt; "" for the account's root
+	// UserPath and UserID are copies of the user's, so that a lookup is one read; UpdateUser
+	// rewrites them.
+	UserPath string `json:"userPath,omitempty"`
+	UserID   string `json:"userId,omitempty"`
+	// Partition is the account's partition.
+	Partition string    `json:"partition,omitempty"`
+	Status    string    `json:"status"`
+	Created   time.Time `json:"created"`
 	// Sealed is the secret access key sealed with the key ID as associated data.
 	Sealed      []byte     `json:"sealed"`
 	LastUsed    *time.Time `json:"lastUsed,omitempty"`

@@ -24,6 +24,22 @@ type keyUse struct {
 type usageBuffer struct {
 	mu      sync.Mutex
 	pending map[string]keyUse // access key ID → latest use
+	roles   map[string]keyUse // role ARN → latest use (Service unused)
+}
+
+// RecordRoleUse notes that the role at roleARN was assumed in region at t, for GetRole's
+// RoleLastUsed (https://docs.aws.amazon.com/IAM/latest/APIReference/API_RoleLastUsed.html).
+// Like RecordAccessKeyUse it does no I/O; FlushAccessKeyUse writes it.
+func (s *Service) RecordRoleUse(roleARN, region string, t time.Time) {
+	s.usage.mu.Lock()
+	defer s.usage.mu.Unlock()
+	if s.usage.roles == nil {
+		s.usage.roles = map[string]keyUse{}
+	}
+	if prev, ok := s.usage.roles[roleARN]; ok && prev.Time.After(t) {
+		return
+	}
+	s.usage.roles[roleARN] = keyUse{Region: region, Time: t.UTC().Truncate(time.Second)}
 }
 
 // RecordAccessKeyUse notes that access key id signed a request for service in region at t.
@@ -48,17 +64,38 @@ func (s *Service) pendingUse(id string) (keyUse, bool) {
 	return u, ok
 }
 
-// FlushAccessKeyUse writes the noted uses in one transaction. Uses of keys deleted meanwhile
-// are dropped. On error the uses are kept for the next flush.
+// FlushAccessKeyUse writes the noted uses of access keys and roles in one transaction. Uses
+// of keys or roles deleted meanwhile are dropped. On error the uses are kept for the next
+// flush.
 func (s *Service) FlushAccessKeyUse(ctx context.Context) error {
 	s.usage.mu.Lock()
-	batch := s.usage.pending
-	s.usage.pending = nil
+	batch, roles := s.usage.pending, s.usage.roles
+	s.usage.pending, s.usage.roles = nil, nil
 	s.usage.mu.Unlock()
-	if len(batch) == 0 {
+	if len(batch) == 0 && len(roles) == 0 {
 		return nil
 	}
 	err := s.opt.Store.Update(ctx, func(tx kv.Tx) error {
+		for arn, u := range roles {
+			p, ok := parseIAMARN(arn)
+			if !ok || p.Resource != "role" {
+				continue
+			}
+			key := keysFor(p.Account).entity(kindRole, p.Name)
+			var r roleRecord
+			found, err := getJSON(tx, key, &r)
+			if err != nil {
+				return err
+			}
+			if !found || (r.LastUsed != nil && !u.Time.After(*r.LastUsed)) {
+				continue
+			}
+			t := u.Time
+			r.LastUsed, r.LastUsedRegion = &t, u.Region
+			if err := putJSON(tx, key, r); err != nil {
+				return err
+			}
+		}
 		for id, u := range batch {
 			var rec accessKeyRecord
 			found, err := getJSON(tx, accessKeyKey(id), &rec)
@@ -78,6 +115,14 @@ func (s *Service) FlushAccessKeyUse(ctx context.Context) error {
 	})
 	if err != nil {
 		s.usage.mu.Lock()
+		for arn, u := range roles {
+			if cur, ok := s.usage.roles[arn]; !ok || cur.Time.Before(u.Time) {
+				if s.usage.roles == nil {
+					s.usage.roles = map[string]keyUse{}
+				}
+				s.usage.roles[arn] = u
+			}
+		}
 		for id, u := range batch {
 			if cur, ok := s.usage.pending[id]; !ok || cur.Time.Before(u.Time) {
 				if s.usage.pending == nil {

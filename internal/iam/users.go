@@ -140,7 +140,7 @@ func (s *Service) UpdateUser(ctx context.Context, a Account, in *iamapi.UpdateUs
 		if err := t.deleteEntity(kindUser, u.Name, u.Path); err != nil {
 			return err
 		}
-		if err := t.renameUserRefs(u, newName); err != nil {
+		if err := t.renameUserRefs(u, newName, newPath); err != nil {
 			return err
 		}
 		t.touchPrincipal(oldARN)
@@ -154,8 +154,9 @@ func (s *Service) UpdateUser(ctx context.Context, a Account, in *iamapi.UpdateUs
 	return &iamapi.UpdateUserOutput{}, nil
 }
 
-// renameUserRefs re-keys everything that names user u when its name becomes newName.
-func (t *txn) renameUserRefs(u userRecord, newName string) error {
+// renameUserRefs re-keys everything that names user u when its name becomes newName and its
+// path newPath.
+func (t *txn) renameUserRefs(u userRecord, newName, newPath string) error {
 	// Access keys: the per-user index moves and each key's record names the new spelling.
 	keysIdx, err := listAll(t.tx, t.k.userKeyPrefix(u.Name))
 	if err != nil {
@@ -167,7 +168,7 @@ func (t *txn) renameUserRefs(u userRecord, newName string) error {
 		if found, err := getJSON(t.tx, accessKeyKey(id), &rec); err != nil {
 			return err
 		} else if found {
-			rec.User = newName
+			rec.User, rec.UserPath = newName, newPath
 			if err := putJSON(t.tx, accessKeyKey(id), rec); err != nil {
 				return err
 			}
