@@ -24,6 +24,10 @@ type dialect struct {
 	// (its write lock comes from _txlock=immediate on the writer connection, and a deferred
 	// read transaction is a snapshot in WAL mode).
 	update, view *sql.TxOptions
+	// beginView, when set, starts a View by hand on a pooled connection instead of through
+	// database/sql's Tx (see core.viewOnConn). SQLite: a deferred BEGIN, whose snapshot is
+	// fixed by the first read in WAL mode.
+	beginView string
 	// orderChanges runs just before an Update appends to the change log, and holds until
 	// commit. In PostgreSQL, sequence values are handed out before commit, so without it a
 	// change with a smaller seq could become visible after a watcher had moved past it.
@@ -50,6 +54,7 @@ var sqliteDialect = &dialect{
 		"serial": "INTEGER PRIMARY KEY AUTOINCREMENT",
 	},
 	noLimit:   -1,
+	beginView: "BEGIN",
 	update:    nil,
 	view:      nil,
 	retryable: func(error) bool { return false },

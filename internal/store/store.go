@@ -34,6 +34,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
@@ -205,6 +206,9 @@ func (c *core) View(ctx context.Context, fn func(kv.Tx) error) error {
 	if c.isClosed() {
 		return ErrClosed
 	}
+	if c.d.beginView != "" {
+		return c.viewOnConn(ctx, fn)
+	}
 	q, err := c.r.BeginTx(ctx, c.d.view)
 	if err != nil {
 		return fmt.Errorf("store: begin view: %w", err)
@@ -213,6 +217,36 @@ func (c *core) View(ctx context.Context, fn func(kv.Tx) error) error {
 	t := &tx{c: c, ctx: ctx, sctx: ctx, q: q}
 	defer t.finish()
 	return fn(t)
+}
+
+// viewOnConn runs a View as BEGIN … ROLLBACK on a pooled connection. It does what
+// database/sql's Tx does minus a goroutine per transaction, which is a good part of the
+// cost of a one-Get View.
+func (c *core) viewOnConn(ctx context.Context, fn func(kv.Tx) error) error {
+	conn, err := c.r.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("store: view: %w", err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, c.d.beginView); err != nil {
+		return fmt.Errorf("store: begin view: %w", err)
+	}
+	t := &tx{c: c, ctx: ctx, sctx: ctx, q: conn}
+	defer func() {
+		t.finish()
+		if _, err := conn.ExecContext(context.Background(), "ROLLBACK"); err != nil {
+			// The connection's state is unknown: have the pool drop it.
+			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+		}
+	}()
+	return fn(t)
+}
+
+// queryer is what a tx runs statements on: a *sql.Tx, or a *sql.Conn inside BEGIN…ROLLBACK.
+type queryer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
 // updateDirect runs fn in its own database transaction, again while the database says the
@@ -302,7 +336,7 @@ type tx struct {
 	// under SQLite group commit it is not the caller's, because cancelling a running
 	// SQLite statement interrupts the whole connection and would roll back the group.
 	ctx, sctx context.Context
-	q         *sql.Tx
+	q         queryer
 	write     bool
 	done      bool
 	changed   []string
