@@ -2,9 +2,11 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -169,5 +171,77 @@ func testWatcher(t *testing.T, a, b interface {
 	}
 	cancel()
 	for range ch { // the channel closes once ctx ends
+	}
+}
+
+// testClock is a settable clock safe for the watcher's goroutine.
+type testClock struct{ ns atomic.Int64 }
+
+func newTestClock() *testClock {
+	c := &testClock{}
+	c.ns.Store(time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC).UnixNano())
+	return c
+}
+func (c *testClock) Now() time.Time          { return time.Unix(0, c.ns.Load()) }
+func (c *testClock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
+
+// A watcher that could not poll for longer than half the retention may have lost changes to
+// pruning: it says so with Reset before the next keys.
+func TestWatcherResetAfterStall(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "g.db")
+	clk := newTestClock()
+	opts := Options{PollInterval: 10 * time.Millisecond, Now: clk.Now, ChangeRetention: time.Minute, UnsafeNoSync: true}
+	a, err := OpenSQLite(context.Background(), path, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := OpenSQLite(context.Background(), path, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ch := b.Changes(ctx)
+	clk.Advance(31 * time.Second)
+	if err := a.Update(ctx, func(tx kv.Tx) error { return tx.Put("k", []byte("v")) }); err != nil {
+		t.Fatal(err)
+	}
+	got := []string{<-ch, <-ch}
+	if want := []string{Reset, "k"}; !slices.Equal(got, want) {
+		t.Fatalf("after a stall the watcher sent %q, want %q", got, want)
+	}
+}
+
+// The change log is pruned as writes go on: rows older than the retention disappear.
+func TestChangeLogPruned(t *testing.T) {
+	clk := newTestClock()
+	s, err := OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "g.db"),
+		Options{Now: clk.Now, ChangeRetention: time.Minute, UnsafeNoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	put := func(k string) {
+		t.Helper()
+		if err := s.Update(context.Background(), func(tx kv.Tx) error { return tx.Put(k, []byte("v")) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("old")
+	clk.Advance(2 * time.Minute)
+	for i := range pruneEvery {
+		put(fmt.Sprintf("new/%d", i))
+	}
+	var old, total int
+	if err := s.r.QueryRow("SELECT COUNT(*) FROM changes WHERE key = 'old'").Scan(&old); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.r.QueryRow("SELECT COUNT(*) FROM changes").Scan(&total); err != nil {
+		t.Fatal(err)
+	}
+	if old != 0 || total == 0 {
+		t.Fatalf("after %d commits the log holds %d expired and %d rows in all; want 0 expired, the rest kept", pruneEvery, old, total)
 	}
 }

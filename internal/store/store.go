@@ -74,8 +74,9 @@ type Options struct {
 	BusyTimeout time.Duration
 	// MaxBatch bounds how many concurrent Updates SQLite commits together. Default 128.
 	MaxBatch int
-	// ChangeRetention is how long the change log keeps a change for watchers. Default 1 h:
-	// far longer than a watcher's poll interval, so no live watcher misses a change.
+	// ChangeRetention is how long the change log keeps a change for watchers. Default 10
+	// min: hundreds of poll intervals, so no live watcher misses a change, while the log of
+	// a busy node stays small (a watcher that falls further behind sends Reset).
 	ChangeRetention time.Duration
 	// PollInterval is how often a kv.Watcher polls the change log. Default 500 ms, so other
 	// nodes see a change within a second.
@@ -100,7 +101,7 @@ func (o Options) withDefaults() Options {
 		o.MaxBatch = 128
 	}
 	if o.ChangeRetention <= 0 {
-		o.ChangeRetention = time.Hour
+		o.ChangeRetention = 10 * time.Minute
 	}
 	if o.PollInterval <= 0 {
 		o.PollInterval = 500 * time.Millisecond
@@ -503,15 +504,22 @@ func prefixEnd(prefix string) (string, bool) {
 	return "", false
 }
 
+// Reset is what a watcher sends instead of a key when it may have missed changes: after it
+// could not read the change log for longer than Options.ChangeRetention/2 (the log may
+// have been pruned past it), or when it could not take its starting point at once. It is
+// the empty string, which is never a key: a cache receiving it drops everything.
+const Reset = ""
+
 // Changes implements kv.Watcher: it polls the change log every Options.PollInterval and
 // sends the keys that other processes (nodes) changed after the call, in commit order; a
-// key changed twice is sent twice. The channel closes
-// when ctx ends or the store closes. A slow reader delays polling; it never loses a change
-// unless it falls behind by more than Options.ChangeRetention.
+// key changed twice is sent twice. The channel closes when ctx ends or the store closes.
+// A slow reader delays polling but loses nothing; a watcher that cannot poll for too long
+// sends Reset.
 func (c *core) Changes(ctx context.Context) <-chan string {
 	ch := make(chan string, 256)
 	var last int64
 	started := false
+	lastOK := c.opts.Now()
 	start := func() {
 		if err := c.r.QueryRowContext(ctx, c.s.maxSeq).Scan(&last); err != nil {
 			c.opts.Logger.Warn("store: watcher start", "err", err)
@@ -520,12 +528,22 @@ func (c *core) Changes(ctx context.Context) <-chan string {
 		started = true
 	}
 	// The starting point is read before Changes returns, so every change committed after
-	// the call is reported. (If the read fails, the watcher retries at each poll.)
+	// the call is reported.
 	start()
+	late := !started
 	c.watchers.Add(1)
 	go func() {
 		defer c.watchers.Done()
 		defer close(ch)
+		send := func(k string) bool {
+			select {
+			case ch <- k:
+				return true
+			case <-ctx.Done():
+			case <-c.closed:
+			}
+			return false
+		}
 		tick := time.NewTicker(c.opts.PollInterval)
 		defer tick.Stop()
 		for {
@@ -548,13 +566,16 @@ func (c *core) Changes(ctx context.Context) <-chan string {
 					}
 					break
 				}
-				last = seq
-				for _, k := range keys {
-					select {
-					case ch <- k:
-					case <-ctx.Done():
+				now := c.opts.Now()
+				if late || now.Sub(lastOK) > c.opts.ChangeRetention/2 {
+					if !send(Reset) {
 						return
-					case <-c.closed:
+					}
+					late = false
+				}
+				last, lastOK = seq, now
+				for _, k := range keys {
+					if !send(k) {
 						return
 					}
 				}
