@@ -135,6 +135,7 @@ type Set struct {
 	hasBoundary, hasSession     bool
 	scps                        []index
 	hasSCPs                     bool
+	indexed                     bool // some index is bucketed: use the plan cache
 	plans                       planCache
 }
 
@@ -153,6 +154,12 @@ func (s *Set) build(q query) *plan {
 // NewSet indexes a principal's policies.
 func NewSet(p PrincipalPolicies) *Set {
 	s := &Set{identity: newIndex(p.Identity, IdentityPolicy)}
+	defer func() {
+		s.indexed = s.identity.indexed || s.boundary.indexed || s.session.indexed
+		for i := range s.scps {
+			s.indexed = s.indexed || s.scps[i].indexed
+		}
+	}()
 	if p.Boundary != nil {
 		s.boundary, s.hasBoundary = newIndex([]Attached{*p.Boundary}, BoundaryPolicy), true
 	}
@@ -174,6 +181,7 @@ type ResourceSet struct {
 	hasResource bool
 	rcps        []index
 	hasRCPs     bool
+	indexed     bool
 	plans       planCache
 }
 
@@ -189,6 +197,12 @@ func (s *ResourceSet) build(q query) *plan {
 // NewResourceSet indexes a resource's policies.
 func NewResourceSet(r ResourcePolicies) *ResourceSet {
 	s := &ResourceSet{}
+	defer func() {
+		s.indexed = s.resource.indexed
+		for i := range s.rcps {
+			s.indexed = s.indexed || s.rcps[i].indexed
+		}
+	}()
 	if r.Resource != nil {
 		s.resource, s.hasResource = newIndex([]Attached{*r.Resource}, ResourcePolicy), true
 	}
@@ -304,7 +318,8 @@ func Evaluate(req *Request, res *Result) {
 			head = act[:i+2]
 		}
 	}
-	q := query{action: req.Action, lower: act, service: svc, head: head, resource: req.Resource, ctx: req.Context, principal: p}
+	q := query{action: req.Action, lower: act, service: svc, head: head, svcBit: policy.ServiceBit(svc),
+		resource: req.Resource, ctx: req.Context, principal: p}
 
 	resAcct := req.ResourceAccount
 	if resAcct == "" {
@@ -318,33 +333,39 @@ func Evaluate(req *Request, res *Result) {
 	var rcp, scp, rsc, idn, bnd, ses eval
 	var rplan, pplan *plan
 	if rs := req.Resources; rs != nil && (rs.hasResource || rs.hasRCPs) {
-		rplan = rs.plans.get(&q, rs)
+		rplan = &noPlan
+		if rs.indexed {
+			rplan = rs.plans.get(&q, rs)
+		}
 	}
 	ps := req.Policies
 	if ps != nil && hasIdentity {
-		pplan = ps.plans.get(&q, ps)
+		pplan = &noPlan
+		if ps.indexed {
+			pplan = ps.plans.get(&q, ps)
+		}
 	}
 	rcpOK := true
 	if rplan != nil && req.Resources.hasRCPs && p.Kind != Service {
-		rcpOK = evalLevels(req.Resources.rcps, rplan.lists[1:], &q, res, &rcp)
+		rcpOK = evalLevels(req.Resources.rcps, rplan.list, 1, &q, res, &rcp)
 	}
 	scpOK := true
 	if pplan != nil && ps.hasSCPs {
-		scpOK = evalLevels(ps.scps, pplan.lists[3:], &q, res, &scp)
+		scpOK = evalLevels(ps.scps, pplan.list, 3, &q, res, &scp)
 	}
 	if rplan != nil && req.Resources.hasResource {
-		req.Resources.resource.eval(rplan.lists[0], &q, res, &rsc)
+		req.Resources.resource.eval(rplan.list(0), &q, res, &rsc)
 	}
 	hasBoundary, hasSession := false, false
 	if pplan != nil {
-		ps.identity.eval(pplan.lists[0], &q, res, &idn)
+		ps.identity.eval(pplan.list(0), &q, res, &idn)
 		if ps.hasBoundary {
 			hasBoundary = true
-			ps.boundary.eval(pplan.lists[1], &q, res, &bnd)
+			ps.boundary.eval(pplan.list(1), &q, res, &bnd)
 		}
 		if ps.hasSession {
 			hasSession = true
-			ps.session.eval(pplan.lists[2], &q, res, &ses)
+			ps.session.eval(pplan.list(2), &q, res, &ses)
 		}
 	}
 
@@ -435,11 +456,11 @@ func isTrustAction(lowerAction string) bool {
 
 // evalLevels evaluates Organizations policies level by level; ok is whether every level
 // has an applicable Allow.
-func evalLevels(levels []index, cands [][]int32, q *query, res *Result, e *eval) bool {
+func evalLevels(levels []index, list func(int) []int32, first int, q *query, res *Result, e *eval) bool {
 	ok := true
 	for i := range levels {
 		var l eval
-		levels[i].eval(cands[i], q, res, &l)
+		levels[i].eval(list(first+i), q, res, &l)
 		if l.deny {
 			e.deny = true
 		}

@@ -180,7 +180,7 @@ func TestIndexAgreesWithScan(t *testing.T) {
 			for _, a := range w.pp.Identity {
 				for i := range a.Policy.Statements {
 					st := &a.Policy.Statements[i]
-					if st.MatchAction(req.Action) && st.MatchResource(req.Resource, req.Context) && st.Condition.Eval(req.Context) {
+					if st.MatchAction(req.Action) && st.MatchResource(req.Resource, req.Context) && st.Holds(req.Context) {
 						want = append(want, fmt.Sprintf("%s/%d", a.Label, st.Index))
 					}
 				}

@@ -9,19 +9,27 @@ import (
 	"gatehouse/internal/policy"
 )
 
-// index holds the statements of one policy type, bucketed by action so a decision looks
-// only at statements that can name the requested action: exact action names; wildcard
-// patterns by their service and the first letter of the action name ("s3:g" for
-// "s3:Get*"); wildcard patterns by service alone ("s3:*Object"); and the rest (wildcard
-// services, NotAction).
+// index holds the statements of one policy type. A small index (at most
+// indexThreshold statements) is scanned in document order, each statement first checked
+// against the request's service bit (policy.Compiled.ServiceMask), which costs a few
+// nanoseconds per statement and no memory. A large one is bucketed by action so a
+// decision looks only at statements that can name the requested action: exact action
+// names; wildcard patterns by their service and the first letter of the action name
+// ("s3:g" for "s3:Get*"); wildcard patterns by service alone ("s3:*Object"); and the
+// rest (wildcard services, NotAction).
 type index struct {
-	typ    PolicyType
-	stmts  []istmt
-	exact  map[string][]int32 // "s3:getobject" → statement numbers, ascending
-	byHead map[string][]int32 // "s3:g"
-	bySvc  map[string][]int32 // "s3"
-	global []int32
+	typ     PolicyType
+	pols    []Attached
+	indexed bool
+	stmts   []istmt            // indexed only
+	exact   map[string][]int32 // "s3:getobject" → statement numbers, ascending
+	byHead  map[string][]int32 // "s3:g"
+	bySvc   map[string][]int32 // "s3"
+	global  []int32
 }
+
+// indexThreshold is the statement count above which an index is bucketed.
+const indexThreshold = 64
 
 type istmt struct {
 	c     *policy.Compiled
@@ -29,11 +37,20 @@ type istmt struct {
 }
 
 func newIndex(pols []Attached, typ PolicyType) index {
-	ix := index{typ: typ, exact: map[string][]int32{}, byHead: map[string][]int32{}, bySvc: map[string][]int32{}}
+	ix := index{typ: typ}
+	n := 0
 	for _, a := range pols {
-		if a.Policy == nil {
-			continue
+		if a.Policy != nil {
+			ix.pols = append(ix.pols, a)
+			n += len(a.Policy.Statements)
 		}
+	}
+	if n <= indexThreshold {
+		return ix
+	}
+	ix.indexed = true
+	ix.exact, ix.byHead, ix.bySvc = map[string][]int32{}, map[string][]int32{}, map[string][]int32{}
+	for _, a := range ix.pols {
 		for i := range a.Policy.Statements {
 			c := &a.Policy.Statements[i]
 			n := int32(len(ix.stmts))
@@ -42,8 +59,7 @@ func newIndex(pols []Attached, typ PolicyType) index {
 				ix.global = addRef(ix.global, n)
 				continue
 			}
-			for j := range c.Actions {
-				pat := &c.Actions[j]
+			for _, pat := range c.Actions() {
 				if exact, ok := pat.IsExact(); ok {
 					ix.exact[exact] = addRef(ix.exact[exact], n)
 					continue
@@ -74,13 +90,17 @@ func addRef(refs []int32, n int32) []int32 {
 
 type query struct {
 	action, lower, service, head, resource string
+	svcBit                                 uint64
 	ctx                                    *Context
 	principal                              *Principal
 }
 
 // candidates returns, in document order and once each, the statements whose action
-// patterns may match q's action.
+// patterns may match q's action (nil for a scanned index).
 func (ix *index) candidates(q *query) []int32 {
+	if !ix.indexed {
+		return nil
+	}
 	var lists [4][]int32
 	lists[0] = ix.exact[q.lower]
 	if q.head != "" {
@@ -108,10 +128,23 @@ func (ix *index) candidates(q *query) []int32 {
 	}
 }
 
-// eval runs the candidate statements and records the matches into res and e.
+// eval runs the candidate statements (a scanned index: every statement whose service
+// mask admits the request) and records the matches into res and e.
 func (ix *index) eval(cands []int32, q *query, res *Result, e *eval) {
-	for _, n := range cands {
-		ix.try(n, q, res, e)
+	if ix.indexed {
+		for _, n := range cands {
+			s := &ix.stmts[n]
+			ix.try(s.c, s.label, q, res, e)
+		}
+		return
+	}
+	for _, a := range ix.pols {
+		sts := a.Policy.Statements
+		for i := range sts {
+			if sts[i].ServiceMask&q.svcBit != 0 {
+				ix.try(&sts[i], a.Label, q, res, e)
+			}
+		}
 	}
 }
 
@@ -129,6 +162,16 @@ const maxPlans = 2048
 // plan is the candidates of each index, in the owner's index order.
 type plan struct {
 	lists [][]int32
+}
+
+// noPlan stands for "scan": every list is nil.
+var noPlan plan
+
+func (p *plan) list(i int) []int32 {
+	if i < len(p.lists) {
+		return p.lists[i]
+	}
+	return nil
 }
 
 type planner interface{ build(q query) *plan }
@@ -161,9 +204,7 @@ func (c *planCache) get(q *query, b planner) *plan {
 	return p
 }
 
-func (ix *index) try(n int32, q *query, res *Result, e *eval) {
-	s := &ix.stmts[n]
-	st := s.c
+func (ix *index) try(st *policy.Compiled, label string, q *query, res *Result, e *eval) {
 	if !st.MatchActionLower(q.lower) {
 		return
 	}
@@ -179,10 +220,10 @@ func (ix *index) try(n int32, q *query, res *Result, e *eval) {
 	if !st.MatchResource(q.resource, q.ctx) {
 		return
 	}
-	if !st.Condition.Empty() && !st.Condition.Eval(q.ctx) {
+	if st.Condition != nil && !st.Condition.Eval(q.ctx) {
 		return
 	}
-	res.Matched = append(res.Matched, Matched{Type: ix.typ, Policy: s.label, Sid: st.Sid, Effect: st.Effect, Index: st.Index})
+	res.Matched = append(res.Matched, Matched{Type: ix.typ, Policy: label, Sid: st.Sid, Effect: st.Effect, Index: int(st.Index)})
 	if st.Effect == policy.Deny {
 		e.deny = true
 		return

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"crypto/sha256"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -17,23 +18,52 @@ type Policy struct {
 	Statements []Compiled
 }
 
-// Compiled is one compiled statement.
+// Compiled is one compiled statement. Its patterns and condition block are interned:
+// statements that name the same action, resource or condition share one compiled copy,
+// which keeps thousands of principals' policies within their JSON size.
 type Compiled struct {
-	Index  int // position in the document
-	Sid    string
-	Effect Effect
+	Sid string
+	// patterns holds the Action patterns (Action mode, lower-cased) followed by the
+	// Resource patterns (ARN mode), one slice to keep statements small; see Actions and
+	// Resources.
+	patterns  []*wildcard.Pattern
+	nActions  int32
+	Principal *PrincipalSet    // nil when the statement names no principal
+	Condition *condition.Block // nil when the statement has no condition
 
-	Actions   []wildcard.Pattern // Action mode (lower-cased)
-	NotAction bool
+	// ServiceMask has bit ServiceBit(svc) set for every service an Action pattern names;
+	// all bits for NotAction and for patterns with a wildcard in the service. A request
+	// whose service bit is clear cannot match.
+	ServiceMask uint64
 
-	Resources   []wildcard.Pattern // ARN mode; empty with AnyResource for a statement without Resource (trust policies)
-	NotResource bool
-	AnyResource bool
-
-	Principal    *PrincipalSet // nil when the statement names no principal
+	Index        int32 // position in the document
+	Effect       Effect
+	NotAction    bool
+	NotResource  bool
+	AnyResource  bool
 	NotPrincipal bool
+}
 
-	Condition condition.Block
+// Actions returns the statement's Action (or NotAction) patterns.
+func (c *Compiled) Actions() []*wildcard.Pattern { return c.patterns[:c.nActions] }
+
+// Resources returns the statement's Resource (or NotResource) patterns; empty with
+// AnyResource for a statement without Resource (trust policies).
+func (c *Compiled) Resources() []*wildcard.Pattern { return c.patterns[c.nActions:] }
+
+// ServiceBit maps a lower-cased service prefix to one of 64 bits (FNV-1a).
+func ServiceBit(lowerService string) uint64 {
+	h := uint32(2166136261)
+	for i := 0; i < len(lowerService); i++ {
+		h ^= uint32(lowerService[i])
+		h *= 16777619
+	}
+	return 1 << (h % 64)
+}
+
+// Holds reports whether the statement's condition holds in ctx (true without one).
+func (c *Compiled) Holds(ctx *condition.Context) bool {
+	return c.Condition == nil || c.Condition.Eval(ctx)
 }
 
 // PrincipalSet is a compiled Principal or NotPrincipal value, its entries sorted by kind.
@@ -54,29 +84,70 @@ func Compile(d *Document) (*Policy, error) {
 	for i := range d.Statements {
 		s := &d.Statements[i]
 		c := &p.Statements[i]
-		c.Index, c.Sid, c.Effect = i, s.Sid, s.Effect
+		c.Index, c.Sid, c.Effect = int32(i), intern(s.Sid), s.Effect
 		c.NotAction = s.NotAction
-		c.Actions = make([]wildcard.Pattern, len(s.Action))
+		c.patterns = make([]*wildcard.Pattern, len(s.Action)+len(s.Resource))
+		c.nActions = int32(len(s.Action))
 		for j, a := range s.Action {
-			c.Actions[j] = wildcard.Compile(intern(a), wildcard.Action, false)
+			pat := wildcard.Intern(a, wildcard.Action, false)
+			c.patterns[j] = pat
+			pre := pat.LiteralPrefix()
+			if svc, _, ok := strings.Cut(pre, ":"); ok && !c.NotAction {
+				c.ServiceMask |= ServiceBit(svc)
+			} else {
+				c.ServiceMask = ^uint64(0)
+			}
+		}
+		if c.NotAction {
+			c.ServiceMask = ^uint64(0)
 		}
 		c.NotResource = s.NotResource
 		c.AnyResource = !s.HasResource
-		c.Resources = make([]wildcard.Pattern, len(s.Resource))
 		for j, r := range s.Resource {
-			c.Resources[j] = wildcard.Compile(intern(r), wildcard.ARN, vars)
+			c.patterns[len(s.Action)+j] = wildcard.Intern(r, wildcard.ARN, vars)
 		}
 		if s.Principal != nil {
 			c.Principal = compilePrincipal(s.Principal)
 			c.NotPrincipal = s.NotPrincipal
 		}
-		b, err := condition.Compile(s.Condition, vars)
-		if err != nil {
-			return nil, &MalformedError{Message: MsgSyntax, Detail: err.Error()}
+		if len(s.Condition) > 0 {
+			b, err := internCondition(s.Condition, vars)
+			if err != nil {
+				return nil, &MalformedError{Message: MsgSyntax, Detail: err.Error()}
+			}
+			c.Condition = b
 		}
-		c.Condition = b
 	}
 	return p, nil
+}
+
+var conditions sync.Map // canonical text → *condition.Block
+
+// internCondition shares compiled condition blocks between statements that state the
+// same condition.
+func internCondition(raw []condition.Raw, vars bool) (*condition.Block, error) {
+	var k strings.Builder
+	if vars {
+		k.WriteByte('v')
+	}
+	for _, r := range raw {
+		k.WriteString(strconv.Quote(r.Operator))
+		k.WriteString(strconv.Quote(r.Key))
+		for _, v := range r.Values {
+			k.WriteString(strconv.Quote(v))
+		}
+		k.WriteByte(';')
+	}
+	key := k.String()
+	if v, ok := conditions.Load(key); ok {
+		return v.(*condition.Block), nil
+	}
+	b, err := condition.Compile(raw, vars)
+	if err != nil {
+		return nil, err
+	}
+	v, _ := conditions.LoadOrStore(key, &b)
+	return v.(*condition.Block), nil
 }
 
 func compilePrincipal(p *Principal) *PrincipalSet {
@@ -102,8 +173,8 @@ func compilePrincipal(p *Principal) *PrincipalSet {
 // not excluded by its NotAction.
 func (c *Compiled) MatchAction(action string) bool {
 	m := false
-	for i := range c.Actions {
-		if c.Actions[i].Match(action, nil) {
+	for _, a := range c.patterns[:c.nActions] {
+		if a.Match(action, nil) {
 			m = true
 			break
 		}
@@ -115,8 +186,8 @@ func (c *Compiled) MatchAction(action string) bool {
 // lower-cases once per request).
 func (c *Compiled) MatchActionLower(lowerAction string) bool {
 	m := false
-	for i := range c.Actions {
-		if c.Actions[i].MatchLower(lowerAction) {
+	for _, a := range c.patterns[:c.nActions] {
+		if a.MatchLower(lowerAction) {
 			m = true
 			break
 		}
@@ -131,8 +202,8 @@ func (c *Compiled) MatchResource(resource string, r wildcard.Resolver) bool {
 		return true
 	}
 	m := false
-	for i := range c.Resources {
-		if c.Resources[i].Match(resource, r) {
+	for _, p := range c.patterns[c.nActions:] {
+		if p.Match(resource, r) {
 			m = true
 			break
 		}
@@ -147,6 +218,9 @@ func (c *Compiled) MatchResource(resource string, r wildcard.Resolver) bool {
 var strs sync.Map
 
 func intern(s string) string {
+	if s == "" {
+		return ""
+	}
 	if v, ok := strs.Load(s); ok {
 		return v.(string)
 	}

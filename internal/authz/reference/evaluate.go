@@ -13,6 +13,7 @@ func (r *Request) applies(p *policy, s *statement) bool {
 	if p.vars {
 		for _, res := range append(append([]string{}, s.resource...), s.notResource...) {
 			if r.hasUnresolved(res) {
+				r.invalidated++
 				return false
 			}
 		}
@@ -22,6 +23,7 @@ func (r *Request) applies(p *policy, s *statement) bool {
 			}
 			for _, v := range c.values {
 				if r.hasUnresolved(v) {
+					r.invalidated++
 					return false
 				}
 			}
@@ -156,85 +158,69 @@ func (r *Request) Evaluate() Result {
 		return r.result(ExplicitDeny, denies[0], denies)
 	}
 
-	// 2. RCPs, then SCPs: every level of the organization path must allow; a level with no policies allows
+	// 2. No explicit deny: the request is allowed only if every policy type the flowchart requires allows
+	// it. Every type that fails to allow is collected, because "If multiple policy types deny an
+	// authorization request, AWS includes only one of those policy types in the error message"
+	// (troubleshoot_access-denied.html); the first, in flowchart order, is reported.
+	var fails []string
+	fail := func(failed bool, typ string) {
+		if failed {
+			fails = append(fails, typ)
+		}
+	}
+	// RCPs, then SCPs: every level of the organization path must allow; a level with no policies allows
 	// nothing (DESIGN.md; orgs_manage_policies_scps_evaluation.html).
+	rcpFail := false
 	for _, lvl := range rcps {
 		if _, g := r.scan(lvl, false, true); g == grantNone {
-			return r.result(ImplicitDeny, TypeRCP, nil)
+			rcpFail = true
 		}
 	}
+	fail(rcpFail, TypeRCP)
+	scpFail := false
 	for _, lvl := range scps {
 		if _, g := r.scan(lvl, false, false); g == grantNone {
-			return r.result(ImplicitDeny, TypeSCP, nil)
+			scpFail = true
 		}
 	}
+	fail(scpFail, TypeSCP)
 
 	sameAccount := p.Account != "" && p.Account == r.ResourceAccount
-
-	// Callers without identity policies are decided by the resource-based policy alone; the root user has
-	// full access in its own account ("all requests are implicitly denied with the exception of the AWS
-	// account root user, which has full access").
 	switch p.Kind {
 	case KindRoot:
-		if sameAccount || resGrant != grantNone {
-			return r.result(Allowed, "", nil)
-		}
-		return r.result(ImplicitDeny, TypeResource, nil)
+		// "all requests are implicitly denied with the exception of the AWS account root user, which has
+		// full access": in its own account the root user needs no policy; elsewhere the resource-based
+		// policy must allow it. A role trust policy must explicitly allow even the root user (and STS does
+		// not let root credentials call AssumeRole at all, API_AssumeRole.html).
+		fail((!sameAccount || r.isTrustPolicyRequest()) && resGrant == grantNone, TypeResource)
 	case KindService, KindAnonymous, KindUnknown:
-		if resGrant != grantNone {
-			return r.result(Allowed, "", nil)
-		}
-		return r.result(ImplicitDeny, TypeResource, nil)
-	}
-
-	// The identity side: identity-based policies, then the permissions boundary, then the session policy
-	// (flowchart steps 4-6). A role's own grant in a same-account resource policy stands in for the
-	// identity-based allow but stays limited by boundary and session policy.
-	identitySide := func(identityAllows bool) (bool, string) {
-		if !identityAllows {
-			return false, TypeIdentity
-		}
-		if r.Boundary != nil && bGrant == grantNone {
-			return false, TypeBoundary
-		}
-		if p.isSession() {
-			if r.Session != nil && sGrant == grantNone {
-				return false, TypeSession
+		// Callers without identity policies are decided by the resource-based policy alone.
+		fail(resGrant == grantNone, TypeResource)
+	default:
+		// A role trust policy must itself allow sts:AssumeRole* ("IAM role trust policies and KMS key
+		// policies are exceptions to this logic, because they must explicitly allow access for principals").
+		fail(sameAccount && r.isTrustPolicyRequest() && resGrant == grantNone, TypeResource)
+		// Same account: a grant to the caller itself (user, role session, federated user) "is not limited by
+		// an implicit deny in an identity-based policy, a permissions boundary, or session policy".
+		if !(sameAccount && resGrant == grantDirect) {
+			// The identity side (flowchart steps 4-6). In the same account a grant to the session's role
+			// stands in for the identity-based allow but stays limited by boundary and session policy.
+			identityAllows := idGrant != grantNone || (sameAccount && resGrant == grantRole)
+			fail(!identityAllows, TypeIdentity)
+			fail(r.Boundary != nil && bGrant == grantNone, TypeBoundary)
+			if p.isSession() {
+				// "If there is no session policy, the code checks whether the principal is a role session.
+				// If the principal is a role session, then the request is Allowed. Otherwise, the request
+				// is implicitly denied" — a federated user session needs a session policy.
+				fail((r.Session != nil && sGrant == grantNone) || (r.Session == nil && p.Kind == KindFederated), TypeSession)
 			}
-			// "If there is no session policy, the code checks whether the principal is a role session. If
-			// the principal is a role session, then the request is Allowed. Otherwise, the request is
-			// implicitly denied" — a federated user session needs a session policy.
-			if r.Session == nil && p.Kind == KindFederated {
-				return false, TypeSession
-			}
+			// Cross-account: the trusting account's resource-based policy must allow as well
+			// (reference_policies_evaluation-logic-cross-account.html).
+			fail(!sameAccount && resGrant == grantNone, TypeResource)
 		}
-		return true, ""
 	}
-
-	if !sameAccount {
-		// Cross-account: both the trusted account (identity side) and the trusting account (resource-based
-		// policy) must allow; the identity side is reported first.
-		if ok, by := identitySide(idGrant != grantNone); !ok {
-			return r.result(ImplicitDeny, by, nil)
-		}
-		if resGrant == grantNone {
-			return r.result(ImplicitDeny, TypeResource, nil)
-		}
-		return r.result(Allowed, "", nil)
-	}
-
-	// Same account. A role trust policy must itself allow sts:AssumeRole* ("IAM role trust policies and KMS
-	// key policies are exceptions to this logic, because they must explicitly allow access for principals").
-	if r.isTrustPolicyRequest() && resGrant == grantNone {
-		return r.result(ImplicitDeny, TypeResource, nil)
-	}
-	// A grant to the caller itself (user, role session, federated user) is not limited by implicit denies
-	// in identity-based policies, boundaries or session policies.
-	if resGrant == grantDirect {
-		return r.result(Allowed, "", nil)
-	}
-	if ok, by := identitySide(idGrant != grantNone || resGrant == grantRole); !ok {
-		return r.result(ImplicitDeny, by, nil)
+	if len(fails) > 0 {
+		return r.result(ImplicitDeny, fails[0], fails)
 	}
 	return r.result(Allowed, "", nil)
 }
@@ -248,13 +234,20 @@ func (r *Request) isTrustPolicyRequest() bool {
 
 // result builds the Result with AWS's AccessDenied text (troubleshoot_access-denied.html): "User: ARN is
 // not authorized to perform: ACTION on resource: ARN because no TYPE policy allows the ACTION action", or
-// "... with an explicit deny in a TYPE policy". An SCP denial always reads as an explicit deny.
+// "... with an explicit deny in a TYPE policy". "When an SCP denies access, the error message always
+// includes the phrase due to an explicit deny in a Service Control Policy, even if the denial is
+// implicit"; the reference words an RCP denial the same way (the page has no RCP example).
 func (r *Request) result(decision, by string, denies []string) Result {
-	res := Result{Decision: decision, DeniedBy: by, ExplicitDenies: denies}
+	res := Result{Decision: decision, DeniedBy: by, Denials: denies, InvalidStatements: r.invalidated}
 	if decision == Allowed {
 		return res
 	}
-	head := "User: " + r.Principal.ARN + " is not authorized to perform: " + r.Action + " on resource: " + r.Resource
+	// The documented examples name the resource only when there is one: "codecommit:ListRepositories because
+	// no identity-based policy allows ..." but "codedeploy:ListDeployments on resource: arn:... with ...".
+	head := "User: " + r.Principal.ARN + " is not authorized to perform: " + r.Action
+	if r.Resource != "*" {
+		head += " on resource: " + r.Resource
+	}
 	names := map[string]string{
 		TypeIdentity: "identity-based policy",
 		TypeResource: "resource-based policy",

@@ -1,7 +1,9 @@
 package reference
 
 import (
+	"encoding/json"
 	"math/rand/v2"
+	"strings"
 )
 
 // RandomInput builds one random simulate input (as the JSON tree DESIGN.md's contract describes) from a
@@ -111,11 +113,16 @@ func (g gen) input() map[string]any {
 		"action":    g.pick(genActions...),
 		"resource":  g.pick(genResources...),
 	}
+	// sts:AssumeRole is asked of a role (its trust policy is the resource-based policy).
+	if in["action"] == "sts:AssumeRole" {
+		in["resource"] = g.pick("arn:aws:iam::111122223333:role/role_1", "arn:aws:iam::444455556666:role/role_2")
+	}
 	p := parsePrincipal(in["principal"].(string))
 	if g.chance(0.3) {
 		in["resourceAccount"] = g.pick(acctA, acctB)
 	}
-	if g.chance(0.5) {
+	// Only IAM users and roles (and their sessions) carry tags.
+	if p.hasIdentityPolicies() && g.chance(0.5) {
 		in["principalTags"] = map[string]any{"team": g.pick("blue", "red")}
 	}
 	ctx := map[string]any{}
@@ -141,19 +148,27 @@ func (g gen) input() map[string]any {
 	}
 	in["context"] = ctx
 
+	// Identity-based policies and boundaries only for callers that can have them (the root user cannot;
+	// services and anonymous callers get some, which must be ignored); session policies only for session
+	// principals. The other combinations are malformed requests, covered by doc cases instead.
 	n := g.r.IntN(4)
+	if p.Kind == KindRoot {
+		n = 0
+	}
 	ids := make([]any, 0, n)
 	for range n {
-		ids = append(ids, g.policy(false))
+		ids = append(ids, g.maybeString(g.policy(false)))
 	}
 	in["identityPolicies"] = ids
 	if g.chance(0.5) {
-		in["resourcePolicy"] = g.policy(true)
+		in["resourcePolicy"] = g.maybeString(g.policy(true))
 	}
-	if g.chance(0.3) {
+	if p.hasIdentityPolicies() && g.chance(0.3) {
 		in["permissionsBoundary"] = g.policy(false)
 	}
-	if g.chance(0.3) {
+	// A federated user session without a session policy has no permissions (GetFederationToken); that
+	// case is a doc case, and the generator gives federated users the policy they always carry.
+	if p.isSession() && (p.Kind == KindFederated || g.chance(0.4)) {
 		in["sessionPolicy"] = g.policy(false)
 	}
 	if g.chance(0.3) {
@@ -181,8 +196,13 @@ func (g gen) levels(rcp bool) []any {
 		if g.chance(0.4) {
 			p := g.policy(false)
 			if rcp {
-				for _, s := range p["Statement"].([]any) {
-					s.(map[string]any)["Principal"] = "*"
+				switch st := p["Statement"].(type) {
+				case []any:
+					for _, s := range st {
+						s.(map[string]any)["Principal"] = "*"
+					}
+				case map[string]any:
+					st["Principal"] = "*"
 				}
 			}
 			lvl = append(lvl, p)
@@ -201,6 +221,21 @@ func (g gen) policy(resourceBased bool) map[string]any {
 	p := map[string]any{"Version": "2012-10-17", "Statement": stmts}
 	if g.chance(0.1) {
 		p["Version"] = "2008-10-17"
+	}
+	// "Statement" may be one object instead of a list.
+	if len(stmts) == 1 && g.chance(0.2) {
+		p["Statement"] = stmts[0]
+	}
+	return p
+}
+
+// maybeString gives a policy as a JSON string now and then, as the contract allows.
+func (g gen) maybeString(p map[string]any) any {
+	if g.chance(0.1) {
+		data, err := json.Marshal(p)
+		if err == nil {
+			return string(data)
+		}
 	}
 	return p
 }
@@ -279,9 +314,15 @@ func (g gen) condition() map[string]any {
 	for range 1 + g.r.IntN(2) {
 		k := genKeys[g.r.IntN(len(genKeys))]
 		op := g.pick(k.ops...)
+		key := k.key
+		// "Key names are case-insensitive" (reference_policies_variables.html): vary the prefix's case.
+		if g.chance(0.1) {
+			prefix, rest, _ := strings.Cut(key, ":")
+			key = strings.ToUpper(prefix) + ":" + rest
+		}
 		if g.chance(0.08) {
 			op = "Null"
-			block[op] = map[string]any{k.key: g.pick("true", "false")}
+			block[op] = map[string]any{key: g.pick("true", "false")}
 			continue
 		}
 		if g.chance(0.25) {
@@ -294,7 +335,7 @@ func (g gen) condition() map[string]any {
 		if _, dup := block[op]; !dup {
 			block[op] = map[string]any{}
 		}
-		block[op].(map[string]any)[k.key] = vals
+		block[op].(map[string]any)[key] = vals
 	}
 	return block
 }

@@ -40,11 +40,16 @@ type Result struct {
 	Decision string // Allowed, ExplicitDeny or ImplicitDeny
 	DeniedBy string // the policy type that decided a denial; "" when allowed
 	Message  string // the AccessDenied text; "" when allowed
-	// ExplicitDenies lists every policy type with an applicable Deny statement, in the order of the
-	// evaluation flowchart. AWS names only one of them when several deny ("If multiple policy types deny an
-	// authorization request, AWS includes only one of those policy types in the error message",
-	// troubleshoot_access-denied.html), so a test may accept any of these as deniedBy.
-	ExplicitDenies []string
+	// Denials lists every policy type that denies the request: those with an applicable Deny statement for
+	// an explicit deny, those that fail to allow it for an implicit deny, in the order of the evaluation
+	// flowchart (DeniedBy is the first). AWS names only one of them when several deny ("If multiple policy
+	// types deny an authorization request, AWS includes only one of those policy types in the error
+	// message", troubleshoot_access-denied.html), so a test may accept any of these as deniedBy.
+	Denials []string
+	// InvalidStatements counts statements that did not apply because a policy variable could not be
+	// resolved ("any attempt to match it fails and causes the statement to be invalid",
+	// reference_policies_variables.html#principaltable). A test can tell disagreements on that rule apart.
+	InvalidStatements int
 }
 
 // Evaluate decodes one simulate input (the JSON of DESIGN.md's "Policy tool") and decides it.
@@ -70,6 +75,8 @@ type Request struct {
 	Session   *policy
 	SCPs      [][]*policy // nil: no organization
 	RCPs      [][]*policy // nil: no RCPs
+
+	invalidated int // statements made invalid by an unresolvable variable, for Result.InvalidStatements
 }
 
 type rawInput struct {

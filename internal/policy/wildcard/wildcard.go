@@ -7,6 +7,7 @@ package wildcard
 
 import (
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -104,7 +105,7 @@ func (p *Pattern) HasVariables() bool { return p.vars }
 // variable), as it appears in the pattern (lower-cased in Action mode). Indexes use it.
 func (p *Pattern) LiteralPrefix() string {
 	switch p.shape {
-	case sExact, sPrefix:
+	case sExact, sPrefix, sAffix:
 		return p.lit
 	case sAny:
 		return ""
@@ -203,7 +204,31 @@ func Compile(s string, mode Mode, variables bool) Pattern {
 	case len(p.toks) == 2 && p.toks[0].kind == tStar && p.toks[0].cross && p.toks[1].kind == tLit:
 		p.shape, p.suf = sAffix, p.toks[1].text
 	}
+	if p.shape != sGeneral {
+		p.toks = nil // the fast paths need only lit and suf
+	}
 	return p
+}
+
+type internKey struct {
+	s    string
+	mode Mode
+	vars bool
+}
+
+var interned sync.Map // internKey → *Pattern
+
+// Intern returns the shared compiled form of s: patterns are immutable, so every policy
+// that names "s3:GetObject" or "arn:aws:s3:::my_bucket/*" holds the same one.
+func Intern(s string, mode Mode, variables bool) *Pattern {
+	k := internKey{s, mode, variables}
+	if v, ok := interned.Load(k); ok {
+		return v.(*Pattern)
+	}
+	k.s = strings.Clone(s)
+	p := Compile(k.s, mode, variables)
+	v, _ := interned.LoadOrStore(k, &p)
+	return v.(*Pattern)
 }
 
 func countColonsOutsideVars(s string, variables bool) int {
