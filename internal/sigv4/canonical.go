@@ -253,11 +253,25 @@ func appendHeaderValues(dst []byte, r *http.Request, name string) []byte {
 	return dst
 }
 
-// headerValues finds a header by its lower-case name. Go stores keys in canonical MIME form;
-// a key it could not canonicalize is stored as sent, so that case falls back to a scan.
+// headerValues finds a header by its lower-case name. Go stores keys in canonical MIME form
+// ("X-Amz-Date"); the key is rebuilt in a stack buffer, which a map lookup does not copy. A
+// key Go could not canonicalize is stored as sent, so a miss falls back to a scan.
 func headerValues(h http.Header, name string) []string {
-	if vals, ok := h[canonicalKey(name)]; ok {
-		return vals
+	var buf [128]byte
+	if len(name) <= len(buf) {
+		key := buf[:len(name)]
+		upper := true
+		for i := 0; i < len(name); i++ {
+			c := name[i]
+			if upper && 'a' <= c && c <= 'z' {
+				c -= 'a' - 'A'
+			}
+			key[i] = c
+			upper = c == '-'
+		}
+		if vals, ok := h[string(key)]; ok {
+			return vals
+		}
 	}
 	for k, vals := range h {
 		if strings.EqualFold(k, name) {
@@ -265,26 +279,6 @@ func headerValues(h http.Header, name string) []string {
 		}
 	}
 	return nil
-}
-
-// canonicalKey is http.CanonicalHeaderKey for the few names every request signs, without its
-// allocation.
-func canonicalKey(name string) string {
-	switch name {
-	case "x-amz-date":
-		return "X-Amz-Date"
-	case "x-amz-content-sha256":
-		return "X-Amz-Content-Sha256"
-	case "x-amz-security-token":
-		return "X-Amz-Security-Token"
-	case "content-type":
-		return "Content-Type"
-	case "content-length":
-		return "Content-Length"
-	case "host":
-		return "Host"
-	}
-	return http.CanonicalHeaderKey(name)
 }
 
 // appendTrimmed appends v without leading and trailing white space and with each run of

@@ -407,17 +407,30 @@ func firstHeader(h http.Header, key string) (string, bool) {
 // scopeDialect sets the dialect from a credential's service, when it has one, so even a
 // malformed request for S3 gets S3's errors.
 func (req *Request) scopeDialect(cred string) {
-	parts := strings.Split(cred, "/")
-	if len(parts) == 5 {
+	if parts, ok := splitCredential(cred); ok {
 		req.Dialect = DialectFor(parts[3])
 	}
+}
+
+// splitCredential splits AKID/DATE/REGION/SERVICE/TERMINATOR without allocating.
+func splitCredential(cred string) (parts [5]string, ok bool) {
+	rest := cred
+	for i := range 4 {
+		var found bool
+		parts[i], rest, found = strings.Cut(rest, "/")
+		if !found {
+			return parts, false
+		}
+	}
+	parts[4] = rest
+	return parts, !strings.Contains(rest, "/")
 }
 
 // parseScope checks the credential AKID/DATE/REGION/SERVICE/aws4_request against the request.
 func (v *Verifier) parseScope(req *Request, cred string, presigned bool) error {
 	e := errs{req.Dialect}
-	parts := strings.Split(cred, "/")
-	if len(parts) != 5 {
+	parts, ok := splitCredential(cred)
+	if !ok {
 		return e.incomplete(presigned, fmt.Sprintf("Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '%s'", cred))
 	}
 	akid, day, region, service, term := parts[0], parts[1], parts[2], parts[3], parts[4]
