@@ -156,12 +156,12 @@ func (s *Service) GetAccountAuthorizationDetails(ctx context.Context, a Account,
 			if err != nil {
 				return err
 			}
-			for i, p := range ps {
+			for _, p := range ps {
 				d, err := s.userDetail(tx, a, nameFromPathIndex(p.Key))
 				if err != nil {
 					return err
 				}
-				items = append(items, item{key: k.base() + "details/1/" + zeroPad(i), fill: func(o *iamapi.GetAccountAuthorizationDetailsOutput) {
+				items = append(items, item{key: k.base() + "details/1/" + p.Key[len(k.pathIndexPrefix(kindUser, "")):], fill: func(o *iamapi.GetAccountAuthorizationDetailsOutput) {
 					o.UserDetailList = append(o.UserDetailList, d)
 				}})
 			}
@@ -171,12 +171,12 @@ func (s *Service) GetAccountAuthorizationDetails(ctx context.Context, a Account,
 			if err != nil {
 				return err
 			}
-			for i, p := range ps {
+			for _, p := range ps {
 				d, err := s.groupDetail(tx, a, nameFromPathIndex(p.Key))
 				if err != nil {
 					return err
 				}
-				items = append(items, item{key: k.base() + "details/2/" + zeroPad(i), fill: func(o *iamapi.GetAccountAuthorizationDetailsOutput) {
+				items = append(items, item{key: k.base() + "details/2/" + p.Key[len(k.pathIndexPrefix(kindGroup, "")):], fill: func(o *iamapi.GetAccountAuthorizationDetailsOutput) {
 					o.GroupDetailList = append(o.GroupDetailList, d)
 				}})
 			}
@@ -186,12 +186,12 @@ func (s *Service) GetAccountAuthorizationDetails(ctx context.Context, a Account,
 			if err != nil {
 				return err
 			}
-			for i, p := range ps {
+			for _, p := range ps {
 				d, err := s.roleDetail(tx, a, nameFromPathIndex(p.Key))
 				if err != nil {
 					return err
 				}
-				items = append(items, item{key: k.base() + "details/3/" + zeroPad(i), fill: func(o *iamapi.GetAccountAuthorizationDetailsOutput) {
+				items = append(items, item{key: k.base() + "details/3/" + p.Key[len(k.pathIndexPrefix(kindRole, "")):], fill: func(o *iamapi.GetAccountAuthorizationDetailsOutput) {
 					o.RoleDetailList = append(o.RoleDetailList, d)
 				}})
 			}
@@ -215,7 +215,7 @@ func (s *Service) GetAccountAuthorizationDetails(ctx context.Context, a Account,
 				refs = append(refs, policyRef{Name: nameFromPathIndex(p.Key)})
 			}
 		}
-		for i, ref := range refs {
+		for _, ref := range refs {
 			d, found, err := s.policyDetail(tx, a, ref)
 			if err != nil {
 				return err
@@ -223,7 +223,7 @@ func (s *Service) GetAccountAuthorizationDetails(ctx context.Context, a Account,
 			if !found {
 				continue
 			}
-			items = append(items, item{key: k.base() + "details/4/" + zeroPad(i), fill: func(o *iamapi.GetAccountAuthorizationDetailsOutput) {
+			items = append(items, item{key: k.base() + "details/4/" + ref.String(), fill: func(o *iamapi.GetAccountAuthorizationDetailsOutput) {
 				o.Policies = append(o.Policies, d)
 			}})
 		}

@@ -11,7 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"gatehouse/internal/awserr"
 	"gatehouse/internal/kv"
 )
 
@@ -379,10 +378,4 @@ func readCount(tx kv.Tx, k keys, kind entityKind) (int, error) {
 	var n int
 	_, err := getJSON(tx, k.count(kind), &n)
 	return n, err
-}
-
-// isClientError reports whether err is an AWS error for the client.
-func isClientError(err error) bool {
-	_, ok := awserr.As(err)
-	return ok
 }
