@@ -243,13 +243,13 @@ func sampleUser(name string) iamapi.User {
 func sdkCases() []sdkCase {
 	return []sdkCase{
 		{
-			name: "IAM CreateUser with tags, boundary, timestamps",
-			svc:  awsproto.IAM,
+			name:  "IAM CreateUser with tags, boundary, timestamps",
+			svc:   awsproto.IAM,
 			reply: &iamapi.CreateUserOutput{User: ptr(sampleUser("alice"))},
 			call: func(ctx context.Context, c clients) (any, any, error) {
 				in := &iam.CreateUserInput{UserName: aws.String("alice"), Path: aws.String("/eng/"),
 					PermissionsBoundary: aws.String("arn:aws:iam::aws:policy/PowerUserAccess"),
-					Tags: []iamtypes.Tag{{Key: aws.String("team"), Value: aws.String("blue")}, {Key: aws.String("k2"), Value: aws.String("")}}}
+					Tags:                []iamtypes.Tag{{Key: aws.String("team"), Value: aws.String("blue")}, {Key: aws.String("k2"), Value: aws.String("")}}}
 				out, err := c.iam.CreateUser(ctx, in)
 				return in, out, err
 			},
@@ -347,8 +347,8 @@ func sdkCases() []sdkCase {
 			svc:  awsproto.IAM,
 			reply: &iamapi.SimulatePrincipalPolicyOutput{IsTruncated: ptr(false), EvaluationResults: []iamapi.EvaluationResult{{
 				EvalActionName: "s3:GetObject", EvalResourceName: ptr("arn:aws:s3:::b/k"), EvalDecision: iamapi.PolicyEvaluationDecisionTypeAllowed,
-				EvalDecisionDetails: map[string]iamapi.PolicyEvaluationDecisionType{"IAM Policy": iamapi.PolicyEvaluationDecisionTypeAllowed, "SCP": iamapi.PolicyEvaluationDecisionTypeImplicitDeny},
-				MatchedStatements:   []iamapi.Statement{{SourcePolicyId: ptr("p1"), StartPosition: &iamapi.Position{Line: ptr(int32(1)), Column: ptr(int32(2))}}},
+				EvalDecisionDetails:  map[string]iamapi.PolicyEvaluationDecisionType{"IAM Policy": iamapi.PolicyEvaluationDecisionTypeAllowed, "SCP": iamapi.PolicyEvaluationDecisionTypeImplicitDeny},
+				MatchedStatements:    []iamapi.Statement{{SourcePolicyId: ptr("p1"), StartPosition: &iamapi.Position{Line: ptr(int32(1)), Column: ptr(int32(2))}}},
 				MissingContextValues: []string{"aws:SourceIp"}}}},
 			call: func(ctx context.Context, c clients) (any, any, error) {
 				in := &iam.SimulatePrincipalPolicyInput{PolicySourceArn: aws.String("arn:aws:iam::123456789012:user/alice"),
@@ -400,8 +400,8 @@ func sdkCases() []sdkCase {
 			name: "STS AssumeRole with session policies and tags",
 			svc:  awsproto.STS,
 			reply: &stsapi.AssumeRoleOutput{
-				Credentials: &stsapi.Credentials{AccessKeyId: "ASIAEXAMPLEEXAMPLE12", SecretAccessKey: "secret/+=", SessionToken: "FwoGZXIvYXdzE//token==", Expiration: t1},
-				AssumedRoleUser: &stsapi.AssumedRoleUser{AssumedRoleId: "AROA1:sess", Arn: "arn:aws:sts::123456789012:assumed-role/role_1/sess"},
+				Credentials:      &stsapi.Credentials{AccessKeyId: "ASIAEXAMPLEEXAMPLE12", SecretAccessKey: "secret/+=", SessionToken: "FwoGZXIvYXdzE//token==", Expiration: t1},
+				AssumedRoleUser:  &stsapi.AssumedRoleUser{AssumedRoleId: "AROA1:sess", Arn: "arn:aws:sts::123456789012:assumed-role/role_1/sess"},
 				PackedPolicySize: ptr(int32(6)), SourceIdentity: ptr("alice"),
 			},
 			call: func(ctx context.Context, c clients) (any, any, error) {
