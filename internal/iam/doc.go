@@ -12,6 +12,20 @@
 // express: existence, case-insensitive uniqueness, quotas, conflicts. Every client mistake is
 // an *awserr.Error with IAM's code, status and message.
 //
+// Besides the operations, the edge calls:
+//
+//   - New(Options{Store, Sealer, ManagedPolicies, Now, Rand, OnChange}); ManagedPolicies
+//     defaults to the catalog's 1,485 AWS managed policies (CatalogPolicies).
+//   - Bootstrap(ctx, accountID) on start: the account and its root access key, once.
+//   - LookupAccessKey(ctx, id) on SigV4 verification: the key's secret, status and principal
+//     in one read; ErrNoSuchAccessKey for an unknown ID.
+//   - RecordAccessKeyUse / RecordRoleUse on every authenticated request or assumed role (no
+//     I/O) and FlushAccessKeyUse on a timer and at shutdown.
+//   - PrincipalPolicies(ctx, arn) on a policy-cache miss: a user's inline and attached
+//     policies and its groups', or a role's, the boundary, tags, unique ID and the generation.
+//   - InstanceProfileRole(ctx, profileARN) for EC2 and the metadata service, and
+//     VerifyPassword for console sign-in.
+//
 // Storage is a kv.Store (layout in keys.go). Every mutation is one Update transaction that
 // also writes an audit record (caller, action, target; never a secret) and bumps the
 // account's generation, so a failed operation leaves nothing behind.

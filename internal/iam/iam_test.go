@@ -416,3 +416,58 @@ func TestRoleLastUsed(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestConcurrentCreatesOneWins races creates of one name in different spellings: exactly
+// one succeeds and the others get EntityAlreadyExists.
+func TestConcurrentCreatesOneWins(t *testing.T) {
+	env := newEnv(t)
+	names := []string{"bob", "BOB", "Bob", "bOb", "boB", "BOb", "bob", "BoB"}
+	errs := make(chan error, len(names))
+	for _, n := range names {
+		go func() {
+			_, err := env.call(root(), "CreateUser", fmt.Sprintf(`{"UserName":%q}`, n))
+			errs <- err
+		}()
+	}
+	wins := 0
+	for range names {
+		if err := <-errs; err == nil {
+			wins++
+		} else {
+			wantErr(t, err, "EntityAlreadyExists", "")
+		}
+	}
+	if wins != 1 {
+		t.Fatalf("got %d successful creates, want 1", wins)
+	}
+	out := env.must("GetAccountSummary", `{}`)
+	if err := subset(out, `{"SummaryMap":{"Users":1}}`); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestConcurrentKeysStayWithinQuota races CreateAccessKey: no more than two keys come out.
+func TestConcurrentKeysStayWithinQuota(t *testing.T) {
+	env := newEnv(t)
+	env.must("CreateUser", `{"UserName":"bob"}`)
+	const n = 8
+	errs := make(chan error, n)
+	for range n {
+		go func() {
+			_, err := env.call(root(), "CreateAccessKey", `{"UserName":"bob"}`)
+			errs <- err
+		}()
+	}
+	ok := 0
+	for range n {
+		if err := <-errs; err == nil {
+			ok++
+		} else {
+			wantErr(t, err, "LimitExceeded", "Cannot exceed quota for AccessKeysPerUser: 2")
+		}
+	}
+	out := env.must("ListAccessKeys", `{"UserName":"bob"}`).(*iamapi.ListAccessKeysOutput)
+	if ok != 2 || len(out.AccessKeyMetadata) != 2 {
+		t.Fatalf("got %d created and %d listed, want 2", ok, len(out.AccessKeyMetadata))
+	}
+}
