@@ -471,3 +471,35 @@ func TestConcurrentKeysStayWithinQuota(t *testing.T) {
 		t.Fatalf("got %d created and %d listed, want 2", ok, len(out.AccessKeyMetadata))
 	}
 }
+
+func TestLastUseWritesAreDebounced(t *testing.T) {
+	env := newEnv(t)
+	env.must("CreateUser", `{"UserName":"bob"}`)
+	key := env.must("CreateAccessKey", `{"UserName":"bob"}`).(*iamapi.CreateAccessKeyOutput).AccessKey.AccessKeyId
+	t0 := time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
+	stored := func() string {
+		var rec accessKeyRecord
+		if err := env.store.View(ctx(), func(tx kv.Tx) error { _, err := getJSON(tx, accessKeyKey(key), &rec); return err }); err != nil {
+			t.Fatal(err)
+		}
+		return rec.LastUsed.Format(time.RFC3339) + " " + rec.LastService
+	}
+	for _, c := range []struct {
+		at      time.Duration
+		service string
+		want    string
+	}{
+		{0, "iam", "2026-11-30T10:00:00Z iam"},
+		{30 * time.Second, "iam", "2026-11-30T10:00:00Z iam"}, // within a minute: not written
+		{40 * time.Second, "s3", "2026-11-30T10:00:40Z s3"},   // another service: written
+		{2 * time.Minute, "s3", "2026-11-30T10:02:00Z s3"},
+	} {
+		env.svc.RecordAccessKeyUse(key, c.service, "us-east-1", t0.Add(c.at))
+		if err := env.svc.FlushAccessKeyUse(ctx()); err != nil {
+			t.Fatal(err)
+		}
+		if got := stored(); got != c.want {
+			t.Fatalf("after a use at +%v: got %s, want %s", c.at, got, c.want)
+		}
+	}
+}

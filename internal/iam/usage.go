@@ -15,6 +15,25 @@ import (
 // information is updated within four hours", per GetAccessKeyLastUsed's user-guide notes),
 // so a flush interval of seconds loses nothing a client can observe except across a crash.
 // GetAccessKeyLastUsed on this node merges the unflushed uses, so its own answers are current.
+// A flush writes a key's use only when it is a minute newer than the stored one or names
+// another service or region (lastUseGranularity), so a busy key costs at most one write a
+// minute, and such writes never bump the account's generation (no cache is invalidated).
+
+// lastUseGranularity bounds how often one key's (or role's) last use is written: a use
+// within this long after the stored one, for the same service and region, is not written
+// again, so a busy key costs one write a minute, not one per flush.
+const lastUseGranularity = time.Minute
+
+// stale reports whether a noted use should replace the stored one.
+func stale(stored *time.Time, storedService, storedRegion string, u keyUse) bool {
+	if stored == nil {
+		return true
+	}
+	if !u.Time.After(*stored) {
+		return false
+	}
+	return u.Time.Sub(*stored) >= lastUseGranularity || storedService != u.Service || storedRegion != u.Region
+}
 
 type keyUse struct {
 	Service, Region string
@@ -87,7 +106,7 @@ func (s *Service) FlushAccessKeyUse(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			if !found || (r.LastUsed != nil && !u.Time.After(*r.LastUsed)) {
+			if !found || !stale(r.LastUsed, "", r.LastUsedRegion, u) {
 				continue
 			}
 			t := u.Time
@@ -102,7 +121,7 @@ func (s *Service) FlushAccessKeyUse(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			if !found || (rec.LastUsed != nil && !u.Time.After(*rec.LastUsed)) {
+			if !found || !stale(rec.LastUsed, rec.LastService, rec.LastRegion, u) {
 				continue
 			}
 			t := u.Time
