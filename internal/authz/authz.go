@@ -318,7 +318,11 @@ func Evaluate(req *Request, res *Result) {
 			head = act[:i+2]
 		}
 	}
-	q := query{action: req.Action, lower: act, service: svc, head: head, svcBit: policy.ServiceBit(svc),
+	headBit := ^uint64(0)
+	if head != "" {
+		headBit = policy.ServiceBit(head)
+	}
+	q := query{action: req.Action, lower: act, service: svc, head: head, svcBit: policy.ServiceBit(svc), headBit: headBit,
 		resource: req.Resource, ctx: req.Context, principal: p}
 
 	resAcct := req.ResourceAccount

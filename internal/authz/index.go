@@ -90,7 +90,7 @@ func addRef(refs []int32, n int32) []int32 {
 
 type query struct {
 	action, lower, service, head, resource string
-	svcBit                                 uint64
+	svcBit, headBit                        uint64
 	ctx                                    *Context
 	principal                              *Principal
 }
@@ -141,7 +141,7 @@ func (ix *index) eval(cands []int32, q *query, res *Result, e *eval) {
 	for _, a := range ix.pols {
 		sts := a.Policy.Statements
 		for i := range sts {
-			if sts[i].ServiceMask&q.svcBit != 0 {
+			if sts[i].ServiceMask&q.svcBit != 0 && sts[i].HeadMask&q.headBit != 0 {
 				ix.try(&sts[i], a.Label, q, res, e)
 			}
 		}

@@ -35,6 +35,11 @@ type Compiled struct {
 	// all bits for NotAction and for patterns with a wildcard in the service. A request
 	// whose service bit is clear cannot match.
 	ServiceMask uint64
+	// HeadMask is the same for the service and the first letter of the action name
+	// (ServiceBit("s3:g") for "s3:GetObject" and "s3:Get*"); all bits for patterns
+	// whose name starts with a wildcard. Together the masks never reject a statement
+	// that matches.
+	HeadMask uint64
 
 	Index        int32 // position in the document
 	Effect       Effect
@@ -92,14 +97,20 @@ func Compile(d *Document) (*Policy, error) {
 			pat := wildcard.Intern(a, wildcard.Action, false)
 			c.patterns[j] = pat
 			pre := pat.LiteralPrefix()
-			if svc, _, ok := strings.Cut(pre, ":"); ok && !c.NotAction {
+			svc, name, ok := strings.Cut(pre, ":")
+			switch {
+			case !ok:
+				c.ServiceMask, c.HeadMask = ^uint64(0), ^uint64(0)
+			case name == "":
 				c.ServiceMask |= ServiceBit(svc)
-			} else {
-				c.ServiceMask = ^uint64(0)
+				c.HeadMask = ^uint64(0)
+			default:
+				c.ServiceMask |= ServiceBit(svc)
+				c.HeadMask |= ServiceBit(pre[:len(svc)+2])
 			}
 		}
 		if c.NotAction {
-			c.ServiceMask = ^uint64(0)
+			c.ServiceMask, c.HeadMask = ^uint64(0), ^uint64(0)
 		}
 		c.NotResource = s.NotResource
 		c.AnyResource = !s.HasResource
