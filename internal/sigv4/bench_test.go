@@ -58,6 +58,7 @@ func BenchmarkVerifyCachedKey(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
+	defer reportCPU(b)()
 	for b.Loop() {
 		if err := req.Verify(benchSecret, hash); err != nil {
 			b.Fatal(err)
@@ -73,6 +74,7 @@ func BenchmarkVerifyColdKey(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
+	defer reportCPU(b)()
 	for b.Loop() {
 		if err := req.Verify(benchSecret, hash); err != nil {
 			b.Fatal(err)
@@ -86,6 +88,7 @@ func BenchmarkParse(b *testing.B) {
 	r, _, now := benchRequest(b)
 	v := New(Options{Now: func() time.Time { return now }})
 	b.ReportAllocs()
+	defer reportCPU(b)()
 	for b.Loop() {
 		if _, err := v.Parse(r); err != nil {
 			b.Fatal(err)
@@ -98,6 +101,7 @@ func BenchmarkParseVerifyCachedKey(b *testing.B) {
 	r, hash, now := benchRequest(b)
 	v := New(Options{Now: func() time.Time { return now }})
 	b.ReportAllocs()
+	defer reportCPU(b)()
 	for b.Loop() {
 		req, err := v.Parse(r)
 		if err != nil {
@@ -135,6 +139,7 @@ func BenchmarkVerifyCachedKeyParallel(b *testing.B) {
 // machine; compare the two when reading the figures.
 func BenchmarkSHA256Block(b *testing.B) {
 	msg := make([]byte, 55)
+	defer reportCPU(b)()
 	for b.Loop() {
 		sha256Sink = sha256.Sum256(msg)
 	}
@@ -156,4 +161,14 @@ func TestBenchRequestBlocks(t *testing.T) {
 	// Canonical request; the inner HMAC after the cached pad state; the outer HMAC likewise.
 	total := blocks(canon) + blocks(64+sts) - 1 + blocks(64+32) - 1
 	t.Logf("canonical request %d bytes, string to sign %d bytes: %d SHA-256 blocks per verification", canon, sts, total)
+}
+
+// reportCPU adds a cpu-ns/op metric (see processCPU); call as defer reportCPU(b)().
+func reportCPU(b *testing.B) func() {
+	start := processCPU()
+	return func() {
+		if b.N > 0 && start > 0 {
+			b.ReportMetric(float64(processCPU()-start)/float64(b.N), "cpu-ns/op")
+		}
+	}
 }
