@@ -29,36 +29,39 @@ func benchSQLite(b *testing.B) *SQLite {
 func BenchmarkUpdateSmall(b *testing.B) {
 	for _, par := range []int{1, 64} {
 		b.Run(fmt.Sprintf("writers=%d", par), func(b *testing.B) {
-			s := benchSQLite(b)
-			var n atomic.Int64
-			update := func() {
-				i := n.Add(1)
-				err := s.Update(context.Background(), func(tx kv.Tx) error {
-					k := fmt.Sprintf("user/%08d", i)
-					if err := tx.Put(k, benchValue); err != nil {
-						return err
-					}
-					return tx.Put("username/"+k, []byte(k))
-				})
-				if err != nil {
-					b.Error(err)
-				}
-			}
-			b.ResetTimer()
-			if par == 1 {
-				for b.Loop() {
-					update()
-				}
-				return
-			}
-			b.SetParallelism((par + 1) / 2) // × GOMAXPROCS goroutines
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					update()
-				}
-			})
+			benchUpdates(b, benchSQLite(b), par)
 		})
 	}
+}
+
+func benchUpdates(b *testing.B, s kv.Store, par int) {
+	var n atomic.Int64
+	update := func() {
+		i := n.Add(1)
+		err := s.Update(context.Background(), func(tx kv.Tx) error {
+			k := fmt.Sprintf("user/%08d", i)
+			if err := tx.Put(k, benchValue); err != nil {
+				return err
+			}
+			return tx.Put("username/"+k, []byte(k))
+		})
+		if err != nil {
+			b.Error(err)
+		}
+	}
+	b.ResetTimer()
+	if par == 1 {
+		for b.Loop() {
+			update()
+		}
+		return
+	}
+	b.SetParallelism((par + 1) / 2) // × GOMAXPROCS goroutines
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			update()
+		}
+	})
 }
 
 func fill(b *testing.B, s kv.Store, n int) {
@@ -80,7 +83,10 @@ func fill(b *testing.B, s kv.Store, n int) {
 
 // BenchmarkViewGet: one View with one Get, from all cores, over 10,000 keys.
 func BenchmarkViewGet(b *testing.B) {
-	s := benchSQLite(b)
+	benchViewGet(b, benchSQLite(b))
+}
+
+func benchViewGet(b *testing.B, s kv.Store) {
 	const n = 10000
 	fill(b, s, n)
 	var ctr atomic.Int64

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
+	"fmt"
 	"net/url"
 	"os"
 	"strings"
@@ -112,4 +113,23 @@ func TestPostgresWatcher(t *testing.T) {
 	defer a.Close()
 	defer b.Close()
 	testWatcher(t, a, b)
+}
+
+// BenchmarkPostgresUpdateSmall: BenchmarkUpdateSmall's Update against PostgreSQL
+// (SERIALIZABLE, the server's own fsync settings).
+func BenchmarkPostgresUpdateSmall(b *testing.B) {
+	for _, par := range []int{1, 64} {
+		b.Run(fmt.Sprintf("writers=%d", par), func(b *testing.B) {
+			p := openPostgres(b, pgSchema(b), Options{})
+			b.Cleanup(func() { p.Close() })
+			benchUpdates(b, p, par)
+		})
+	}
+}
+
+// BenchmarkPostgresViewGet: one View with one Get, from all cores, over 10,000 keys.
+func BenchmarkPostgresViewGet(b *testing.B) {
+	p := openPostgres(b, pgSchema(b), Options{})
+	b.Cleanup(func() { p.Close() })
+	benchViewGet(b, p)
 }
