@@ -21,6 +21,7 @@ import (
 //	accesskey/<AKID>                                 accessKeyRecord (the only copy; sealed secret)
 //	alias/<alias>                                    account ID (aliases are unique across accounts)
 //	a/<acct>/gen                                     generation counter, bumped by every mutation
+//	a/<acct>/password-policy                         the account's password policy, if set
 //	a/<acct>/count/<kind>                            number of entities of a kind (GetAccountSummary)
 //	a/<acct>/user/<lc>                               userRecord
 //	a/<acct>/user-path/<path> <lc>                   index: users by path

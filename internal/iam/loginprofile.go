@@ -39,26 +39,65 @@ func loginNotFound(user string) *awserr.Error {
 	return noSuchEntity("Login Profile for User %s cannot be found.", user)
 }
 
-// checkPassword applies IAM's default password policy, which holds while an account has no
-// policy of its own: at least 8 characters from at least three of upper-case letters,
-// lower-case letters, digits and symbols
+// passwordPolicy is the account's password policy
+// (https://docs.aws.amazon.com/IAM/latest/APIReference/API_UpdateAccountPasswordPolicy.html).
+type passwordPolicy struct {
+	MinLength        int  `json:"minLength"`
+	RequireSymbols   bool `json:"symbols"`
+	RequireNumbers   bool `json:"numbers"`
+	RequireUppercase bool `json:"upper"`
+	RequireLowercase bool `json:"lower"`
+	AllowChange      bool `json:"allowChange"`
+	MaxAge           int  `json:"maxAge"`
+	ReusePrevention  int  `json:"reuse"`
+	HardExpiry       bool `json:"hardExpiry"`
+}
+
+func (k keys) passwordPolicy() string { return k.base() + "password-policy" }
+
+func passwordViolation() *awserr.Error {
+	return awserr.New(400, "PasswordPolicyViolation", "Password does not conform to the account password policy.")
+}
+
+// checkPassword applies the account's password policy or, while it has none, IAM's default
+// one: at least 8 characters from at least three of upper-case letters, lower-case letters,
+// digits and symbols
 // (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_passwords_account-policy.html#default-policy-details).
-func checkPassword(pw string) error {
-	var upper, lowerc, digit, symbol int
+func checkPassword(tx kv.Tx, k keys, pw string) error {
+	var upper, lowerc, digit, symbol bool
 	for _, r := range pw {
 		switch {
 		case unicode.IsUpper(r):
-			upper = 1
+			upper = true
 		case unicode.IsLower(r):
-			lowerc = 1
+			lowerc = true
 		case unicode.IsDigit(r):
-			digit = 1
+			digit = true
 		default:
-			symbol = 1
+			symbol = true
 		}
 	}
-	if len([]rune(pw)) < 8 || upper+lowerc+digit+symbol < 3 {
-		return awserr.New(400, "PasswordPolicyViolation", "Password does not conform to the account password policy.")
+	var p passwordPolicy
+	found, err := getJSON(tx, k.passwordPolicy(), &p)
+	if err != nil {
+		return err
+	}
+	n := len([]rune(pw))
+	if !found {
+		kinds := 0
+		for _, b := range []bool{upper, lowerc, digit, symbol} {
+			if b {
+				kinds++
+			}
+		}
+		if n < 8 || kinds < 3 {
+			return passwordViolation()
+		}
+		return nil
+	}
+	if n < p.MinLength || (p.RequireSymbols && !symbol) || (p.RequireNumbers && !digit) ||
+		(p.RequireUppercase && !upper) || (p.RequireLowercase && !lowerc) {
+		return passwordViolation()
 	}
 	return nil
 }
@@ -113,7 +152,7 @@ func (s *Service) CreateLoginProfile(ctx context.Context, a Account, in *iamapi.
 		return nil, err
 	}
 	pw := str(in.Password)
-	if err := checkPassword(pw); err != nil {
+	if err := s.view(ctx, func(tx kv.Tx) error { return checkPassword(tx, keysFor(a.ID), pw) }); err != nil {
 		return nil, err
 	}
 	hash, err := s.hashPassword(pw) // before the transaction: Argon2id is deliberately slow
@@ -174,7 +213,7 @@ func (s *Service) UpdateLoginProfile(ctx context.Context, a Account, in *iamapi.
 	name := str(in.UserName)
 	var hash string
 	if in.Password != nil {
-		if err := checkPassword(*in.Password); err != nil {
+		if err := s.view(ctx, func(tx kv.Tx) error { return checkPassword(tx, keysFor(a.ID), *in.Password) }); err != nil {
 			return nil, err
 		}
 		var err error
@@ -263,4 +302,71 @@ func (s *Service) VerifyPassword(ctx context.Context, accountID, userName, passw
 		return "", false, ErrBadPassword
 	}
 	return Account{ID: accountID}.arn(kindUser, u.Path, u.Name), rec.ResetRequired, nil
+}
+
+func passwordPolicyNotFound(a Account) *awserr.Error {
+	return noSuchEntity("The Password Policy with domain name %s cannot be found.", a.ID)
+}
+
+// UpdateAccountPasswordPolicy sets the account's password policy; a parameter left out takes
+// IAM's default for it (minimum length 6, nothing required, no expiry), not its old value.
+func (s *Service) UpdateAccountPasswordPolicy(ctx context.Context, a Account, in *iamapi.UpdateAccountPasswordPolicyInput) (*iamapi.UpdateAccountPasswordPolicyOutput, error) {
+	b := func(p *bool) bool { return p != nil && *p }
+	n := func(p *int32, def int) int {
+		if p == nil {
+			return def
+		}
+		return int(*p)
+	}
+	p := passwordPolicy{MinLength: n(in.MinimumPasswordLength, 6), RequireSymbols: b(in.RequireSymbols), RequireNumbers: b(in.RequireNumbers),
+		RequireUppercase: b(in.RequireUppercaseCharacters), RequireLowercase: b(in.RequireLowercaseCharacters),
+		AllowChange: b(in.AllowUsersToChangePassword), MaxAge: n(in.MaxPasswordAge, 0), ReusePrevention: n(in.PasswordReusePrevention, 0),
+		HardExpiry: b(in.HardExpiry)}
+	err := s.update(ctx, a, "UpdateAccountPasswordPolicy", func() string { return "password-policy" }, func(t *txn) error {
+		return putJSON(t.tx, t.k.passwordPolicy(), p)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &iamapi.UpdateAccountPasswordPolicyOutput{}, nil
+}
+
+func (s *Service) GetAccountPasswordPolicy(ctx context.Context, a Account, in *iamapi.GetAccountPasswordPolicyInput) (*iamapi.GetAccountPasswordPolicyOutput, error) {
+	var p passwordPolicy
+	err := s.view(ctx, func(tx kv.Tx) error {
+		found, err := getJSON(tx, keysFor(a.ID).passwordPolicy(), &p)
+		if err == nil && !found {
+			err = passwordPolicyNotFound(a)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := iamapi.PasswordPolicy{MinimumPasswordLength: ptr(int32(p.MinLength)), RequireSymbols: ptr(p.RequireSymbols),
+		RequireNumbers: ptr(p.RequireNumbers), RequireUppercaseCharacters: ptr(p.RequireUppercase),
+		RequireLowercaseCharacters: ptr(p.RequireLowercase), AllowUsersToChangePassword: ptr(p.AllowChange),
+		ExpirePasswords: ptr(p.MaxAge > 0), HardExpiry: ptr(p.HardExpiry)}
+	if p.MaxAge > 0 {
+		out.MaxPasswordAge = ptr(int32(p.MaxAge))
+	}
+	if p.ReusePrevention > 0 {
+		out.PasswordReusePrevention = ptr(int32(p.ReusePrevention))
+	}
+	return &iamapi.GetAccountPasswordPolicyOutput{PasswordPolicy: out}, nil
+}
+
+func (s *Service) DeleteAccountPasswordPolicy(ctx context.Context, a Account, in *iamapi.DeleteAccountPasswordPolicyInput) (*iamapi.DeleteAccountPasswordPolicyOutput, error) {
+	err := s.update(ctx, a, "DeleteAccountPasswordPolicy", func() string { return "password-policy" }, func(t *txn) error {
+		if found, err := exists(t.tx, t.k.passwordPolicy()); err != nil {
+			return err
+		} else if !found {
+			return passwordPolicyNotFound(a)
+		}
+		return t.tx.Delete(t.k.passwordPolicy())
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &iamapi.DeleteAccountPasswordPolicyOutput{}, nil
 }
