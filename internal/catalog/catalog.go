@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 //go:generate go run ./gen
@@ -67,6 +68,10 @@ type Service struct {
 	ResourceTypes []*ResourceType
 	// ConditionKeys holds the service's own keys, sorted by name, case-insensitively.
 	ConditionKeys []ConditionKey
+
+	once   sync.Once
+	detail []byte             // the compressed actions and resource types (embedded data)
+	byName map[string]*Action // lower-case action name
 }
 
 // ResourceType looks up one of the service's resource types by name, case-insensitively.
@@ -152,12 +157,19 @@ func (a *Action) SupportsConditionKey(key string) bool {
 func DataSource() string { return load().source }
 
 // Services returns every service, sorted by prefix.
-func Services() []*Service { return load().services }
+func Services() []*Service {
+	c := load()
+	c.all() // decodes every service
+	return c.services
+}
 
 // LookupService returns the service with the given IAM prefix ("s3", "IAM"), case-insensitively.
 func LookupService(prefix string) (*Service, bool) {
 	s, ok := load().byPrefix[strings.ToLower(prefix)]
-	return s, ok
+	if !ok {
+		return nil, false
+	}
+	return s.load(), true
 }
 
 // LookupAction returns the action a policy names as "s3:GetObject", case-insensitively
@@ -168,14 +180,25 @@ func LookupAction(name string) (*Action, bool) {
 	// string(bytes) does not allocate.
 	var buf [128]byte
 	b := buf[:0]
+	colon := -1
 	for i := 0; i < len(name); i++ {
 		ch := name[i]
 		if 'A' <= ch && ch <= 'Z' {
 			ch += 'a' - 'A'
 		}
+		if ch == ':' && colon < 0 {
+			colon = i
+		}
 		b = append(b, ch)
 	}
-	a, ok := c.actions[string(b)]
+	if colon < 0 {
+		return nil, false
+	}
+	s, ok := c.byPrefix[string(b[:colon])]
+	if !ok {
+		return nil, false
+	}
+	a, ok := s.load().byName[string(b[colon+1:])]
 	return a, ok
 }
 
@@ -187,19 +210,19 @@ func MatchActions(pattern string) []*Action {
 	c := load()
 	p := strings.ToLower(pattern)
 	if !strings.ContainsAny(p, "*?") {
-		if a, ok := c.actions[p]; ok {
+		if a, ok := LookupAction(p); ok {
 			return []*Action{a}
 		}
 		return nil
 	}
 	if p == "*" {
-		return c.all
+		return c.all()
 	}
 	svc, act, hasColon := strings.Cut(p, ":")
 	var out []*Action
 	if !hasColon {
 		// Not a form IAM accepts, but a star may still stand for the colon ("s3*Object").
-		for _, a := range c.all {
+		for _, a := range c.all() {
 			if wildcardMatch(p, a.lower) {
 				out = append(out, a)
 			}
@@ -219,6 +242,7 @@ func MatchActions(pattern string) []*Action {
 		if !wildcardMatch(svc, s.Prefix) {
 			continue
 		}
+		s.load()
 		if act == "*" {
 			out = append(out, s.Actions...)
 			continue

@@ -111,8 +111,8 @@ func TestMatchActions(t *testing.T) {
 			if tc.Count != nil && len(got) != *tc.Count {
 				t.Errorf("%s\nMatchActions(%q) = %d actions, want %d", tc.Note, tc.Pattern, len(got), *tc.Count)
 			}
-			if tc.All && len(got) != len(load().all) {
-				t.Errorf("%s\nMatchActions(%q) = %d actions, want all %d", tc.Note, tc.Pattern, len(got), len(load().all))
+			if tc.All && len(got) != len(load().all()) {
+				t.Errorf("%s\nMatchActions(%q) = %d actions, want all %d", tc.Note, tc.Pattern, len(got), len(load().all()))
 			}
 			if len(names) != len(got) {
 				t.Errorf("%s\nMatchActions(%q) repeats actions", tc.Note, tc.Pattern)
@@ -127,7 +127,7 @@ func TestMatchActionsAgainstRegexp(t *testing.T) {
 	for _, pattern := range []string{"s3:Get*", "iam:*User*", "ec2:Describe?nstances", "*:GetObject", "s*:List*", "iam:*", "kms:*Key?", "*"} {
 		re := regexp.MustCompile("(?i)^" + strings.ReplaceAll(strings.ReplaceAll(regexp.QuoteMeta(pattern), `\*`, ".*"), `\?`, ".") + "$")
 		var want []string
-		for _, a := range load().all {
+		for _, a := range load().all() {
 			if re.MatchString(a.String()) {
 				want = append(want, a.String())
 			}
@@ -349,13 +349,38 @@ func BenchmarkResourceTypeMatches(b *testing.B) {
 	}
 }
 
-// BenchmarkLoadServices measures the one-time decode of the embedded service catalog.
-func BenchmarkLoadServices(b *testing.B) {
+// BenchmarkLoadHeader measures the one-time decode of the catalog's header: what the first
+// lookup of any kind pays.
+func BenchmarkLoadHeader(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := decode(servicesGz); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkLoadS3 measures the header and one service: what a first LookupAction("s3:…") pays.
+func BenchmarkLoadS3(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		c, err := decode(servicesGz)
+		if err != nil {
+			b.Fatal(err)
+		}
+		c.byPrefix["s3"].load()
+	}
+}
+
+// BenchmarkLoadAll measures decoding everything: what the first MatchActions("*") pays.
+func BenchmarkLoadAll(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		c, err := decode(servicesGz)
+		if err != nil {
+			b.Fatal(err)
+		}
+		c.all()
 	}
 }
 
@@ -368,5 +393,31 @@ func TestDataMatchesGenerator(t *testing.T) {
 	}
 	if want := `const pinned = "` + DataSource() + `"`; !strings.Contains(string(src), want) {
 		t.Errorf("gen/main.go does not pin %s, the version the embedded data came from", DataSource())
+	}
+}
+
+// TestConcurrentFirstUse looks up actions of many services at once from many goroutines,
+// so that -race sees the lazy per-service decoding run concurrently.
+func TestConcurrentFirstUse(t *testing.T) {
+	c, err := decode(servicesGz)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan int)
+	for g := range 8 {
+		go func() {
+			n := 0
+			for i, s := range c.services {
+				if i%8 == g || i%3 == 0 {
+					n += len(s.load().Actions)
+				}
+			}
+			done <- n
+		}()
+	}
+	for range 8 {
+		if <-done == 0 {
+			t.Error("a goroutine saw no actions")
+		}
 	}
 }

@@ -1,11 +1,7 @@
 package catalog
 
 import (
-	"bytes"
-	"compress/gzip"
 	_ "embed"
-	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
@@ -16,17 +12,20 @@ import (
 //go:embed data/services.json.gz
 var servicesGz []byte
 
-// index is the decoded service catalog with its lookup tables.
+// index is the decoded service catalog with its lookup tables. Loading it decodes the
+// header member (every service's name and condition keys, the global keys); a service's actions
+// and resource types are decoded the first time something asks for that service, so a
+// server that only ever looks at iam, sts, ec2 and s3 decodes only those.
 type index struct {
 	source   string
 	services []*Service
 	byPrefix map[string]*Service // lower-case prefix
-	actions  map[string]*Action  // lower-case "s3:getobject"
-	all      []*Action           // every action, sorted by service, then name
 	keys     map[string]ConditionKey
 
 	templatesByPrefix  map[string][]keyTemplate
 	templatesAnyPrefix []keyTemplate
+
+	all func() []*Action // every action, sorted by service, then name
 }
 
 // load decodes the embedded catalog on first use. The data is generated and checked by
@@ -41,22 +40,17 @@ var load = sync.OnceValue(func() *index {
 })
 
 func decode(gz []byte) (*index, error) {
-	raw, err := gunzip(gz)
+	h, members, err := format.Decode(gz)
 	if err != nil {
 		return nil, err
 	}
-	var f format.Catalog
-	if err := json.Unmarshal(raw, &f); err != nil {
-		return nil, err
-	}
-	return buildIndex(&f)
+	return buildIndex(h, members)
 }
 
-func buildIndex(f *format.Catalog) (*index, error) {
+func buildIndex(h format.Header, details [][]byte) (*index, error) {
 	c := &index{
-		source:            f.Source,
-		byPrefix:          make(map[string]*Service, len(f.Services)),
-		actions:           make(map[string]*Action, 25000),
+		source:            h.Source,
+		byPrefix:          make(map[string]*Service, len(h.Services)),
 		keys:              make(map[string]ConditionKey, 3000),
 		templatesByPrefix: map[string][]keyTemplate{},
 	}
@@ -76,7 +70,7 @@ func buildIndex(f *format.Catalog) (*index, error) {
 	}
 	// The global keys come first: where a service repeats one (every taggable service lists
 	// aws:RequestTag/${TagKey}), the global description of it wins.
-	for _, k := range f.Global {
+	for _, k := range h.Global {
 		t, ok := ParseConditionType(k.Type)
 		if !ok {
 			return nil, fmt.Errorf("global key %s: unknown type %q", k.Name, k.Type)
@@ -88,8 +82,8 @@ func buildIndex(f *format.Catalog) (*index, error) {
 	// iam:ResourceTag/${TagKey}) are added after every service's own keys, so that the
 	// owning service's entry is the one a lookup finds.
 	var foreign []ConditionKey
-	for _, fs := range f.Services {
-		s := &Service{Prefix: fs.Prefix, Name: fs.Name}
+	for i, fs := range h.Services {
+		s := &Service{Prefix: fs.Prefix, Name: fs.Name, detail: details[i]}
 		lowerPrefix := strings.ToLower(fs.Prefix)
 		if _, dup := c.byPrefix[lowerPrefix]; dup {
 			return nil, fmt.Errorf("service %s listed twice", fs.Prefix)
@@ -110,70 +104,75 @@ func buildIndex(f *format.Catalog) (*index, error) {
 				foreign = append(foreign, ck)
 			}
 		}
-
-		types := make(map[string]*ResourceType, len(fs.Resources))
-		for _, r := range fs.Resources {
-			rt := &ResourceType{Service: s, Name: r.Name, ARNFormat: r.ARN, ConditionKeys: r.Keys}
-			s.ResourceTypes = append(s.ResourceTypes, rt)
-			types[r.Name] = rt
-		}
-
-		s.Actions = make([]*Action, 0, len(fs.Actions))
-		for _, fa := range fs.Actions {
-			level, ok := ParseAccessLevel(fa.Level)
-			if !ok {
-				return nil, fmt.Errorf("%s:%s: unknown access level %q", fs.Prefix, fa.Name, fa.Level)
-			}
-			full := fs.Prefix + ":" + fa.Name
-			a := &Action{
-				Service:          s,
-				Name:             fa.Name,
-				Description:      fa.Description,
-				AccessLevel:      level,
-				ConditionKeys:    fa.Keys,
-				DependentActions: fa.Dependent,
-				full:             full,
-				lower:            strings.ToLower(full),
-				lowerName:        strings.ToLower(fa.Name),
-			}
-			for _, ar := range fa.Resources {
-				rt, ok := types[ar.Type]
-				if !ok {
-					return nil, fmt.Errorf("%s: unknown resource type %q", full, ar.Type)
-				}
-				a.Resources = append(a.Resources, ActionResource{
-					Type: rt, Required: ar.Required, ConditionKeys: ar.Keys, DependentActions: ar.Dependent,
-				})
-			}
-			if _, dup := c.actions[a.lower]; dup {
-				return nil, fmt.Errorf("action %s listed twice", full)
-			}
-			c.actions[a.lower] = a
-			s.Actions = append(s.Actions, a)
-			c.all = append(c.all, a)
-		}
 	}
 	for _, k := range foreign {
 		addKey(k)
 	}
+	c.all = sync.OnceValue(func() []*Action {
+		var all []*Action
+		for _, s := range c.services {
+			all = append(all, s.load().Actions...)
+		}
+		return all
+	})
 	return c, nil
 }
 
-// gunzip decompresses a gzip member into a buffer sized from its trailer (ISIZE, the
-// uncompressed length modulo 2³², RFC 1952 section 2.3.1), saving the copies a growing
-// buffer would make.
-func gunzip(gz []byte) ([]byte, error) {
-	zr, err := gzip.NewReader(bytes.NewReader(gz))
+// load decodes the service's actions and resource types on first use and returns s.
+func (s *Service) load() *Service {
+	s.once.Do(func() {
+		if err := s.decodeDetail(); err != nil {
+			panic(fmt.Sprintf("catalog: embedded data/services.json.gz: service %s: %v", s.Prefix, err))
+		}
+	})
+	return s
+}
+
+func (s *Service) decodeDetail() error {
+	d, err := format.DecodeDetail(s.detail)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	size := 0
-	if n := len(gz); n >= 4 {
-		size = int(binary.LittleEndian.Uint32(gz[n-4:]))
+	types := make(map[string]*ResourceType, len(d.Resources))
+	s.ResourceTypes = make([]*ResourceType, 0, len(d.Resources))
+	for _, r := range d.Resources {
+		rt := &ResourceType{Service: s, Name: r.Name, ARNFormat: r.ARN, ConditionKeys: r.Keys}
+		s.ResourceTypes = append(s.ResourceTypes, rt)
+		types[r.Name] = rt
 	}
-	buf := bytes.NewBuffer(make([]byte, 0, size+1))
-	if _, err := buf.ReadFrom(zr); err != nil {
-		return nil, err
+	s.Actions = make([]*Action, 0, len(d.Actions))
+	s.byName = make(map[string]*Action, len(d.Actions))
+	for _, fa := range d.Actions {
+		level, ok := ParseAccessLevel(fa.Level)
+		if !ok {
+			return fmt.Errorf("%s: unknown access level %q", fa.Name, fa.Level)
+		}
+		full := s.Prefix + ":" + fa.Name
+		a := &Action{
+			Service:          s,
+			Name:             fa.Name,
+			Description:      fa.Description,
+			AccessLevel:      level,
+			ConditionKeys:    fa.Keys,
+			DependentActions: fa.Dependent,
+			full:             full,
+			lower:            strings.ToLower(full),
+			lowerName:        strings.ToLower(fa.Name),
+		}
+		for _, ar := range fa.Resources {
+			rt, ok := types[ar.Type]
+			if !ok {
+				return fmt.Errorf("%s: unknown resource type %q", full, ar.Type)
+			}
+			a.Resources = append(a.Resources, ActionResource{
+				Type: rt, Required: ar.Required, ConditionKeys: ar.Keys, DependentActions: ar.Dependent,
+			})
+		}
+		if _, dup := s.byName[a.lowerName]; dup {
+			return fmt.Errorf("action %s listed twice", full)
+		}
+		s.byName[a.lowerName] = a
+		s.Actions = append(s.Actions, a)
 	}
-	return buf.Bytes(), zr.Close()
+	return nil
 }

