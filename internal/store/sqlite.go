@@ -3,8 +3,11 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
 	"path/filepath"
 	"runtime/debug"
 	"strconv"
@@ -42,6 +45,14 @@ func OpenSQLite(ctx context.Context, path string, opts Options) (*SQLite, error)
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
+	}
+	// The database holds password hashes and sealed secrets: only its owner may read it.
+	// SQLite gives the -wal and -shm files the database file's permissions, so creating
+	// the (empty, hence valid) file first with 0600 covers all three.
+	if f, err := os.OpenFile(abs, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+		f.Close()
+	} else if !errors.Is(err, fs.ErrExist) {
+		return nil, fmt.Errorf("store: create %s: %w", abs, err)
 	}
 	sync := "FULL"
 	if opts.UnsafeNoSync {

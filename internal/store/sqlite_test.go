@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -79,8 +80,21 @@ func TestSQLiteRefusesNewerSchema(t *testing.T) {
 }
 
 func TestSQLiteSettings(t *testing.T) {
-	s := openSQLite(t, filepath.Join(t.TempDir(), "g.db"))
+	path := filepath.Join(t.TempDir(), "g.db")
+	s := openSQLite(t, path)
 	defer s.Close()
+	if err := s.Update(context.Background(), func(tx kv.Tx) error { return tx.Put("k", nil) }); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s has mode %v, want 0600: it holds secrets", filepath.Base(f), fi.Mode().Perm())
+		}
+	}
 	for pragma, want := range map[string]string{
 		"journal_mode": "wal",
 		"synchronous":  "2", // FULL
