@@ -503,3 +503,45 @@ func TestLastUseWritesAreDebounced(t *testing.T) {
 		}
 	}
 }
+
+func TestResetKeepsTheAccountAndRootKeys(t *testing.T) {
+	env := newEnv(t)
+	rootKey := env.must("CreateAccessKey", `{}`).(*iamapi.CreateAccessKeyOutput).AccessKey.AccessKeyId
+	env.must("CreateUser", `{"UserName":"bob"}`)
+	userKey := env.must("CreateAccessKey", `{"UserName":"bob"}`).(*iamapi.CreateAccessKeyOutput).AccessKey.AccessKeyId
+	env.must("CreateGroup", `{"GroupName":"devs"}`)
+	env.must("AddUserToGroup", `{"GroupName":"devs","UserName":"bob"}`)
+	env.must("CreatePolicy", fmt.Sprintf(`{"PolicyName":"p","PolicyDocument":%q}`, s3Doc))
+	env.must("AttachGroupPolicy", `{"GroupName":"devs","PolicyArn":"arn:aws:iam::aws:policy/AmazonS3FullAccess"}`)
+	env.must("CreateAccountAlias", `{"AccountAlias":"acme"}`)
+	gen := env.svc.Generation(testAccount)
+
+	if err := env.svc.Reset(ctx(), testAccount); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.svc.LookupAccessKey(ctx(), rootKey); err != nil {
+		t.Fatalf("root key after reset: %v", err)
+	}
+	if _, err := env.svc.LookupAccessKey(ctx(), userKey); !errors.Is(err, ErrNoSuchAccessKey) {
+		t.Fatalf("user key after reset: got %v, want ErrNoSuchAccessKey", err)
+	}
+	if env.svc.Generation(testAccount) <= gen {
+		t.Fatal("the generation did not move")
+	}
+	for op, want := range map[string]string{
+		"ListUsers":          `{"Users":[]}`,
+		"ListGroups":         `{"Groups":[]}`,
+		"ListAccountAliases": `{"AccountAliases":[]}`,
+		"GetAccountSummary":  `{"SummaryMap":{"Users":0,"Groups":0,"Policies":0,"AccountAccessKeysPresent":1}}`,
+	} {
+		if err := subset(env.must(op, `{}`), want); err != nil {
+			t.Fatalf("%s: %v", op, err)
+		}
+	}
+	if err := subset(env.must("GetPolicy", `{"PolicyArn":"arn:aws:iam::aws:policy/AmazonS3FullAccess"}`), `{"Policy":{"AttachmentCount":0}}`); err != nil {
+		t.Fatal(err)
+	}
+	// The names are free again.
+	env.must("CreateUser", `{"UserName":"bob"}`)
+	env.must("CreateAccountAlias", `{"AccountAlias":"acme"}`)
+}
