@@ -8,7 +8,9 @@ import (
 	"path/filepath"
 )
 
-func init() { register("env", "print the shell lines that point the AWS CLI and SDKs at Gatehouse", runEnv) }
+func init() {
+	register("env", "print the shell lines that point the AWS CLI and SDKs at Gatehouse", runEnv)
+}
 
 // endpointFile records, in DIR, where the running server listens, so `gatehouse env` and
 // `gatehouse instance env` can print the right endpoint without being told the flags again.
@@ -69,6 +71,8 @@ func runEnv(ctx context.Context, args []string, std IO) int {
 	fmt.Fprintf(std.Stdout, "export AWS_SHARED_CREDENTIALS_FILE=%s\n", filepath.Join(dir, credentialsFile))
 	fmt.Fprintf(std.Stdout, "export AWS_PROFILE=%s\n", credentialsProfile)
 	fmt.Fprintf(std.Stdout, "export AWS_REGION=%s\n", info.Region)
+	// AWS CLI v1 and older boto3 read only AWS_DEFAULT_REGION.
+	fmt.Fprintf(std.Stdout, "export AWS_DEFAULT_REGION=%s\n", info.Region)
 	return 0
 }
 

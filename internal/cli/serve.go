@@ -8,8 +8,6 @@ import (
 	"net"
 	"net/http"
 	"time"
-
-	"gatehouse/internal/server"
 )
 
 func init() { register("serve", "run the AWS API endpoint (IAM, STS, EC2, S3)", runServe) }
@@ -36,16 +34,29 @@ func runServe(ctx context.Context, args []string, std IO) int {
 		fmt.Fprintf(std.Stderr, "gatehouse serve: --mode must be production or emulator, not %q\n", f.mode)
 		return 2
 	}
-	logger := slog.New(slog.NewJSONHandler(std.Stderr, nil))
-	srv := server.New(server.Config{Region: f.region, Mode: f.mode, Logger: logger})
-
+	logger := slog.New(slog.NewJSONHandler(std.Stderr, &slog.HandlerOptions{Level: logLevel(osGetenv("GATEHOUSE_LOG_LEVEL"))}))
+	st, err := openState(ctx, f, logger)
+	if err != nil {
+		fmt.Fprintf(std.Stderr, "gatehouse serve: %v\n", err)
+		return 1
+	}
+	defer st.close()
+	srv := st.server
 	ln, err := net.Listen("tcp", f.listen)
 	if err != nil {
 		fmt.Fprintf(std.Stderr, "gatehouse serve: %v\n", err)
 		return 1
 	}
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
-	logger.Info("listening", "addr", ln.Addr().String(), "mode", f.mode, "region", f.region)
+	if err := writeEndpointInfo(st.dir, endpointInfo{Listen: ln.Addr().String(), Console: f.console,
+		Region: f.region, Account: st.account, Mode: f.mode}); err != nil {
+		fmt.Fprintf(std.Stderr, "gatehouse serve: %v\n", err)
+		return 1
+	}
+	if st.createdRoot {
+		printFirstStart(std, st, ln.Addr().String(), f.region)
+	}
+	logger.Info("listening", "addr", ln.Addr().String(), "mode", f.mode, "region", f.region, "account", st.account)
 
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()

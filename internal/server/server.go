@@ -1,21 +1,39 @@
 // Package server owns Gatehouse's HTTP edge: routing a request to the service named in its
-// signing scope, authentication, authorization, audit and error rendering.
+// signing scope, authentication (SigV4), authorization (the policy engine, for every call,
+// IAM's own included), dispatch to the domain, and rendering every error as AWS does.
+//
+// A request's way through (DESIGN.md, "A request's way through"): read the body once,
+// bounded → route by the credential scope → verify SigV4 with the key from the cache or the
+// store → the caller's principal → decode and validate the operation's input from the API
+// model → build the authorization request (action, resource ARN, context keys) → decide
+// with the principal's cached, compiled policies → the handler → encode the output. Errors
+// travel as Go errors and become AWS error documents in awsproto, once.
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"strings"
+	"sync"
 	"time"
+
+	"gatehouse/internal/awserr"
+	"gatehouse/internal/awsproto"
+	"gatehouse/internal/iam"
+	"gatehouse/internal/policy"
+	"gatehouse/internal/sigv4"
 )
 
 // Config is what the edge needs to serve; zero fields are filled by withDefaults.
 type Config struct {
-	Region  string
-	Mode    string
-	Logger  *slog.Logger
-	Now     func() time.Time
-	Version string
+	Region string
+	Mode   string // "production" or "emulator"
+	Logger *slog.Logger
+	Now    func() time.Time
+	// IAM is the IAM domain; required.
+	IAM *iam.Service
 }
 
 func (c Config) withDefaults() Config {
@@ -34,22 +52,61 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// Server is the API endpoint's handler.
+// Server is the API endpoint's handler. It is safe for concurrent use.
 type Server struct {
-	cfg     Config
-	started time.Time
-	mux     *http.ServeMux
+	cfg      Config
+	started  time.Time
+	mux      *http.ServeMux
+	metrics  *metrics
+	verifier *sigv4.Verifier
+	iam      *iam.Service
+	keys     *keyCache
+	policies *policyCache
+	iamCalls map[string]iamMethod
+	bufs     sync.Pool // *[]byte response buffers
 }
 
 // New returns a server ready to handle requests.
 func New(cfg Config) *Server {
 	cfg = cfg.withDefaults()
-	s := &Server{cfg: cfg, started: cfg.Now(), mux: http.NewServeMux()}
+	s := &Server{
+		cfg:     cfg,
+		started: cfg.Now(),
+		mux:     http.NewServeMux(),
+		metrics: newMetrics(),
+		iam:     cfg.IAM,
+		verifier: sigv4.New(sigv4.Options{
+			Now: cfg.Now,
+			// Gatehouse serves one region; IAM is global and the SDKs sign it for
+			// us-east-1 on AWS, but for the configured region at a custom endpoint, so
+			// either is accepted for IAM.
+			RegionFor: nil,
+		}),
+		keys:     newKeyCache(),
+		policies: newPolicyCache(policy.NewCache()),
+	}
+	if cfg.IAM != nil {
+		s.iamCalls = iamMethods(cfg.IAM)
+	}
+	s.bufs.New = func() any { b := make([]byte, 0, 4096); return &b }
 	s.mux.HandleFunc("GET /_gatehouse/health", s.health)
+	s.mux.HandleFunc("GET /_gatehouse/metrics", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+		s.metrics.write(w)
+	})
 	return s
 }
 
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+// Invalidate drops what a committed IAM change made stale; the wiring passes it to
+// iam.Options.OnChange.
+func (s *Server) Invalidate(c iam.Change) {
+	for _, k := range c.AccessKeys {
+		s.keys.drop(k)
+	}
+	for _, p := range c.Principals {
+		s.policies.drop(p)
+	}
+}
 
 // health answers once the server is ready; DESIGN.md's reserved path /_gatehouse/health.
 func (s *Server) health(w http.ResponseWriter, r *http.Request) {
@@ -60,4 +117,147 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 		"region": s.cfg.Region,
 		"uptime": s.cfg.Now().Sub(s.started).Round(time.Millisecond).String(),
 	})
+}
+
+// call is one API request on its way through.
+type call struct {
+	r         *http.Request
+	requestID string
+	start     time.Time
+	body      []byte
+	service   *awsproto.Service // nil until routed
+	action    string
+	caller    *caller
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, "/_gatehouse/") {
+		s.mux.ServeHTTP(w, r)
+		return
+	}
+	c := &call{r: r, requestID: newRequestID(), start: time.Now()}
+	err := s.serveAPI(w, c)
+	code := ""
+	if err != nil {
+		code = s.writeError(w, c, err)
+	}
+	svc := "unknown"
+	if c.service != nil {
+		svc = c.service.Name
+	}
+	s.metrics.observeRequest(svc, c.action, code, time.Since(c.start))
+}
+
+// writeError renders err as the routed service's error document and logs it: client
+// mistakes at debug level, server faults with their full internal detail.
+func (s *Server) writeError(w http.ResponseWriter, c *call, err error) string {
+	svc := c.service
+	if svc == nil {
+		svc = awsproto.IAM
+	}
+	bp := s.bufs.Get().(*[]byte)
+	b, ae := awsproto.AppendError((*bp)[:0], svc, err, c.requestID)
+	h := w.Header()
+	h.Set("Content-Type", "text/xml")
+	h.Set("x-amzn-RequestId", c.requestID)
+	w.WriteHeader(ae.Status)
+	_, _ = w.Write(b)
+	*bp = b
+	s.bufs.Put(bp)
+	attrs := []any{"request_id", c.requestID, "service", svc.Name, "action", c.action, "code", ae.Code, "status", ae.Status}
+	if c.caller != nil {
+		attrs = append(attrs, "caller", c.caller.principal.ARN)
+	}
+	if ae.Status >= 500 {
+		s.cfg.Logger.Error("request failed", append(attrs, "err", err.Error())...)
+	} else {
+		s.cfg.Logger.Debug("request refused", append(attrs, "message", ae.Message)...)
+	}
+	return ae.Code
+}
+
+func (s *Server) writeOK(w http.ResponseWriter, c *call, op string, out any, appendBody func([]byte) []byte) {
+	bp := s.bufs.Get().(*[]byte)
+	b := appendBody((*bp)[:0])
+	h := w.Header()
+	h.Set("Content-Type", "text/xml")
+	h.Set("x-amzn-RequestId", c.requestID)
+	_, _ = w.Write(b)
+	if cap(b) <= 1<<20 { // keep pooled buffers bounded
+		*bp = b
+		s.bufs.Put(bp)
+	}
+	if s.cfg.Logger.Enabled(context.Background(), slog.LevelDebug) {
+		s.cfg.Logger.Debug("request", "request_id", c.requestID, "service", c.service.Name, "action", op,
+			"caller", c.caller.principal.ARN, "duration", time.Since(c.start))
+	}
+}
+
+// serveAPI authenticates and routes one AWS API request.
+func (s *Server) serveAPI(w http.ResponseWriter, c *call) error {
+	body, err := readBody(c.r, maxQueryBody)
+	if err != nil {
+		return err
+	}
+	c.body = body
+	sreq, err := s.verifier.Parse(c.r)
+	if sreq != nil && sreq.Unsigned {
+		// An unsigned Query request: route by its Action for the error document.
+		c.service = s.unsignedService(c)
+		return err
+	}
+	if err != nil {
+		if sreq != nil {
+			c.service = serviceFor(sreq.Service)
+		}
+		return err
+	}
+	c.service = serviceFor(sreq.Service)
+	if c.service == nil {
+		return awserr.New(400, "InvalidAction", "Gatehouse does not serve the service %q named in the credential scope.", sreq.Service)
+	}
+	caller, err := s.authenticate(c, sreq)
+	if err != nil {
+		return err
+	}
+	c.caller = caller
+	switch c.service {
+	case awsproto.IAM:
+		return s.serveIAM(w, c)
+	default:
+		return awserr.InvalidAction("Gatehouse does not serve %s requests yet.", strings.ToUpper(c.service.Name))
+	}
+}
+
+func serviceFor(scope string) *awsproto.Service {
+	switch scope {
+	case "iam":
+		return awsproto.IAM
+	case "sts":
+		return awsproto.STS
+	case "ec2":
+		return awsproto.EC2
+	case "s3":
+		return awsproto.S3
+	}
+	return nil
+}
+
+func (s *Server) unsignedService(c *call) *awsproto.Service {
+	action := c.r.URL.Query().Get("Action")
+	if action == "" && isForm(c.r) {
+		if v, err := parseForm(c.body); err == nil {
+			action = v.Get("Action")
+		}
+	}
+	if action == "" {
+		return awsproto.S3
+	}
+	c.action = action
+	for _, svc := range []*awsproto.Service{awsproto.IAM, awsproto.STS, awsproto.EC2} {
+		if _, ok := svc.Operations[action]; ok {
+			return svc
+		}
+	}
+	return awsproto.IAM
 }

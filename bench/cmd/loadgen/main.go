@@ -1,0 +1,237 @@
+// Command loadgen measures a running Gatehouse's capacity the way docs/benchmarks.md
+// describes: it signs a pool of requests once with aws-sdk-go-v2's SigV4 signer (SigV4 has
+// no nonce, and a signature holds for 15 minutes), then replays them over keep-alive
+// connections with a fixed concurrency, so the generator spends little CPU per request.
+// It prints throughput, latency percentiles and its own CPU time beside them.
+//
+//	loadgen -endpoint http://127.0.0.1:7474 -credentials DIR/credentials -op getuser -duration 10s
+//	loadgen … -op create-delete -pairs 20000          # CreateUser+DeleteUser pairs
+//	loadgen … -op getuser -rate 7500                  # open loop at a fixed rate, for p99
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+)
+
+type signed struct {
+	header http.Header
+	body   []byte
+}
+
+func main() {
+	endpoint := flag.String("endpoint", "http://127.0.0.1:7474", "Gatehouse API endpoint")
+	credFile := flag.String("credentials", "./gatehouse-data/credentials", "shared-credentials file (profile gatehouse)")
+	op := flag.String("op", "getuser", "getuser | create-delete")
+	conc := flag.Int("c", 16, "concurrent connections")
+	duration := flag.Duration("duration", 10*time.Second, "how long to run (getuser)")
+	pairs := flag.Int("pairs", 10000, "CreateUser+DeleteUser pairs (create-delete)")
+	rate := flag.Float64("rate", 0, "requests per second, open loop (0: as fast as possible)")
+	pool := flag.Int("pool", 1024, "distinct pre-signed requests to cycle through (getuser)")
+	flag.Parse()
+
+	keyID, secret, err := readCredentials(*credFile)
+	if err != nil {
+		fail(err)
+	}
+	u, err := url.Parse(*endpoint)
+	if err != nil {
+		fail(err)
+	}
+	creds := aws.Credentials{AccessKeyID: keyID, SecretAccessKey: secret}
+	signer := v4.NewSigner()
+	now := time.Now()
+	sign := func(params url.Values) signed {
+		body := []byte(params.Encode())
+		req, _ := http.NewRequest("POST", *endpoint+"/", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
+		sum := sha256.Sum256(body)
+		if err := signer.SignHTTP(context.Background(), creds, req, hex.EncodeToString(sum[:]), "iam", "us-east-1", now); err != nil {
+			fail(err)
+		}
+		return signed{header: req.Header, body: body}
+	}
+	client := &http.Client{Transport: &http.Transport{
+		MaxIdleConnsPerHost: *conc * 2, MaxConnsPerHost: *conc * 2,
+		DialContext: (&net.Dialer{}).DialContext, DisableCompression: true,
+	}}
+	do := func(s signed) (int, error) {
+		req, _ := http.NewRequest("POST", *endpoint+"/", bytes.NewReader(s.body))
+		req.Header = s.header.Clone()
+		req.Host = u.Host
+		resp, err := client.Do(req)
+		if err != nil {
+			return 0, err
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode, nil
+	}
+
+	switch *op {
+	case "getuser":
+		// The user to read: create it (unsigned pool needs it to exist).
+		name := "loadgen-reader"
+		if code, err := do(sign(url.Values{"Action": {"CreateUser"}, "Version": {"2010-05-08"}, "UserName": {name}})); err != nil || (code != 200 && code != 409) {
+			fail(fmt.Errorf("creating %s: status %d, %v", name, code, err))
+		}
+		reqs := make([]signed, *pool)
+		for i := range reqs {
+			// Distinct bodies (a harmless extra member order) keep the pool honest about
+			// per-request work while every signature stays valid.
+			reqs[i] = sign(url.Values{"Action": {"GetUser"}, "Version": {"2010-05-08"}, "UserName": {name}})
+		}
+		run(*conc, *rate, *duration, 0, func(i int) (int, error) { return do(reqs[i%len(reqs)]) })
+	case "create-delete":
+		creates := make([]signed, *pairs)
+		deletes := make([]signed, *pairs)
+		for i := range creates {
+			n := fmt.Sprintf("lg-%d-%d", now.UnixNano()%1e9, i)
+			creates[i] = sign(url.Values{"Action": {"CreateUser"}, "Version": {"2010-05-08"}, "UserName": {n}})
+			deletes[i] = sign(url.Values{"Action": {"DeleteUser"}, "Version": {"2010-05-08"}, "UserName": {n}})
+		}
+		run(*conc, *rate, 0, *pairs, func(i int) (int, error) {
+			code, err := do(creates[i])
+			if err != nil || code != 200 {
+				return code, err
+			}
+			return do(deletes[i])
+		})
+	default:
+		fail(fmt.Errorf("unknown -op %q", *op))
+	}
+}
+
+// run calls f from conc workers, either for a duration or for n calls, and prints the figures.
+func run(conc int, rate float64, d time.Duration, n int, f func(i int) (int, error)) {
+	var next, errs, non200 atomic.Int64
+	lat := make([][]time.Duration, conc)
+	var ru0 syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
+	start := time.Now()
+	deadline := start.Add(d)
+	var interval time.Duration
+	if rate > 0 {
+		interval = time.Duration(float64(time.Second) / rate)
+	}
+	var wg sync.WaitGroup
+	for w := 0; w < conc; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if n > 0 && i >= n {
+					return
+				}
+				if d > 0 && time.Now().After(deadline) {
+					return
+				}
+				if interval > 0 {
+					// Open loop: each call has a scheduled start; latency counts from it,
+					// so a stalled server cannot hide its queueing (coordinated omission).
+					sched := start.Add(time.Duration(i) * interval)
+					if wait := time.Until(sched); wait > 0 {
+						time.Sleep(wait)
+					}
+					code, err := f(i)
+					lat[w] = append(lat[w], time.Since(sched))
+					count(code, err, &errs, &non200)
+					continue
+				}
+				t0 := time.Now()
+				code, err := f(i)
+				lat[w] = append(lat[w], time.Since(t0))
+				count(code, err, &errs, &non200)
+			}
+		}(w)
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	var ru1 syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
+	var all []time.Duration
+	for _, l := range lat {
+		all = append(all, l...)
+	}
+	slices.Sort(all)
+	pct := func(p float64) time.Duration {
+		if len(all) == 0 {
+			return 0
+		}
+		return all[min(len(all)-1, int(p*float64(len(all))))]
+	}
+	cpu := tv(ru1.Utime) - tv(ru0.Utime) + tv(ru1.Stime) - tv(ru0.Stime)
+	fmt.Printf("calls=%d elapsed=%s rate=%.0f/s errors=%d non200=%d p50=%s p90=%s p99=%s max=%s loadgen_cpu=%s (%.0f%% of one core)\n",
+		len(all), elapsed.Round(time.Millisecond), float64(len(all))/elapsed.Seconds(), errs.Load(), non200.Load(),
+		pct(0.50), pct(0.90), pct(0.99), pct(1), cpu.Round(time.Millisecond), 100*cpu.Seconds()/elapsed.Seconds())
+}
+
+func count(code int, err error, errs, non200 *atomic.Int64) {
+	if err != nil {
+		errs.Add(1)
+	} else if code != 200 {
+		non200.Add(1)
+	}
+}
+
+func tv(t syscall.Timeval) time.Duration {
+	return time.Duration(t.Sec)*time.Second + time.Duration(t.Usec)*time.Microsecond
+}
+
+// readCredentials reads the gatehouse profile of a shared-credentials file.
+func readCredentials(path string) (string, string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", "", err
+	}
+	defer f.Close()
+	var id, secret string
+	in := false
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if strings.HasPrefix(line, "[") {
+			in = line == "[gatehouse]"
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		if !ok || !in {
+			continue
+		}
+		switch strings.TrimSpace(k) {
+		case "aws_access_key_id":
+			id = strings.TrimSpace(v)
+		case "aws_secret_access_key":
+			secret = strings.TrimSpace(v)
+		}
+	}
+	if id == "" || secret == "" {
+		return "", "", fmt.Errorf("%s: no [gatehouse] profile with a key", path)
+	}
+	return id, secret, nil
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "loadgen:", err)
+	os.Exit(1)
+}

@@ -1,0 +1,166 @@
+package cli
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"gatehouse/internal/iam"
+	"gatehouse/internal/kv"
+	"gatehouse/internal/seal"
+	"gatehouse/internal/server"
+	"gatehouse/internal/store"
+)
+
+// state is everything `serve` opened, wired together.
+type state struct {
+	dir         string
+	store       kv.Store
+	iam         *iam.Service
+	server      *server.Server
+	account     string
+	createdRoot bool
+	rootKeyID   string
+	stopFlush   context.CancelFunc
+	flushDone   chan struct{}
+}
+
+// openState opens (or on first start creates) the data directory, the master key, the
+// store and the account, and builds the server over them.
+func openState(ctx context.Context, f serveFlags, logger *slog.Logger) (*state, error) {
+	dir, err := filepath.Abs(f.data)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	var master []byte
+	if env := osGetenv("GATEHOUSE_MASTER_KEY"); env != "" {
+		master, err = seal.ParseMasterKey(env)
+	} else {
+		master, err = seal.LoadOrCreateMasterKey(filepath.Join(dir, "master.key"))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("master key: %w", err)
+	}
+	sealer, err := seal.New(master, rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	var kvs kv.Store
+	if strings.HasPrefix(f.store, "postgres://") || strings.HasPrefix(f.store, "postgresql://") {
+		kvs, err = store.OpenPostgres(ctx, f.store, store.Options{Logger: logger})
+	} else if f.store != "" {
+		return nil, fmt.Errorf("--store: want a postgres:// URL or nothing (SQLite in --data), got %q", f.store)
+	} else {
+		kvs, err = store.OpenSQLite(ctx, filepath.Join(dir, "gatehouse.db"), store.Options{Logger: logger})
+	}
+	if err != nil {
+		return nil, fmt.Errorf("opening the store: %w", err)
+	}
+	st := &state{dir: dir, store: kvs}
+	var srv *server.Server
+	svc, err := iam.New(iam.Options{
+		Store:  kvs,
+		Sealer: sealer,
+		OnChange: func(c iam.Change) {
+			if srv != nil {
+				srv.Invalidate(c)
+			}
+		},
+	})
+	if err != nil {
+		kvs.Close()
+		return nil, err
+	}
+	st.iam = svc
+	accountID := f.accountID
+	if accountID == "" && f.mode == "emulator" {
+		accountID = "123456789012"
+	}
+	if accountID != "" && !isAccountID(accountID) {
+		kvs.Close()
+		return nil, fmt.Errorf("--account-id must be 12 digits, got %q", accountID)
+	}
+	b, err := svc.Bootstrap(ctx, accountID)
+	if err != nil {
+		kvs.Close()
+		return nil, fmt.Errorf("creating the account: %w", err)
+	}
+	st.account = b.Account
+	if b.Created {
+		st.createdRoot = true
+		st.rootKeyID = b.RootKeyID
+		if err := writeCredentialsFile(dir, b.RootKeyID, b.RootKeySecret); err != nil {
+			kvs.Close()
+			return nil, fmt.Errorf("writing the root credentials: %w", err)
+		}
+	}
+	srv = server.New(server.Config{Region: f.region, Mode: f.mode, Logger: logger, IAM: svc})
+	st.server = srv
+
+	// Access-key last use is noted in memory on the request path and written here.
+	fctx, cancel := context.WithCancel(context.Background())
+	st.stopFlush, st.flushDone = cancel, make(chan struct{})
+	go func() {
+		defer close(st.flushDone)
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-fctx.Done():
+				return
+			case <-t.C:
+				if err := svc.FlushAccessKeyUse(fctx); err != nil && !errors.Is(err, context.Canceled) {
+					logger.Warn("recording access key use", "err", err)
+				}
+			}
+		}
+	}()
+	return st, nil
+}
+
+func (st *state) close() {
+	st.stopFlush()
+	<-st.flushDone
+	_ = st.iam.FlushAccessKeyUse(context.Background())
+	_ = st.store.Close()
+}
+
+func isAccountID(s string) bool {
+	if len(s) != 12 {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// printFirstStart tells the operator, once, where the root key is and how to use it.
+func printFirstStart(std IO, st *state, listen, region string) {
+	fmt.Fprintf(std.Stdout, "Gatehouse created account %s with a root access key %s.\n", st.account, st.rootKeyID)
+	fmt.Fprintf(std.Stdout, "Its secret is in %s (profile %s, mode 0600); it is not shown again.\n",
+		filepath.Join(st.dir, credentialsFile), credentialsProfile)
+	fmt.Fprintln(std.Stdout, "Use it from a shell with:")
+	fmt.Fprintf(std.Stdout, "  eval \"$(gatehouse env --data %s)\"\n", st.dir)
+	fmt.Fprintf(std.Stdout, "  aws iam list-users    # AWS_ENDPOINT_URL=http://%s, region %s\n", listen, region)
+}
+
+// logLevel reads GATEHOUSE_LOG_LEVEL (debug, info, warn, error); info by default.
+func logLevel(s string) slog.Level {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return slog.LevelInfo
+	}
+	return l
+}

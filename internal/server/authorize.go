@@ -1,0 +1,180 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"gatehouse/internal/authz"
+	"gatehouse/internal/awserr"
+	"gatehouse/internal/catalog"
+	"gatehouse/internal/policy"
+)
+
+// policyCache holds each principal's compiled policy set. An entry is good while its
+// generation is the account's current one on this node (iam.Service.Generation, no I/O),
+// so a change is visible to the very next request; IAM's OnChange also drops the
+// principals a change names. Managed policies are compiled once for all principals that
+// attach them (policy.Cache interns by document).
+type policyCache struct {
+	compiler *policy.Cache
+	mu       sync.RWMutex
+	m        map[string]*principalEntry
+}
+
+type principalEntry struct {
+	set  *authz.Set
+	tags map[string]string
+	gen  uint64
+}
+
+func newPolicyCache(c *policy.Cache) *policyCache {
+	return &policyCache{compiler: c, m: make(map[string]*principalEntry)}
+}
+
+func (pc *policyCache) drop(arn string) {
+	pc.mu.Lock()
+	delete(pc.m, arn)
+	pc.mu.Unlock()
+}
+
+// principal returns the compiled policies of the caller.
+func (s *Server) principal(ctx context.Context, cl *caller) (*principalEntry, error) {
+	arn := cl.principal.ARN
+	gen := s.iam.Generation(cl.account.ID)
+	s.policies.mu.RLock()
+	e := s.policies.m[arn]
+	s.policies.mu.RUnlock()
+	if e != nil && e.gen >= gen {
+		return e, nil
+	}
+	ps, err := s.iam.PrincipalPolicies(ctx, arn)
+	if err != nil {
+		return nil, err
+	}
+	var pp authz.PrincipalPolicies
+	for _, sp := range ps.Policies {
+		p, err := s.policies.compiler.Lenient([]byte(sp.Document))
+		if err != nil {
+			// A stored document that no longer compiles must not silently drop a Deny:
+			// fail closed, and say which document in the log.
+			return nil, fmt.Errorf("compiling %s policy %q of %s: %w", sp.Source, sp.Name, sp.Holder, err)
+		}
+		label := sp.ARN
+		if label == "" {
+			label = fmt.Sprintf("%s/%s", sp.Holder, sp.Name)
+		}
+		pp.Identity = append(pp.Identity, authz.Attached{Label: label, Policy: p})
+	}
+	if ps.Boundary != nil {
+		p, err := s.policies.compiler.Lenient([]byte(ps.Boundary.Document))
+		if err != nil {
+			return nil, fmt.Errorf("compiling the permissions boundary of %s: %w", arn, err)
+		}
+		pp.Boundary = &authz.Attached{Label: ps.Boundary.ARN, Policy: p}
+	}
+	e = &principalEntry{set: authz.NewSet(pp), gen: ps.Generation}
+	if len(ps.Tags) > 0 {
+		e.tags = make(map[string]string, len(ps.Tags))
+		for _, t := range ps.Tags {
+			e.tags[t.Key] = t.Value
+		}
+	}
+	s.policies.mu.Lock()
+	s.policies.m[arn] = e
+	s.policies.mu.Unlock()
+	return e, nil
+}
+
+var resultPool = sync.Pool{New: func() any { return new(authz.Result) }}
+
+// authorizeIAM decides an IAM call with the caller's policies. The account root is not
+// governed by identity policies and is always allowed (no organization SCPs exist yet).
+func (s *Server) authorizeIAM(c *call, op string, in any) error {
+	if c.caller.root {
+		s.metrics.observeDecision("allowed")
+		return nil
+	}
+	ctx := c.r.Context()
+	action := "iam:" + op
+	act, _ := catalog.LookupAction(action)
+	target, err := s.iamResource(ctx, c, op, act, in)
+	if err != nil {
+		return err
+	}
+	e, err := s.principal(ctx, c.caller)
+	if err != nil {
+		return err
+	}
+	cond := authz.NewContext(&c.caller.principal, e.tags)
+	s.globalKeys(cond, c)
+	if act != nil {
+		if act.SupportsConditionKey("iam:PolicyARN") {
+			if v, ok := inputString(in, "PolicyArn"); ok {
+				cond.Set("iam:PolicyARN", v)
+			}
+		}
+		if act.SupportsConditionKey("iam:PermissionsBoundary") {
+			if v, ok := inputString(in, "PermissionsBoundary"); ok {
+				cond.Set("iam:PermissionsBoundary", v)
+			} else if target.boundary != "" {
+				cond.Set("iam:PermissionsBoundary", target.boundary)
+			}
+		}
+		if tags, ok := inputTags(in); ok && len(tags) > 0 {
+			keys := make([]string, 0, len(tags))
+			for _, t := range tags {
+				if t.Key == nil {
+					continue
+				}
+				keys = append(keys, *t.Key)
+				if t.Value != nil {
+					cond.Set("aws:RequestTag/"+*t.Key, *t.Value)
+				}
+			}
+			cond.SetMulti("aws:TagKeys", keys)
+		} else if keys, ok := inputTagKeys(in); ok {
+			cond.SetMulti("aws:TagKeys", keys)
+		}
+	}
+	for _, t := range target.tags {
+		if t.Key != nil && t.Value != nil {
+			cond.Set("aws:ResourceTag/"+*t.Key, *t.Value)
+			cond.Set("iam:ResourceTag/"+*t.Key, *t.Value)
+		}
+	}
+	req := authz.Request{
+		Principal:       &c.caller.principal,
+		Action:          action,
+		Resource:        target.arn,
+		ResourceAccount: c.caller.account.ID,
+		Context:         cond,
+		Policies:        e.set,
+	}
+	res := resultPool.Get().(*authz.Result)
+	defer resultPool.Put(res)
+	authz.Evaluate(&req, res)
+	s.metrics.observeDecision(res.Decision.String())
+	if res.Decision != authz.Allowed {
+		return awserr.AccessDenied(res.Message())
+	}
+	return nil
+}
+
+// globalKeys sets the global condition keys every request carries
+// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html).
+func (s *Server) globalKeys(cond *authz.Context, c *call) {
+	now := s.cfg.Now().UTC()
+	cond.Set("aws:CurrentTime", now.Format(time.RFC3339))
+	cond.Set("aws:EpochTime", strconv.FormatInt(now.Unix(), 10))
+	cond.Set("aws:SourceIp", sourceIP(c.r.RemoteAddr))
+	cond.Set("aws:SecureTransport", strconv.FormatBool(c.r.TLS != nil))
+	cond.Set("aws:RequestedRegion", s.cfg.Region)
+	cond.Set("aws:ViaAWSService", "false")
+	cond.Set("aws:PrincipalIsAWSService", "false")
+	if ua := c.r.UserAgent(); ua != "" {
+		cond.Set("aws:UserAgent", ua)
+	}
+}
