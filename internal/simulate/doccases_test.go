@@ -1,5 +1,3 @@
-//go:build simulate_ready
-
 package simulate_test
 
 import (
