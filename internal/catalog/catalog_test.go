@@ -421,3 +421,36 @@ func TestConcurrentFirstUse(t *testing.T) {
 		}
 	}
 }
+
+func TestSupportsConditionKey(t *testing.T) {
+	cases := []struct {
+		action, key string
+		want        bool
+	}{
+		{"iam:AttachUserPolicy", "iam:PolicyARN", true},
+		{"iam:AttachUserPolicy", "IAM:POLICYARN", true},
+		{"iam:TagUser", "aws:RequestTag/team", true},
+		{"iam:TagUser", "aws:RequestTag/", false},
+		{"iam:CreateUser", "iam:PolicyARN", false},
+		{"s3:GetObject", "s3:ExistingObjectTag/classification", true},
+		{"s3:GetObject", "s3:RequestObjectTag/classification", false},
+		{"iam:GetUser", "aws:ResourceTag/team", true}, // through the user resource type
+	}
+	for _, tc := range cases {
+		a, ok := LookupAction(tc.action)
+		if !ok {
+			t.Fatalf("no action %s", tc.action)
+		}
+		if got := a.SupportsConditionKey(tc.key); got != tc.want {
+			t.Errorf("%s.SupportsConditionKey(%q) = %v, want %v", tc.action, tc.key, got, tc.want)
+		}
+	}
+}
+
+func BenchmarkSupportsConditionKeyMiss(b *testing.B) {
+	a, _ := LookupAction("iam:CreateUser")
+	b.ReportAllocs()
+	for b.Loop() {
+		a.SupportsConditionKey("iam:PolicyARN")
+	}
+}

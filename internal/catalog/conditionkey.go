@@ -180,7 +180,13 @@ func keyMatches(listed, name string) bool {
 	if strings.EqualFold(listed, name) {
 		return true
 	}
-	if !strings.ContainsAny(listed, "$<") {
+	v := strings.IndexAny(listed, "$<")
+	if v < 0 {
+		return false
+	}
+	// Reject on the literal text before the variable first: it settles most calls without
+	// parsing (or allocating for) the template.
+	if len(name) <= v || !strings.EqualFold(name[:v], listed[:v]) {
 		return false
 	}
 	t, ok := parseKeyTemplate(ConditionKey{Name: listed})
