@@ -28,7 +28,8 @@
 // out an ID) must be idempotent or be done after Update returns nil. Values computed
 // inside fn for use afterwards must be (re)assigned on every run, not appended to.
 // fn runs on another goroutine under SQLite's group commit; a panic in fn is re-raised in
-// the caller's goroutine.
+// the caller's goroutine. fn must not call Update on the same store: under SQLite the inner
+// Update would wait forever for the group that is running its caller. (View is fine.)
 package store
 
 import (
