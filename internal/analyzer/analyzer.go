@@ -142,11 +142,16 @@ func Analyze(doc []byte, kind policy.Kind) []Finding {
 	a := &analysis{kind: kind}
 	d, err := policy.Parse(doc, kind)
 	if err != nil {
+		lenient, lerr := policy.ParseLenient(doc)
+		if lerr != nil {
+			lenient = nil
+		}
+		a.doc = lenient
 		a.parseError(err)
-		d, err = policy.ParseLenient(doc)
-		if err != nil {
+		if lenient == nil {
 			return a.sorted()
 		}
+		d = lenient
 	}
 	a.doc = d
 	a.emptySids(doc)
@@ -212,11 +217,17 @@ func pathKey(p string) string {
 	return strings.Join(parts, ".")
 }
 
-// statementRe finds the statement a parse error's detail names ("statement 2: …").
-var statementRe = regexp.MustCompile(`statement (\d+)`)
+// statementRe finds the statement a parse error's detail names ("statement 2: …"), and
+// valueRe the value it quotes (`resource "arn:…"`, `action "s3"`, `Sid "A" repeats`).
+var (
+	statementRe = regexp.MustCompile(`statement (\d+)`)
+	valueRe     = regexp.MustCompile(`^(resource|action|Sid) ("(?:[^"\\]|\\.)*")`)
+)
 
 // parseError turns a strict-parse rejection into an Error finding with IAM's message.
-// The parser reports which statement is at fault in its detail text, when it knows.
+// The parser says which statement is at fault in its detail text when it knows; when it
+// quotes a resource, an action or a Sid instead, the value is looked up in what the
+// lenient parser read, to point at its element.
 func (a *analysis) parseError(err error) {
 	var m *policy.MalformedError
 	if !errors.As(err, &m) {
@@ -227,12 +238,50 @@ func (a *analysis) parseError(err error) {
 	if s := statementRe.FindStringSubmatch(m.Detail); s != nil {
 		stmt, _ = strconv.Atoi(s[1])
 		path = fmt.Sprintf("Statement[%d]", stmt)
+	} else if s := valueRe.FindStringSubmatch(m.Detail); s != nil && a.doc != nil {
+		if v, err := strconv.Unquote(s[2]); err == nil {
+			stmt, path = a.locate(s[1], v)
+		}
 	}
 	msg := m.Message
 	if m.Detail != "" {
 		msg += " (" + m.Detail + ")"
 	}
 	a.add(Error, malformedCode(m), stmt, path, "%s", msg)
+}
+
+// locate finds the statement and element holding a value a parse error quotes: the first
+// resource or action equal to it, or the second statement with a repeated Sid.
+func (a *analysis) locate(what, v string) (int, string) {
+	seenSid := false
+	for i, st := range a.doc.Statements {
+		switch what {
+		case "resource":
+			if j := slices.Index(st.Resource, v); j >= 0 {
+				elem := "Resource"
+				if st.NotResource {
+					elem = "NotResource"
+				}
+				return i, elementPath(i, elem, j, len(st.Resource))
+			}
+		case "action":
+			if j := slices.Index(st.Action, v); j >= 0 {
+				elem := "Action"
+				if st.NotAction {
+					elem = "NotAction"
+				}
+				return i, elementPath(i, elem, j, len(st.Action))
+			}
+		case "Sid":
+			if st.Sid == v {
+				if seenSid {
+					return i, fmt.Sprintf("Statement[%d].Sid", i)
+				}
+				seenSid = true
+			}
+		}
+	}
+	return -1, ""
 }
 
 // malformedCode picks Access Analyzer's code for the rejections it has one for.
