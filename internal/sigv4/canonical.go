@@ -225,11 +225,16 @@ func appendCanonicalHeaders(dst []byte, r *http.Request, signed []string) []byte
 // moves Host out of the header map into r.Host, and may consume Content-Length and
 // Transfer-Encoding; those are rebuilt from the request's fields.
 func appendHeaderValues(dst []byte, r *http.Request, name string) []byte {
+	if name == "host" {
+		// Go's server moves Host out of the map; a request built by hand may keep it there.
+		if vals, ok := r.Header["Host"]; ok && len(vals) > 0 {
+			return appendTrimmed(dst, vals[0])
+		}
+		return appendTrimmed(dst, r.Host)
+	}
 	vals := headerValues(r.Header, name)
 	if vals == nil {
 		switch name {
-		case "host":
-			return appendTrimmed(dst, r.Host)
 		case "content-length":
 			if r.ContentLength >= 0 && len(r.TransferEncoding) == 0 {
 				return strconv.AppendInt(dst, r.ContentLength, 10)
@@ -269,8 +274,8 @@ func headerValues(h http.Header, name string) []string {
 			key[i] = c
 			upper = c == '-'
 		}
-		if vals, ok := h[string(key)]; ok {
-			return vals
+		if vals, ok := h[string(key)]; ok || tokenName(name) {
+			return vals // Go canonicalized every key made of token characters
 		}
 	}
 	for k, vals := range h {
@@ -279,6 +284,19 @@ func headerValues(h http.Header, name string) []string {
 		}
 	}
 	return nil
+}
+
+// tokenName reports whether a lower-case header name holds only HTTP token characters, the
+// names Go's server stores in canonical form.
+func tokenName(name string) bool {
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0 {
+			continue
+		}
+		return false
+	}
+	return true
 }
 
 // appendTrimmed appends v without leading and trailing white space and with each run of

@@ -105,3 +105,18 @@ func FuzzCanonical(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseAmzDate: the hand-written date parser agrees with time.Parse.
+func FuzzParseAmzDate(f *testing.F) {
+	for _, s := range []string{"20150830T123600Z", "20150431T000000Z", "20151301T000000Z", "20150830T246000Z", "2015083T123600Z", "+0150830T123600Z", "20160229T235959Z"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, ok := parseAmzDate(s)
+		want, err := time.Parse(timeFormat, s)
+		wantOK := err == nil && len(s) == len(timeFormat)
+		if ok != wantOK || ok && !got.Equal(want) {
+			t.Fatalf("parseAmzDate(%q) = %v, %v; time.Parse: %v, %v", s, got, ok, want, err)
+		}
+	})
+}
