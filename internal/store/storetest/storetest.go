@@ -8,6 +8,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"math/rand/v2"
 	"slices"
 	"strconv"
 	"strings"
@@ -41,6 +43,7 @@ func Run(t *testing.T, open func(t *testing.T) kv.Store) {
 		{"ConcurrentIncrements", testConcurrentIncrements},
 		{"ConcurrentFailuresIsolated", testConcurrentFailuresIsolated},
 		{"PanicInUpdate", testPanicInUpdate},
+		{"AgainstModel", testAgainstModel},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -633,5 +636,93 @@ func testPanicInUpdate(t *testing.T, s kv.Store) {
 	put(t, s, "after", "ok") // the store still works
 	if v, _ := get(t, s, "after"); v != "ok" {
 		t.Errorf("Get(after) = %q, want ok", v)
+	}
+}
+
+// modelAlphabet builds keys that sit on every boundary List must get right: the separator
+// and its successor, bytes below and above it, multi-byte UTF-8, the largest code point.
+var modelAlphabet = []string{"a", "b", "/", "0", ".", "~", "\u00e9", "\u4e2d", "\U0010FFFF", "A"}
+
+func randomKey(r *rand.Rand, maxLen int) string {
+	var b strings.Builder
+	for range 1 + r.IntN(maxLen) {
+		b.WriteString(modelAlphabet[r.IntN(len(modelAlphabet))])
+	}
+	return b.String()
+}
+
+// testAgainstModel runs random Updates (some failing) and Lists against a sorted map and
+// compares every result: prefix bounds, after, limits and order on keys made of boundary
+// characters. The seed is fixed so that a failure reproduces.
+func testAgainstModel(t *testing.T, s kv.Store) {
+	r := rand.New(rand.NewPCG(1, 2))
+	model := map[string]string{}
+	ctx := context.Background()
+	for round := range 60 {
+		next := maps.Clone(model)
+		fail := r.IntN(5) == 0
+		err := s.Update(ctx, func(tx kv.Tx) error {
+			for range 1 + r.IntN(6) {
+				k := randomKey(r, 4)
+				if r.IntN(3) == 0 {
+					if err := tx.Delete(k); err != nil {
+						return err
+					}
+					delete(next, k)
+					continue
+				}
+				v := fmt.Sprintf("%d/%s", round, k)
+				if err := tx.Put(k, []byte(v)); err != nil {
+					return err
+				}
+				next[k] = v
+			}
+			if fail {
+				return errBoom
+			}
+			return nil
+		})
+		if fail != errors.Is(err, errBoom) || (!fail && err != nil) {
+			t.Fatalf("round %d: Update: %v", round, err)
+		}
+		if !fail {
+			model = next
+		}
+		keys := slices.Sorted(maps.Keys(model))
+		for range 8 {
+			prefix := ""
+			if r.IntN(4) > 0 {
+				prefix = randomKey(r, 2)
+			}
+			after := ""
+			if r.IntN(2) == 0 {
+				after = randomKey(r, 3)
+			}
+			limit := r.IntN(5) - 1
+			var want []string
+			for _, k := range keys {
+				if strings.HasPrefix(k, prefix) && k > after && (limit <= 0 || len(want) < limit) {
+					want = append(want, k)
+				}
+			}
+			var got []string
+			err := s.View(ctx, func(tx kv.Tx) error {
+				ps, err := tx.List(prefix, after, limit)
+				got = nil
+				for _, p := range ps {
+					got = append(got, p.Key)
+					if string(p.Value) != model[p.Key] {
+						t.Errorf("List value of %q = %q, want %q", p.Key, p.Value, model[p.Key])
+					}
+				}
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got, want) {
+				t.Fatalf("round %d: List(%q, %q, %d):\n got %q\nwant %q", round, prefix, after, limit, got, want)
+			}
+		}
 	}
 }
