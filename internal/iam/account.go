@@ -91,13 +91,14 @@ func (s *Service) ListAccountAliases(ctx context.Context, a Account, in *iamapi.
 // Gatehouse has no MFA devices, server or signing certificates, or identity providers yet,
 // so those count 0.
 func (s *Service) GetAccountSummary(ctx context.Context, a Account, in *iamapi.GetAccountSummaryInput) (*iamapi.GetAccountSummaryOutput, error) {
+	q := s.opt.Quotas
 	m := map[string]int32{
-		"UsersQuota": maxUsers, "GroupsQuota": maxGroups, "RolesQuota": maxRoles, "InstanceProfilesQuota": maxInstanceProfiles,
-		"PoliciesQuota": maxPolicies, "PolicySizeQuota": maxManagedPolicySize, "UserPolicySizeQuota": maxUserPolicySize,
+		"UsersQuota": int32(q.Users), "GroupsQuota": int32(q.Groups), "RolesQuota": int32(q.Roles), "InstanceProfilesQuota": int32(q.InstanceProfiles),
+		"PoliciesQuota": int32(q.Policies), "PolicySizeQuota": maxManagedPolicySize, "UserPolicySizeQuota": maxUserPolicySize,
 		"GroupPolicySizeQuota": maxGroupPolicySize, "RolePolicySizeQuota": maxRolePolicySize,
 		"AssumeRolePolicySizeQuota": maxTrustPolicySize, "GroupsPerUserQuota": maxGroupsPerUser,
-		"AccessKeysPerUserQuota": maxAccessKeys, "AttachedPoliciesPerUserQuota": maxAttached,
-		"AttachedPoliciesPerGroupQuota": maxAttached, "AttachedPoliciesPerRoleQuota": maxAttached,
+		"AccessKeysPerUserQuota": maxAccessKeys, "AttachedPoliciesPerUserQuota": int32(q.PoliciesPerPrincipal),
+		"AttachedPoliciesPerGroupQuota": int32(q.PoliciesPerPrincipal), "AttachedPoliciesPerRoleQuota": int32(q.PoliciesPerPrincipal),
 		"VersionsPerPolicyQuota": maxVersions, "PolicyVersionsInUseQuota": maxVersionsInUse,
 		"ServerCertificatesQuota": 20, "SigningCertificatesPerUserQuota": 2,
 		"ServerCertificates": 0, "MFADevices": 0, "MFADevicesInUse": 0, "AccountMFAEnabled": 0,

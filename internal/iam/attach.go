@@ -139,8 +139,8 @@ func (t *txn) attach(kind entityKind, name, policyARN, quotaName string) error {
 	if err != nil {
 		return err
 	}
-	if len(have) >= maxAttached {
-		return quota(quotaName, maxAttached)
+	if limit := t.s.opt.Quotas.PoliciesPerPrincipal; len(have) >= limit {
+		return quota(quotaName, limit)
 	}
 	if err := t.tx.Put(key, nil); err != nil {
 		return err

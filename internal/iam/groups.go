@@ -36,7 +36,7 @@ func (s *Service) CreateGroup(ctx context.Context, a Account, in *iamapi.CreateG
 		} else if found {
 			return entityAlreadyExists("Group with name %s already exists.", name)
 		}
-		if err := t.count(kindGroup, 1, maxGroups, "GroupsPerAccount"); err != nil {
+		if err := t.count(kindGroup, 1, s.opt.Quotas.Groups, "GroupsPerAccount"); err != nil {
 			return err
 		}
 		id, err := newUniqueID(s.opt.Rand, prefixGroup)

@@ -545,3 +545,25 @@ func TestResetKeepsTheAccountAndRootKeys(t *testing.T) {
 	env.must("CreateUser", `{"UserName":"bob"}`)
 	env.must("CreateAccountAlias", `{"AccountAlias":"acme"}`)
 }
+
+func TestAccountQuotas(t *testing.T) {
+	st := newEnv(t).store
+	env := newEnvOver(t, st)
+	svc, err := New(Options{Store: st, Sealer: newGCMSealer(t), ManagedPolicies: testManaged(), Quotas: Quotas{Users: 2, PoliciesPerPrincipal: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.svc = svc
+	env.must("CreateUser", `{"UserName":"a"}`)
+	env.must("CreateUser", `{"UserName":"b"}`)
+	_, err = env.call(root(), "CreateUser", `{"UserName":"c"}`)
+	wantErr(t, err, "LimitExceeded", "Cannot exceed quota for UsersPerAccount: 2")
+	env.must("DeleteUser", `{"UserName":"b"}`)
+	env.must("CreateUser", `{"UserName":"c"}`)
+	env.must("AttachUserPolicy", `{"UserName":"a","PolicyArn":"arn:aws:iam::aws:policy/AmazonS3FullAccess"}`)
+	_, err = env.call(root(), "AttachUserPolicy", `{"UserName":"a","PolicyArn":"arn:aws:iam::aws:policy/AmazonEC2FullAccess"}`)
+	wantErr(t, err, "LimitExceeded", "Cannot exceed quota for PoliciesPerUser: 1")
+	if err := subset(env.must("GetAccountSummary", `{}`), `{"SummaryMap":{"Users":2,"UsersQuota":2,"GroupsQuota":300,"AttachedPoliciesPerUserQuota":1}}`); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -32,3 +32,30 @@ const (
 
 	defaultMaxItems = 100
 )
+
+// Quotas are the account-level quotas AWS lets an account raise through Service Quotas
+// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html#reference_iam-quotas-entities).
+// A zero field takes AWS's default. GetAccountSummary reports the values in force.
+type Quotas struct {
+	Users                int // default 5,000
+	Groups               int // default 300
+	Roles                int // default 1,000
+	InstanceProfiles     int // default 1,000
+	Policies             int // customer managed policies; default 1,500
+	PoliciesPerPrincipal int // managed policies attached to one user, group or role; default 10
+}
+
+func (q Quotas) withDefaults() Quotas {
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&q.Users, maxUsers)
+	def(&q.Groups, maxGroups)
+	def(&q.Roles, maxRoles)
+	def(&q.InstanceProfiles, maxInstanceProfiles)
+	def(&q.Policies, maxPolicies)
+	def(&q.PoliciesPerPrincipal, maxAttached)
+	return q
+}

@@ -92,7 +92,7 @@ func (s *Service) CreatePolicy(ctx context.Context, a Account, in *iamapi.Create
 		} else if found {
 			return entityAlreadyExists("A policy called %s already exists. Duplicate names are not allowed.", name)
 		}
-		if err := t.count(kindPolicy, 1, maxPolicies, "PoliciesPerAccount"); err != nil {
+		if err := t.count(kindPolicy, 1, s.opt.Quotas.Policies, "PoliciesPerAccount"); err != nil {
 			return err
 		}
 		if err := t.count(kindVersion, 1, maxVersionsInUse, "PolicyVersionsInUse"); err != nil {

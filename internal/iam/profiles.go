@@ -63,7 +63,7 @@ func (s *Service) CreateInstanceProfile(ctx context.Context, a Account, in *iama
 		} else if found {
 			return entityAlreadyExists("Instance Profile %s already exists.", name)
 		}
-		if err := t.count(kindProfile, 1, maxInstanceProfiles, "InstanceProfilesPerAccount"); err != nil {
+		if err := t.count(kindProfile, 1, s.opt.Quotas.InstanceProfiles, "InstanceProfilesPerAccount"); err != nil {
 			return err
 		}
 		id, err := newUniqueID(s.opt.Rand, prefixProfile)

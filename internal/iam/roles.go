@@ -78,7 +78,7 @@ func (s *Service) CreateRole(ctx context.Context, a Account, in *iamapi.CreateRo
 		} else if found {
 			return entityAlreadyExists("Role with name %s already exists.", name)
 		}
-		if err := t.count(kindRole, 1, maxRoles, "RolesPerAccount"); err != nil {
+		if err := t.count(kindRole, 1, s.opt.Quotas.Roles, "RolesPerAccount"); err != nil {
 			return err
 		}
 		id, err := newUniqueID(s.opt.Rand, prefixRole)

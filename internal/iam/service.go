@@ -52,6 +52,8 @@ type Options struct {
 	ManagedPolicies ManagedPolicySource
 	Now             func() time.Time
 	Rand            io.Reader
+	// Quotas raise IAM's adjustable account quotas; zero fields keep AWS's defaults.
+	Quotas Quotas
 	// OnChange, if set, is called after every committed mutation with what it changed, so
 	// that the server can drop cached policy sets and key lookups (see the package doc).
 	OnChange func(Change)
@@ -66,6 +68,7 @@ func (o Options) withDefaults() Options {
 	} else {
 		o.Rand = &lockedReader{r: o.Rand}
 	}
+	o.Quotas = o.Quotas.withDefaults()
 	if o.ManagedPolicies == nil {
 		o.ManagedPolicies = CatalogPolicies()
 	}

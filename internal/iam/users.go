@@ -48,7 +48,7 @@ func (s *Service) CreateUser(ctx context.Context, a Account, in *iamapi.CreateUs
 		} else if found {
 			return entityAlreadyExists("User with name %s already exists.", name)
 		}
-		if err := t.count(kindUser, 1, maxUsers, "UsersPerAccount"); err != nil {
+		if err := t.count(kindUser, 1, s.opt.Quotas.Users, "UsersPerAccount"); err != nil {
 			return err
 		}
 		id, err := newUniqueID(s.opt.Rand, prefixUser)
