@@ -267,7 +267,10 @@ func (r *Result) Message() string {
 		b.WriteString(r.resource)
 	}
 	article, name := r.DeniedBy.phrase()
-	if r.Decision == ExplicitDeny {
+	// "When an SCP denies access, the error message always includes the phrase due to an
+	// explicit deny in a Service Control Policy, even if the denial is implicit"
+	// (troubleshoot_access-denied.html#access-denied-scp-examples).
+	if r.Decision == ExplicitDeny || r.DeniedBy == SCPPolicy {
 		b.WriteString(" with an explicit deny in ")
 		b.WriteString(article)
 		b.WriteByte(' ')
@@ -360,14 +363,18 @@ func Evaluate(req *Request, res *Result) {
 	if rplan != nil && req.Resources.hasResource {
 		req.Resources.resource.eval(rplan.list(0), &q, res, &rsc)
 	}
+	// The root user has no identity policies or boundary to evaluate: it has full access
+	// to its account. Session policies exist only for role sessions and federated users
+	// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html#policy-eval-denyallow).
+	isSession := p.Kind == AssumedRole || p.Kind == FederatedUser
 	hasBoundary, hasSession := false, false
-	if pplan != nil {
+	if pplan != nil && p.Kind != Root {
 		ps.identity.eval(pplan.list(0), &q, res, &idn)
 		if ps.hasBoundary {
 			hasBoundary = true
 			ps.boundary.eval(pplan.list(1), &q, res, &bnd)
 		}
-		if ps.hasSession {
+		if ps.hasSession && isSession {
 			hasSession = true
 			ps.session.eval(pplan.list(2), &q, res, &ses)
 		}
@@ -395,7 +402,9 @@ func Evaluate(req *Request, res *Result) {
 	// 3. Resource-based policy, identity-based policies, boundary, session policies.
 	identityAllows := idn.allow || p.Kind == Root
 	boundaryOK := !hasBoundary || bnd.allow
-	sessionOK := !hasSession || ses.allow
+	// Without a session policy a role session passes this step; a federated user session
+	// does not: GetFederationToken's session policy is what grants it anything.
+	sessionOK := ses.allow || (!hasSession && p.Kind != FederatedUser)
 	identityChain := func() PolicyType {
 		switch {
 		case !identityAllows:

@@ -95,8 +95,8 @@ type query struct {
 	principal                              *Principal
 }
 
-// candidates returns, in document order and once each, the statements whose action
-// patterns may match q's action (nil for a scanned index).
+// candidates returns, in document order and once each, the statements whose Action
+// (or NotAction) matches q's action (nil for a scanned index).
 func (ix *index) candidates(q *query) []int32 {
 	if !ix.indexed {
 		return nil
@@ -124,7 +124,10 @@ func (ix *index) candidates(q *query) []int32 {
 				lists[i] = lists[i][1:]
 			}
 		}
-		out = append(out, n)
+		// A plan is per action, so the action test can be settled here once.
+		if ix.stmts[n].c.MatchActionLower(q.lower) {
+			out = append(out, n)
+		}
 	}
 }
 
@@ -141,7 +144,7 @@ func (ix *index) eval(cands []int32, q *query, res *Result, e *eval) {
 	for _, a := range ix.pols {
 		sts := a.Policy.Statements
 		for i := range sts {
-			if sts[i].ServiceMask&q.svcBit != 0 && sts[i].HeadMask&q.headBit != 0 {
+			if sts[i].ServiceMask&q.svcBit != 0 && sts[i].HeadMask&q.headBit != 0 && sts[i].MatchActionLower(q.lower) {
 				ix.try(&sts[i], a.Label, q, res, e)
 			}
 		}
@@ -204,9 +207,10 @@ func (c *planCache) get(q *query, b planner) *plan {
 	return p
 }
 
+// try tests a statement whose action already matched.
 func (ix *index) try(st *policy.Compiled, label string, q *query, res *Result, e *eval) {
-	if !st.MatchActionLower(q.lower) {
-		return
+	if !st.Resolves(q.ctx) {
+		return // an unresolvable policy variable makes the whole statement invalid
 	}
 	var g grant
 	if st.Principal != nil {

@@ -153,6 +153,7 @@ func NewContext(p *Principal, tags map[string]string) *Context {
 func AddPrincipalKeys(c *Context, p *Principal, tags map[string]string) {
 	switch p.Kind {
 	case Anonymous:
+		c.SetDefault("aws:PrincipalType", p.principalType())
 		return
 	case Service:
 		c.SetDefault("aws:PrincipalServiceName", p.ARN)

@@ -43,6 +43,7 @@ type Compiled struct {
 
 	Index        int32 // position in the document
 	Effect       Effect
+	vars         bool // a Resource or condition value holds a policy variable
 	NotAction    bool
 	NotResource  bool
 	AnyResource  bool
@@ -115,7 +116,9 @@ func Compile(d *Document) (*Policy, error) {
 		c.NotResource = s.NotResource
 		c.AnyResource = !s.HasResource
 		for j, r := range s.Resource {
-			c.patterns[len(s.Action)+j] = wildcard.Intern(r, wildcard.ARN, vars)
+			pat := wildcard.Intern(r, wildcard.ARN, vars)
+			c.patterns[len(s.Action)+j] = pat
+			c.vars = c.vars || pat.HasVariables()
 		}
 		if s.Principal != nil {
 			c.Principal = compilePrincipal(s.Principal)
@@ -127,9 +130,27 @@ func Compile(d *Document) (*Policy, error) {
 				return nil, &MalformedError{Message: MsgSyntax, Detail: err.Error()}
 			}
 			c.Condition = b
+			c.vars = c.vars || !b.Resolves(nil)
 		}
 	}
 	return p, nil
+}
+
+// Resolves reports whether every policy variable of the statement (in Resource,
+// NotResource and condition values) has a value or a default in r. IAM treats a
+// statement with a variable it cannot resolve as invalid: it neither allows nor denies
+// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html:
+// "any attempt to match it fails and causes the statement to be invalid").
+func (c *Compiled) Resolves(r wildcard.Resolver) bool {
+	if !c.vars {
+		return true
+	}
+	for _, p := range c.patterns[c.nActions:] {
+		if !p.Resolves(r) {
+			return false
+		}
+	}
+	return c.Condition == nil || c.Condition.Resolves(r)
 }
 
 var conditions sync.Map // canonical text → *condition.Block

@@ -102,6 +102,13 @@ var genKeys = []genKey{
 	{key: "aws:SourceArn", values: [][]string{{"arn:aws:sns:us-east-1:111122223333:t1"}, {"arn:aws:sns:us-east-1:999999999999:t1"}},
 		ops:    []string{"ArnEquals", "ArnLike", "ArnNotEquals", "ArnNotLike"},
 		policy: []string{"arn:aws:sns:*:111122223333:*", "arn:aws:sns:us-east-1:111122223333:t1", "arn:aws:sns:us-east-1:*:t?"}},
+	// Derived from the principal by both sides (never put in the context by the generator).
+	{key: "aws:PrincipalArn", values: nil,
+		ops: []string{"ArnEquals", "ArnLike", "ArnNotLike", "StringEquals", "StringLike"},
+		policy: []string{"arn:aws:iam::111122223333:user/*", "arn:aws:iam::111122223333:role/role_1",
+			"arn:aws:iam::*:root", "arn:aws:sts::111122223333:assumed-role/role_1/i-0abc", "arn:aws:sts::*:federated-user/*"}},
+	{key: "aws:PrincipalAccount", values: nil,
+		ops: []string{"StringEquals", "StringNotEquals"}, policy: []string{acctA, acctB}},
 	{key: "aws:ResourceTag/project", values: [][]string{{"blue"}, {"red"}},
 		ops:    []string{"StringEquals", "StringNotEquals"},
 		policy: []string{"${aws:PrincipalTag/team}", "blue", "${aws:PrincipalTag/team, 'red'}"}},

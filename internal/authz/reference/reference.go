@@ -138,7 +138,9 @@ func Decode(data []byte) (*Request, error) {
 	}
 
 	// The request context. Principal facts first, so that an explicit context value wins over a derived one.
-	// aws:username exists only for IAM users; aws:PrincipalTag/* carries the principal's tags
+	// aws:username exists only for IAM users; aws:PrincipalArn and aws:PrincipalAccount are in every signed
+	// request ("For IAM roles, the request context returns the ARN of the role, not the ARN of the user
+	// that assumed the role"); aws:PrincipalTag/* carries the principal's tags
 	// (reference_policies_variables.html#principaltable, reference_policies_condition-keys.html).
 	p := req.Principal
 	if p.Kind == KindUser {
@@ -152,6 +154,12 @@ func Decode(data []byte) (*Request, error) {
 			arn = "arn:aws:iam::" + p.Account + ":role/" + p.Role
 		}
 		req.setContext("aws:PrincipalArn", []string{arn})
+	}
+	// aws:PrincipalType: "Account" for the root user, "User", "FederatedUser", "AssumedRole", "Anonymous"
+	// (reference_policies_variables.html#principaltable; reference_policies_condition-keys.html).
+	if t, ok := map[string]string{KindRoot: "Account", KindUser: "User", KindFederated: "FederatedUser",
+		KindSession: "AssumedRole", KindAnonymous: "Anonymous"}[p.Kind]; ok {
+		req.setContext("aws:PrincipalType", []string{t})
 	}
 	for k, v := range in.PrincipalTags {
 		req.setContext("aws:PrincipalTag/"+k, []string{v})

@@ -129,6 +129,26 @@ type Clause struct {
 // Block is a compiled Condition element: all of its clauses must hold.
 type Block struct {
 	Clauses []Clause
+	vars    bool // some value holds a policy variable
+}
+
+// Resolves reports whether every policy variable in the block's values has a value (or a
+// default) in r. IAM treats a statement whose variable cannot be resolved as invalid
+// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html).
+func (b *Block) Resolves(r wildcard.Resolver) bool {
+	if !b.vars {
+		return true
+	}
+	for i := range b.Clauses {
+		if m, ok := b.Clauses[i].m.(*stringMatcher); ok {
+			for j := range m.pats {
+				if !m.pats[j].Resolves(r) {
+					return false
+				}
+			}
+		}
+	}
+	return true
 }
 
 // Empty reports whether the block has no clauses (and so always holds).
@@ -184,6 +204,11 @@ func Compile(raw []Raw, variables bool) (Block, error) {
 				return Block{}, fmt.Errorf("%s: %w", r.Operator, err)
 			}
 			c.m = m
+			if sm, ok := m.(*stringMatcher); ok {
+				for j := range sm.pats {
+					b.vars = b.vars || sm.pats[j].HasVariables()
+				}
+			}
 		}
 		b.Clauses = append(b.Clauses, c)
 	}
