@@ -85,6 +85,18 @@ func (r *Request) UnknownAccessKey() *awserr.Error {
 	return InvalidClientTokenId()
 }
 
+// RequireService checks the scope's service against the one an endpoint serves, for a
+// server that routes by something other than the scope (Gatehouse routes by the scope, so
+// there every served service is by construction the right one).
+func (r *Request) RequireService(service string) error {
+	if r.Service == service {
+		return nil
+	}
+	return errs{r.Dialect}.scopeMismatch(r.Presigned,
+		fmt.Sprintf("Credential should be scoped to correct service: '%s'. ", service),
+		fmt.Sprintf("Incorrect service %q. This endpoint belongs to %q.", r.Service, service))
+}
+
 // errs builds the dialect's error for each failure the verifier detects.
 type errs struct{ d Dialect }
 
