@@ -1,0 +1,157 @@
+package e2e
+
+import (
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/iam/types"
+)
+
+// newUserClient creates a user with an access key (as root) and returns the user's client.
+func newUserClient(t *testing.T, inst *instance, root *iam.Client, name string) (*iam.Client, types.AccessKey) {
+	t.Helper()
+	ctx := ctxT(t)
+	must(root.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(name)}))(t)
+	k := must(root.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(name)}))(t).AccessKey
+	return iamClient(t, inst, aws.ToString(k.AccessKeyId), aws.ToString(k.SecretAccessKey)), *k
+}
+
+// denied checks AWS's AccessDenied for an identity-policy denial, message and all
+// (https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html:
+// "User: arn:aws:iam::777788889999:user/MaryMajor is not authorized to perform: … on
+// resource: … because no identity-based policy allows the … action").
+func denied(t *testing.T, err error, user, action, resource, why string) {
+	t.Helper()
+	want := "User: " + user + " is not authorized to perform: " + action + " on resource: " + resource + " " + why
+	if msg := apiErr(t, err, "AccessDenied", 403); msg != want {
+		t.Fatalf("AccessDenied message:\n got %q\nwant %q", msg, want)
+	}
+}
+
+// A user created by root can do exactly what its policies allow, through the SDK, with its
+// own key; changes apply to the very next request.
+func TestIAMAuthorization(t *testing.T) {
+	inst, root := newRootServer(t)
+	ctx := ctxT(t)
+	acct := accountID(t, root)
+	arnOf := func(kind, name string) string { return "arn:aws:iam::" + acct + ":" + kind + "/" + name }
+	alice, _ := newUserClient(t, inst, root, "alice")
+	aliceARN := arnOf("user", "alice")
+
+	// No policies: everything is an implicit deny, and nothing changes.
+	_, err := alice.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("x")})
+	denied(t, err, aliceARN, "iam:CreateUser", arnOf("user", "x"), "because no identity-based policy allows the iam:CreateUser action")
+	_, err = root.GetUser(ctx, &iam.GetUserInput{UserName: aws.String("x")})
+	apiErr(t, err, "NoSuchEntity", 404)
+	_, err = alice.GetUser(ctx, &iam.GetUserInput{UserName: aws.String("alice")})
+	denied(t, err, aliceARN, "iam:GetUser", aliceARN, "because no identity-based policy allows the iam:GetUser action")
+
+	// An inline policy allowing iam:CreateUser works on the very next request.
+	must(root.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("alice"), PolicyName: aws.String("admin-users"),
+		PolicyDocument: aws.String(allowDoc(`["iam:CreateUser","iam:GetUser","iam:DeleteUser"]`, `"*"`))}))(t)
+	must(alice.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("x")}))(t)
+	must(alice.GetUser(ctx, &iam.GetUserInput{UserName: aws.String("x")}))(t)
+	_, err = alice.ListUsers(ctx, &iam.ListUsersInput{})
+	apiErr(t, err, "AccessDenied", 403, "iam:ListUsers")
+
+	// An explicit Deny wins over the Allow.
+	deny := `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"iam:CreateUser","Resource":"arn:aws:iam::*:user/blocked-*"}]}`
+	must(root.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("alice"), PolicyName: aws.String("no-blocked"), PolicyDocument: aws.String(deny)}))(t)
+	_, err = alice.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("blocked-1")})
+	denied(t, err, aliceARN, "iam:CreateUser", arnOf("user", "blocked-1"), "with an explicit deny in an identity-based policy")
+	must(alice.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("allowed-1")}))(t)
+
+	// Removing the policy takes effect on the next request too.
+	must(root.DeleteUserPolicy(ctx, &iam.DeleteUserPolicyInput{UserName: aws.String("alice"), PolicyName: aws.String("admin-users")}))(t)
+	_, err = alice.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("y")})
+	denied(t, err, aliceARN, "iam:CreateUser", arnOf("user", "y"), "because no identity-based policy allows the iam:CreateUser action")
+
+	// Permissions through a group's attached AWS managed policy.
+	must(root.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String("readers")}))(t)
+	must(root.AttachGroupPolicy(ctx, &iam.AttachGroupPolicyInput{GroupName: aws.String("readers"), PolicyArn: aws.String("arn:aws:iam::aws:policy/IAMReadOnlyAccess")}))(t)
+	must(root.AddUserToGroup(ctx, &iam.AddUserToGroupInput{UserName: aws.String("alice"), GroupName: aws.String("readers")}))(t)
+	must(alice.ListUsers(ctx, &iam.ListUsersInput{}))(t)
+	must(alice.ListRoles(ctx, &iam.ListRolesInput{}))(t)
+	_, err = alice.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String("mine")})
+	denied(t, err, aliceARN, "iam:CreateGroup", arnOf("group", "mine"), "because no identity-based policy allows the iam:CreateGroup action")
+	must(root.RemoveUserFromGroup(ctx, &iam.RemoveUserFromGroupInput{UserName: aws.String("alice"), GroupName: aws.String("readers")}))(t)
+	_, err = alice.ListRoles(ctx, &iam.ListRolesInput{})
+	apiErr(t, err, "AccessDenied", 403, "iam:ListRoles")
+}
+
+// The policy variable ${aws:username} lets each user manage only its own keys
+// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_examples_iam_credentials_console.html).
+func TestIAMAuthorizationPolicyVariable(t *testing.T) {
+	inst, root := newRootServer(t)
+	ctx := ctxT(t)
+	acct := accountID(t, root)
+	own := allowDoc(`["iam:CreateAccessKey","iam:ListAccessKeys","iam:UpdateAccessKey","iam:DeleteAccessKey"]`, `"arn:aws:iam::*:user/${aws:username}"`)
+	must(root.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("own-keys"), PolicyDocument: aws.String(own)}))(t)
+	bob, _ := newUserClient(t, inst, root, "bob")
+	newUserClient(t, inst, root, "carol")
+	for _, u := range []string{"bob", "carol"} {
+		must(root.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: aws.String(u), PolicyArn: aws.String("arn:aws:iam::" + acct + ":policy/own-keys")}))(t)
+	}
+	k := must(bob.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("bob")}))(t).AccessKey
+	if n := len(must(bob.ListAccessKeys(ctx, &iam.ListAccessKeysInput{}))(t).AccessKeyMetadata); n != 2 {
+		t.Errorf("bob's keys: got %d, want 2", n)
+	}
+	must(bob.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String("bob"), AccessKeyId: k.AccessKeyId}))(t)
+	_, err := bob.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String("carol")})
+	denied(t, err, "arn:aws:iam::"+acct+":user/bob", "iam:ListAccessKeys", "arn:aws:iam::"+acct+":user/carol",
+		"because no identity-based policy allows the iam:ListAccessKeys action")
+	_, err = bob.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("carol")})
+	apiErr(t, err, "AccessDenied", 403)
+	if n := len(must(root.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String("carol")}))(t).AccessKeyMetadata); n != 1 {
+		t.Errorf("carol's keys after bob's denied create: got %d, want 1", n)
+	}
+}
+
+// A permissions boundary caps what an AdministratorAccess-like inline policy grants
+// (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html).
+func TestIAMAuthorizationBoundary(t *testing.T) {
+	inst, root := newRootServer(t)
+	ctx := ctxT(t)
+	acct := accountID(t, root)
+	dave, _ := newUserClient(t, inst, root, "dave")
+	must(root.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("dave"), PolicyName: aws.String("admin"), PolicyDocument: aws.String(allowDoc(`"*"`, `"*"`))}))(t)
+	must(dave.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("before-boundary")}))(t)
+	must(root.PutUserPermissionsBoundary(ctx, &iam.PutUserPermissionsBoundaryInput{UserName: aws.String("dave"),
+		PermissionsBoundary: aws.String("arn:aws:iam::aws:policy/IAMReadOnlyAccess")}))(t)
+	must(dave.ListUsers(ctx, &iam.ListUsersInput{}))(t)
+	_, err := dave.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("after-boundary")})
+	denied(t, err, "arn:aws:iam::"+acct+":user/dave", "iam:CreateUser", "arn:aws:iam::"+acct+":user/after-boundary",
+		"because no permissions boundary allows the iam:CreateUser action")
+	// The boundary alone grants nothing: without the inline policy even reads are denied.
+	must(root.DeleteUserPolicy(ctx, &iam.DeleteUserPolicyInput{UserName: aws.String("dave"), PolicyName: aws.String("admin")}))(t)
+	_, err = dave.ListUsers(ctx, &iam.ListUsersInput{})
+	apiErr(t, err, "AccessDenied", 403, "no identity-based policy allows the iam:ListUsers action")
+}
+
+// Authentication: a wrong secret is SignatureDoesNotMatch; an Inactive, deleted or unknown
+// key is InvalidClientTokenId (both 403, as IAM answers:
+// https://docs.aws.amazon.com/IAM/latest/APIReference/CommonErrors.html).
+func TestIAMAuthentication(t *testing.T) {
+	inst, root := newRootServer(t)
+	ctx := ctxT(t)
+	eve, k := newUserClient(t, inst, root, "eve")
+	must(root.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("eve"), PolicyName: aws.String("read"), PolicyDocument: aws.String(allowDoc(`"iam:Get*"`, `"*"`))}))(t)
+	must(eve.GetUser(ctx, &iam.GetUserInput{}))(t)
+
+	wrong := iamClient(t, inst, aws.ToString(k.AccessKeyId), "0000000000000000000000000000000000000000")
+	_, err := wrong.GetUser(ctx, &iam.GetUserInput{})
+	apiErr(t, err, "SignatureDoesNotMatch", 403)
+	unknown := iamClient(t, inst, "AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+	_, err = unknown.GetUser(ctx, &iam.GetUserInput{})
+	apiErr(t, err, "InvalidClientTokenId", 403, "The security token included in the request is invalid")
+
+	must(root.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{UserName: aws.String("eve"), AccessKeyId: k.AccessKeyId, Status: types.StatusTypeInactive}))(t)
+	_, err = eve.GetUser(ctx, &iam.GetUserInput{})
+	apiErr(t, err, "InvalidClientTokenId", 403)
+	must(root.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{UserName: aws.String("eve"), AccessKeyId: k.AccessKeyId, Status: types.StatusTypeActive}))(t)
+	must(eve.GetUser(ctx, &iam.GetUserInput{}))(t)
+	must(root.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String("eve"), AccessKeyId: k.AccessKeyId}))(t)
+	_, err = eve.GetUser(ctx, &iam.GetUserInput{})
+	apiErr(t, err, "InvalidClientTokenId", 403)
+}
