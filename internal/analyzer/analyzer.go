@@ -533,10 +533,15 @@ func (a *analysis) resourceMismatch(i int, path, act string, resources []string)
 		if len(missed) > 3 {
 			more = ", …"
 		}
-		_, typ := firstChildType(missed[0], child)
+		var types []string
+		for _, c := range missed {
+			if _, typ := firstChildType(c, child); !slices.Contains(types, typ) {
+				types = append(types, typ)
+			}
+		}
 		a.add(Warning, CodeResourceMismatch, i, path,
-			"%s does not cover what %d of the actions %s matches act on (%s%s): they need %s resources such as %s, which the statement does not list",
-			r, len(missed), act, strings.Join(examples, ", "), more, typ, child)
+			"%s does not cover what %d of the actions %s matches act on (%s%s): they act on %s resources under it, such as %s, which the statement does not list",
+			r, len(missed), act, strings.Join(examples, ", "), more, joinAnd(types), child)
 	}
 }
 
@@ -555,6 +560,14 @@ func covered(c *catalog.Action, resources []catalog.ARNPattern) bool {
 		}
 	}
 	return false
+}
+
+// joinAnd joins words as prose: "a", "a and b", "a, b and c".
+func joinAnd(words []string) string {
+	if len(words) < 2 {
+		return strings.Join(words, "")
+	}
+	return strings.Join(words[:len(words)-1], ", ") + " and " + words[len(words)-1]
 }
 
 func describeTypes(c *catalog.Action) string {
