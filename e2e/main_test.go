@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -53,12 +54,33 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
+// logBuffer collects a process's stdout and stderr, written from two goroutines.
+type logBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) WriteString(s string) (int, error) { return l.Write([]byte(s)) }
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
 // instance is one running gatehouse serve process.
 type instance struct {
 	Endpoint string // http://127.0.0.1:PORT
 	DataDir  string
 	cmd      *exec.Cmd
-	logs     *strings.Builder
+	logs     *logBuffer // complete once scanned is closed
+	scanned  chan struct{}
 }
 
 // startServer runs `gatehouse serve` with extra flags and waits until it is healthy.
@@ -76,7 +98,7 @@ func startServer(t *testing.T, dataDir string, extra ...string) *instance {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &strings.Builder{}
+	logs := &logBuffer{}
 	cmd.Stdout = logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -90,7 +112,7 @@ func startServer(t *testing.T, dataDir string, extra ...string) *instance {
 		}
 		close(done)
 	}()
-	inst := &instance{Endpoint: "http://" + addr, DataDir: dataDir, cmd: cmd, logs: logs}
+	inst := &instance{Endpoint: "http://" + addr, DataDir: dataDir, cmd: cmd, logs: logs, scanned: done}
 	t.Cleanup(func() {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		waited := make(chan error, 1)
@@ -120,5 +142,21 @@ func startServer(t *testing.T, dataDir string, extra ...string) *instance {
 			t.Fatalf("gatehouse did not become healthy: %v\n%s", err, logs.String())
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// stopInstance sends SIGTERM and waits for the process to exit, so its logs and files are
+// complete; the cleanup registered by startServer then has nothing left to do.
+func stopInstance(t *testing.T, inst *instance) {
+	t.Helper()
+	_ = inst.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { <-inst.scanned; done <- inst.cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		_ = inst.cmd.Process.Kill()
+		<-done
+		t.Fatal("gatehouse did not stop within 20s of SIGTERM")
 	}
 }

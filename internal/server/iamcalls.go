@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"reflect"
 	"strings"
+	"sync"
 
 	"gatehouse/internal/awserr"
 	"gatehouse/internal/awsproto"
@@ -182,50 +183,58 @@ func (s *Server) iamResource(ctx context.Context, c *call, op string, act *catal
 		if strings.HasPrefix(op, "Create") && op == "CreateUser" {
 			return iamTarget{arn: prefix + "user" + pathOf(in) + name}, nil
 		}
-		out, err := s.iam.GetUser(ctx, a, &iamapi.GetUserInput{UserName: &name})
-		if err != nil {
-			return iamTarget{arn: prefix + "user/" + name}, nil
-		}
-		t := iamTarget{arn: out.User.Arn, tags: out.User.Tags}
-		if pb := out.User.PermissionsBoundary; pb != nil && pb.PermissionsBoundaryArn != nil {
-			t.boundary = *pb.PermissionsBoundaryArn
-		}
-		return t, nil
+		return s.targets.lookup(s.iam, a.ID, "user", name, func() iamTarget {
+			out, err := s.iam.GetUser(ctx, a, &iamapi.GetUserInput{UserName: &name})
+			if err != nil {
+				return iamTarget{arn: prefix + "user/" + name}
+			}
+			t := iamTarget{arn: out.User.Arn, tags: out.User.Tags}
+			if pb := out.User.PermissionsBoundary; pb != nil && pb.PermissionsBoundaryArn != nil {
+				t.boundary = *pb.PermissionsBoundaryArn
+			}
+			return t
+		}), nil
 	case "role":
 		name, _ := inputString(in, "RoleName")
 		if op == "CreateRole" {
 			return iamTarget{arn: prefix + "role" + pathOf(in) + name}, nil
 		}
-		out, err := s.iam.GetRole(ctx, a, &iamapi.GetRoleInput{RoleName: &name})
-		if err != nil {
-			return iamTarget{arn: prefix + "role/" + name}, nil
-		}
-		t := iamTarget{arn: out.Role.Arn, tags: out.Role.Tags}
-		if pb := out.Role.PermissionsBoundary; pb != nil && pb.PermissionsBoundaryArn != nil {
-			t.boundary = *pb.PermissionsBoundaryArn
-		}
-		return t, nil
+		return s.targets.lookup(s.iam, a.ID, "role", name, func() iamTarget {
+			out, err := s.iam.GetRole(ctx, a, &iamapi.GetRoleInput{RoleName: &name})
+			if err != nil {
+				return iamTarget{arn: prefix + "role/" + name}
+			}
+			t := iamTarget{arn: out.Role.Arn, tags: out.Role.Tags}
+			if pb := out.Role.PermissionsBoundary; pb != nil && pb.PermissionsBoundaryArn != nil {
+				t.boundary = *pb.PermissionsBoundaryArn
+			}
+			return t
+		}), nil
 	case "group":
 		name, _ := inputString(in, "GroupName")
 		if op == "CreateGroup" {
 			return iamTarget{arn: prefix + "group" + pathOf(in) + name}, nil
 		}
-		one := int32(1)
-		out, err := s.iam.GetGroup(ctx, a, &iamapi.GetGroupInput{GroupName: &name, MaxItems: &one})
-		if err != nil {
-			return iamTarget{arn: prefix + "group/" + name}, nil
-		}
-		return iamTarget{arn: out.Group.Arn}, nil
+		return s.targets.lookup(s.iam, a.ID, "group", name, func() iamTarget {
+			one := int32(1)
+			out, err := s.iam.GetGroup(ctx, a, &iamapi.GetGroupInput{GroupName: &name, MaxItems: &one})
+			if err != nil {
+				return iamTarget{arn: prefix + "group/" + name}
+			}
+			return iamTarget{arn: out.Group.Arn}
+		}), nil
 	case "instance-profile":
 		name, _ := inputString(in, "InstanceProfileName")
 		if op == "CreateInstanceProfile" {
 			return iamTarget{arn: prefix + "instance-profile" + pathOf(in) + name}, nil
 		}
-		out, err := s.iam.GetInstanceProfile(ctx, a, &iamapi.GetInstanceProfileInput{InstanceProfileName: &name})
-		if err != nil {
-			return iamTarget{arn: prefix + "instance-profile/" + name}, nil
-		}
-		return iamTarget{arn: out.InstanceProfile.Arn, tags: out.InstanceProfile.Tags}, nil
+		return s.targets.lookup(s.iam, a.ID, "instance-profile", name, func() iamTarget {
+			out, err := s.iam.GetInstanceProfile(ctx, a, &iamapi.GetInstanceProfileInput{InstanceProfileName: &name})
+			if err != nil {
+				return iamTarget{arn: prefix + "instance-profile/" + name}
+			}
+			return iamTarget{arn: out.InstanceProfile.Arn, tags: out.InstanceProfile.Tags}
+		}), nil
 	case "policy":
 		if op == "CreatePolicy" {
 			name, _ := inputString(in, "PolicyName")
@@ -246,6 +255,41 @@ func (s *Server) iamResource(ctx context.Context, c *call, op string, act *catal
 		return iamTarget{arn: prefix + kind + "/" + strings.TrimPrefix(p, "/")}, nil
 	}
 	return iamTarget{arn: "*"}, nil
+}
+
+// targetCache remembers what authorization needs of a named entity (its ARN with path, tags,
+// boundary), so that in steady state the decision path does not read the store. An entry
+// is good while the account's generation has not moved past the one read before the fetch.
+type targetCache struct {
+	mu sync.RWMutex
+	m  map[targetKey]targetEntry
+}
+
+type targetKey struct{ account, kind, name string }
+
+type targetEntry struct {
+	t   iamTarget
+	gen uint64
+}
+
+func (tc *targetCache) lookup(svc *iam.Service, account, kind, name string, fetch func() iamTarget) iamTarget {
+	// IAM names are unique without regard to case.
+	k := targetKey{account, kind, strings.ToLower(name)}
+	gen := svc.Generation(account)
+	tc.mu.RLock()
+	e, ok := tc.m[k]
+	tc.mu.RUnlock()
+	if ok && e.gen >= gen {
+		return e.t
+	}
+	t := fetch()
+	tc.mu.Lock()
+	if tc.m == nil || len(tc.m) > 100_000 {
+		tc.m = make(map[targetKey]targetEntry) // bounded: start over rather than grow without end
+	}
+	tc.m[k] = targetEntry{t: t, gen: gen}
+	tc.mu.Unlock()
+	return t
 }
 
 // pathOf returns the input's Path member, "/" when absent.

@@ -62,6 +62,7 @@ type Server struct {
 	iam      *iam.Service
 	keys     *keyCache
 	policies *policyCache
+	targets  targetCache
 	iamCalls map[string]iamMethod
 	bufs     sync.Pool // *[]byte response buffers
 }
