@@ -160,3 +160,11 @@ func stopInstance(t *testing.T, inst *instance) {
 		t.Fatal("gatehouse did not stop within 20s of SIGTERM")
 	}
 }
+
+// killInstance ends the process with SIGKILL, as a crash would, and waits for it.
+func killInstance(t *testing.T, inst *instance) {
+	t.Helper()
+	_ = inst.cmd.Process.Kill()
+	<-inst.scanned
+	_ = inst.cmd.Wait()
+}
