@@ -106,6 +106,12 @@ const (
 	// CodeTypeMismatch (AA): an operator of the wrong family for the key's type.
 	CodeTypeMismatch = "TYPE_MISMATCH"
 
+	// CodeMissingVersion (AA): no Version, so the document is read as 2008-10-17.
+	CodeMissingVersion = "MISSING_VERSION"
+	// CodeVariablesNeedVersion: policy variables in a 2008-10-17 document, where they are
+	// plain text.
+	CodeVariablesNeedVersion = "POLICY_VARIABLES_NEED_VERSION_2012"
+
 	// CodeRedundantAction (AA), CodeRedundantResource (AA), CodeRedundantStatement (AA),
 	// CodeEmptySid (AA).
 	CodeRedundantAction    = "REDUNDANT_ACTION"
@@ -139,7 +145,7 @@ func HasError(fs []Finding) bool {
 // parser can read of it. Findings come in document order (statement, then path), then by
 // severity.
 func Analyze(doc []byte, kind policy.Kind) []Finding {
-	a := &analysis{kind: kind}
+	a := &analysis{}
 	d, err := policy.Parse(doc, kind)
 	if err != nil {
 		lenient, lerr := policy.ParseLenient(doc)
@@ -154,6 +160,7 @@ func Analyze(doc []byte, kind policy.Kind) []Finding {
 		d = lenient
 	}
 	a.doc = d
+	a.version()
 	a.emptySids(doc)
 	for i := range d.Statements {
 		a.statement(i, &d.Statements[i])
@@ -162,8 +169,8 @@ func Analyze(doc []byte, kind policy.Kind) []Finding {
 	return a.sorted()
 }
 
+// analysis is one run of Analyze: the document read and the findings so far.
 type analysis struct {
-	kind     policy.Kind
 	doc      *policy.Document
 	findings []Finding
 }
@@ -310,6 +317,38 @@ func malformedCode(m *policy.MalformedError) string {
 		}
 	}
 	return CodeMalformed
+}
+
+// version warns about a document without Version, which IAM reads as 2008-10-17, and
+// about policy variables in a 2008-10-17 document, which IAM reads as literal text
+// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_version.html).
+func (a *analysis) version() {
+	d := a.doc
+	if !d.HasVersion {
+		a.add(Warning, CodeMissingVersion, -1, "",
+			`the document has no Version, so IAM reads it as version 2008-10-17, in which policy variables are plain text; add "Version": "2012-10-17"`)
+	}
+	if d.Version != policy.Version2008 {
+		return
+	}
+	for i, st := range d.Statements {
+		for j, r := range st.Resource {
+			if strings.Contains(r, "${") {
+				elem := "Resource"
+				if st.NotResource {
+					elem = "NotResource"
+				}
+				a.add(Warning, CodeVariablesNeedVersion, i, elementPath(i, elem, j, len(st.Resource)),
+					`%s contains a policy variable, which version 2008-10-17 reads as plain text; use "Version": "2012-10-17"`, r)
+			}
+		}
+		for _, c := range st.Condition {
+			if slices.ContainsFunc(c.Values, func(v string) bool { return strings.Contains(v, "${") }) {
+				a.add(Warning, CodeVariablesNeedVersion, i, fmt.Sprintf("Statement[%d].Condition.%s.%s", i, c.Operator, c.Key),
+					`a value contains a policy variable, which version 2008-10-17 reads as plain text; use "Version": "2012-10-17"`)
+			}
+		}
+	}
 }
 
 // elementPath names the i-th value of an element that holds n values: an element with a
