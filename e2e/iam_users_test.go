@@ -321,3 +321,69 @@ func TestIAMLoginProfiles(t *testing.T) {
 	_, err = c.CreateLoginProfile(ctx, &iam.CreateLoginProfileInput{UserName: aws.String("nobody"), Password: aws.String("Correct-Horse-9-Battery")})
 	apiErr(t, err, "NoSuchEntity", 404)
 }
+
+// The account password policy: https://docs.aws.amazon.com/IAM/latest/APIReference/API_UpdateAccountPasswordPolicy.html
+// ("If you do not specify a value for a parameter, then the operation uses the default
+// value"); passwords that break it are PasswordPolicyViolation.
+func TestIAMAccountPasswordPolicy(t *testing.T) {
+	_, c := newRootServer(t)
+	ctx := ctxT(t)
+	acct := accountID(t, c)
+	// A new account has no password policy of its own.
+	_, err := c.GetAccountPasswordPolicy(ctx, &iam.GetAccountPasswordPolicyInput{})
+	apiErr(t, err, "NoSuchEntity", 404, acct)
+	must(c.UpdateAccountPasswordPolicy(ctx, &iam.UpdateAccountPasswordPolicyInput{MinimumPasswordLength: aws.Int32(14),
+		RequireSymbols: true, RequireNumbers: true, MaxPasswordAge: aws.Int32(90), AllowUsersToChangePassword: true}))(t)
+	pp := must(c.GetAccountPasswordPolicy(ctx, &iam.GetAccountPasswordPolicyInput{}))(t).PasswordPolicy
+	if aws.ToInt32(pp.MinimumPasswordLength) != 14 || !pp.RequireSymbols || !pp.RequireNumbers || pp.RequireUppercaseCharacters ||
+		!pp.ExpirePasswords || aws.ToInt32(pp.MaxPasswordAge) != 90 || !pp.AllowUsersToChangePassword {
+		t.Errorf("GetAccountPasswordPolicy: got %+v", pp)
+	}
+	must(c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("fay")}))(t)
+	_, err = c.CreateLoginProfile(ctx, &iam.CreateLoginProfileInput{UserName: aws.String("fay"), Password: aws.String("short-1!")})
+	apiErr(t, err, "PasswordPolicyViolation", 400)
+	_, err = c.GetLoginProfile(ctx, &iam.GetLoginProfileInput{UserName: aws.String("fay")})
+	apiErr(t, err, "NoSuchEntity", 404)
+	must(c.CreateLoginProfile(ctx, &iam.CreateLoginProfileInput{UserName: aws.String("fay"), Password: aws.String("long-enough-p4ssword!")}))(t)
+
+	// An update resets what it leaves out to the defaults, not to the old values.
+	must(c.UpdateAccountPasswordPolicy(ctx, &iam.UpdateAccountPasswordPolicyInput{RequireUppercaseCharacters: true}))(t)
+	pp = must(c.GetAccountPasswordPolicy(ctx, &iam.GetAccountPasswordPolicyInput{}))(t).PasswordPolicy
+	if aws.ToInt32(pp.MinimumPasswordLength) != 6 || pp.RequireSymbols || !pp.RequireUppercaseCharacters || pp.ExpirePasswords {
+		t.Errorf("after a partial update: got %+v, want the defaults and RequireUppercaseCharacters", pp)
+	}
+	must(c.DeleteAccountPasswordPolicy(ctx, &iam.DeleteAccountPasswordPolicyInput{}))(t)
+	_, err = c.DeleteAccountPasswordPolicy(ctx, &iam.DeleteAccountPasswordPolicyInput{})
+	apiErr(t, err, "NoSuchEntity", 404)
+}
+
+// Gatehouse issues no MFA devices, signing certificates, SSH keys or service-specific
+// credentials, but lists them (empty) as IAM does, for tools that clean a user up before
+// DeleteUser; a missing user is NoSuchEntity.
+func TestIAMOtherCredentialLists(t *testing.T) {
+	_, c := newRootServer(t)
+	ctx := ctxT(t)
+	must(c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("gus")}))(t)
+	u := aws.String("gus")
+	if n := len(must(c.ListMFADevices(ctx, &iam.ListMFADevicesInput{UserName: u}))(t).MFADevices); n != 0 {
+		t.Errorf("ListMFADevices: got %d", n)
+	}
+	if n := len(must(c.ListSigningCertificates(ctx, &iam.ListSigningCertificatesInput{UserName: u}))(t).Certificates); n != 0 {
+		t.Errorf("ListSigningCertificates: got %d", n)
+	}
+	if n := len(must(c.ListSSHPublicKeys(ctx, &iam.ListSSHPublicKeysInput{UserName: u}))(t).SSHPublicKeys); n != 0 {
+		t.Errorf("ListSSHPublicKeys: got %d", n)
+	}
+	if n := len(must(c.ListServiceSpecificCredentials(ctx, &iam.ListServiceSpecificCredentialsInput{UserName: u}))(t).ServiceSpecificCredentials); n != 0 {
+		t.Errorf("ListServiceSpecificCredentials: got %d", n)
+	}
+	nobody := aws.String("nobody")
+	_, err := c.ListMFADevices(ctx, &iam.ListMFADevicesInput{UserName: nobody})
+	apiErr(t, err, "NoSuchEntity", 404)
+	_, err = c.ListSigningCertificates(ctx, &iam.ListSigningCertificatesInput{UserName: nobody})
+	apiErr(t, err, "NoSuchEntity", 404)
+	_, err = c.ListSSHPublicKeys(ctx, &iam.ListSSHPublicKeysInput{UserName: nobody})
+	apiErr(t, err, "NoSuchEntity", 404)
+	_, err = c.ListServiceSpecificCredentials(ctx, &iam.ListServiceSpecificCredentialsInput{UserName: nobody})
+	apiErr(t, err, "NoSuchEntity", 404)
+}
