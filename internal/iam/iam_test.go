@@ -393,6 +393,12 @@ func TestPasswordsAreHashedAndVerified(t *testing.T) {
 			t.Fatalf("%s/%q: got %v, want ErrBadPassword", c.user, c.pw, err)
 		}
 	}
+	if err := env.svc.FlushAccessKeyUse(ctx()); err != nil {
+		t.Fatal(err)
+	}
+	if u := env.must("GetUser", `{"UserName":"user_1"}`).(*iamapi.GetUserOutput).User; u.PasswordLastUsed == nil {
+		t.Fatal("a sign-in did not set PasswordLastUsed")
+	}
 	env.must("UpdateLoginProfile", `{"UserName":"user_1","Password":"Another-Pass2"}`)
 	if _, _, err := env.svc.VerifyPassword(ctx(), testAccount, "user_1", "Another-Pass2"); err != nil {
 		t.Fatalf("after update: %v", err)

@@ -275,7 +275,8 @@ func (s *Service) DeleteLoginProfile(ctx context.Context, a Account, in *iamapi.
 var ErrBadPassword = fmt.Errorf("iam: wrong user name or password")
 
 // VerifyPassword checks a user's console password (for the web console's sign-in). It
-// returns the user's ARN and whether a new password must be set.
+// returns the user's ARN and whether a new password must be set. A success is a sign-in:
+// it sets the user's PasswordLastUsed (written by the next FlushAccessKeyUse).
 func (s *Service) VerifyPassword(ctx context.Context, accountID, userName, password string) (arn string, resetRequired bool, err error) {
 	var rec loginRecord
 	var u userRecord
@@ -301,7 +302,9 @@ func (s *Service) VerifyPassword(ctx context.Context, accountID, userName, passw
 	if !verifyHash(rec.Hash, password) {
 		return "", false, ErrBadPassword
 	}
-	return Account{ID: accountID}.arn(kindUser, u.Path, u.Name), rec.ResetRequired, nil
+	arn = Account{ID: accountID}.arn(kindUser, u.Path, u.Name)
+	s.noteSignIn(arn, s.opt.Now())
+	return arn, rec.ResetRequired, nil
 }
 
 func passwordPolicyNotFound(a Account) *awserr.Error {

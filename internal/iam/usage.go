@@ -44,6 +44,7 @@ type usageBuffer struct {
 	mu      sync.Mutex
 	pending map[string]keyUse // access key ID → latest use
 	roles   map[string]keyUse // role ARN → latest use (Service unused)
+	signins map[string]keyUse // user ARN → latest console sign-in (Time only)
 }
 
 // RecordRoleUse notes that the role at roleARN was assumed in region at t, for GetRole's
@@ -75,6 +76,16 @@ func (s *Service) RecordAccessKeyUse(id, service, region string, t time.Time) {
 	s.usage.pending[id] = keyUse{Service: service, Region: region, Time: t.UTC().Truncate(time.Second)}
 }
 
+// noteSignIn records a successful console sign-in for PasswordLastUsed; no I/O.
+func (s *Service) noteSignIn(userARN string, t time.Time) {
+	s.usage.mu.Lock()
+	defer s.usage.mu.Unlock()
+	if s.usage.signins == nil {
+		s.usage.signins = map[string]keyUse{}
+	}
+	s.usage.signins[userARN] = keyUse{Time: t.UTC().Truncate(time.Second)}
+}
+
 // pendingUse returns the unflushed use of a key, if any.
 func (s *Service) pendingUse(id string) (keyUse, bool) {
 	s.usage.mu.Lock()
@@ -83,18 +94,39 @@ func (s *Service) pendingUse(id string) (keyUse, bool) {
 	return u, ok
 }
 
-// FlushAccessKeyUse writes the noted uses of access keys and roles in one transaction. Uses
+// FlushAccessKeyUse writes the noted uses of access keys and roles, and users' console
+// sign-ins (PasswordLastUsed), in one transaction. Uses
 // of keys or roles deleted meanwhile are dropped. On error the uses are kept for the next
 // flush.
 func (s *Service) FlushAccessKeyUse(ctx context.Context) error {
 	s.usage.mu.Lock()
-	batch, roles := s.usage.pending, s.usage.roles
-	s.usage.pending, s.usage.roles = nil, nil
+	batch, roles, signins := s.usage.pending, s.usage.roles, s.usage.signins
+	s.usage.pending, s.usage.roles, s.usage.signins = nil, nil, nil
 	s.usage.mu.Unlock()
-	if len(batch) == 0 && len(roles) == 0 {
+	if len(batch) == 0 && len(roles) == 0 && len(signins) == 0 {
 		return nil
 	}
 	err := s.opt.Store.Update(ctx, func(tx kv.Tx) error {
+		for arn, u := range signins {
+			p, ok := parseIAMARN(arn)
+			if !ok || p.Resource != "user" {
+				continue
+			}
+			key := keysFor(p.Account).entity(kindUser, p.Name)
+			var rec userRecord
+			found, err := getJSON(tx, key, &rec)
+			if err != nil {
+				return err
+			}
+			if !found || !stale(rec.PasswordLastUsed, "", "", u) {
+				continue
+			}
+			t := u.Time
+			rec.PasswordLastUsed = &t
+			if err := putJSON(tx, key, rec); err != nil {
+				return err
+			}
+		}
 		for arn, u := range roles {
 			p, ok := parseIAMARN(arn)
 			if !ok || p.Resource != "role" {
@@ -134,6 +166,14 @@ func (s *Service) FlushAccessKeyUse(ctx context.Context) error {
 	})
 	if err != nil {
 		s.usage.mu.Lock()
+		for arn, u := range signins {
+			if cur, ok := s.usage.signins[arn]; !ok || cur.Time.Before(u.Time) {
+				if s.usage.signins == nil {
+					s.usage.signins = map[string]keyUse{}
+				}
+				s.usage.signins[arn] = u
+			}
+		}
 		for arn, u := range roles {
 			if cur, ok := s.usage.roles[arn]; !ok || cur.Time.Before(u.Time) {
 				if s.usage.roles == nil {
