@@ -66,7 +66,7 @@ const (
 	CodeMalformed = "MALFORMED_POLICY_DOCUMENT"
 	// CodeJSONSyntax (AA): the document is not JSON.
 	CodeJSONSyntax = "JSON_SYNTAX_ERROR"
-	// CodeMissingVersion (AA), CodeInvalidVersion (AA).
+	// CodeInvalidVersion (AA): a Version IAM does not know, or none in a managed policy.
 	CodeInvalidVersion = "INVALID_VERSION"
 	// CodeInvalidPolicyElement (AA): a field the grammar does not have.
 	CodeInvalidPolicyElement = "INVALID_POLICY_ELEMENT"
