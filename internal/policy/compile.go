@@ -27,7 +27,6 @@ type Compiled struct {
 	// Resource patterns (ARN mode), one slice to keep statements small; see Actions and
 	// Resources.
 	patterns  []*wildcard.Pattern
-	nActions  int32
 	Principal *PrincipalSet    // nil when the statement names no principal
 	Condition *condition.Block // nil when the statement has no condition
 
@@ -41,13 +40,14 @@ type Compiled struct {
 	// that matches.
 	HeadMask uint64
 
+	nActions     int32
 	Index        int32 // position in the document
 	Effect       Effect
-	vars         bool // a Resource or condition value holds a policy variable
 	NotAction    bool
 	NotResource  bool
 	AnyResource  bool
 	NotPrincipal bool
+	vars         bool // a Resource or condition value holds a policy variable
 }
 
 // Actions returns the statement's Action (or NotAction) patterns.
