@@ -255,3 +255,22 @@ func BenchmarkOpen(b *testing.B) {
 		}
 	}
 }
+
+// When randomness fails, no key file is left behind (a later start must not find a
+// half-made key).
+func TestLoadOrCreateMasterKeyRandomnessFailure(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "master.key")
+	if _, err := loadOrCreateMasterKey(path, bytes.NewReader(make([]byte, 7))); err == nil {
+		t.Fatal("a master key was made from 7 bytes of randomness")
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Fatalf("a failed creation left %d files", len(ents))
+	}
+	// Deterministic randomness makes a deterministic key: the reader is really what is used.
+	seed := bytes.Repeat([]byte{0xab}, KeySize)
+	k, err := loadOrCreateMasterKey(path, bytes.NewReader(seed))
+	if err != nil || !bytes.Equal(k, seed) {
+		t.Fatalf("key from injected randomness = %x, %v; want %x", k, err, seed)
+	}
+}
