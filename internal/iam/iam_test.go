@@ -573,3 +573,36 @@ func TestAccountQuotas(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestAccountsAreIsolated(t *testing.T) {
+	env := newEnv(t)
+	other := Account{ID: "210987654321", Partition: "aws", Caller: "arn:aws:iam::210987654321:root"}
+	if _, err := env.svc.Bootstrap(ctx(), other.ID); err != nil {
+		t.Fatal(err)
+	}
+	env.must("CreateAccountAlias", `{"AccountAlias":"acme"}`)
+	_, err := env.call(other, "CreateAccountAlias", `{"AccountAlias":"acme"}`)
+	wantErr(t, err, "EntityAlreadyExists", "The account alias acme already exists.")
+	// The same names live side by side in two accounts.
+	env.must("CreateUser", `{"UserName":"bob"}`)
+	if _, err := env.call(other, "CreateUser", `{"UserName":"bob"}`); err != nil {
+		t.Fatal(err)
+	}
+	env.must("PutUserPolicy", fmt.Sprintf(`{"UserName":"bob","PolicyName":"p","PolicyDocument":%q}`, s3Doc))
+	ps, err := env.svc.PrincipalPolicies(ctx(), "arn:aws:iam::210987654321:user/bob")
+	if err != nil || len(ps.Policies) != 0 {
+		t.Fatalf("other account's bob: got %d policies, %v; want none", len(ps.Policies), err)
+	}
+	// Another account's policy cannot be attached, and its markers are refused.
+	if _, err := env.call(other, "CreatePolicy", fmt.Sprintf(`{"PolicyName":"theirs","PolicyDocument":%q}`, s3Doc)); err != nil {
+		t.Fatal(err)
+	}
+	_, err = env.call(root(), "AttachUserPolicy", `{"UserName":"bob","PolicyArn":"arn:aws:iam::210987654321:policy/theirs"}`)
+	wantErr(t, err, "NoSuchEntity", "Policy arn:aws:iam::210987654321:policy/theirs does not exist or is not attachable.")
+	out, err := env.call(other, "ListPolicies", `{"MaxItems":1}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = env.call(root(), "ListPolicies", fmt.Sprintf(`{"Marker":%q}`, *out.(*iamapi.ListPoliciesOutput).Marker))
+	wantErr(t, err, "InvalidInput", "Invalid Marker.")
+}
