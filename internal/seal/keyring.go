@@ -271,6 +271,10 @@ func UnmarshalKeyring(s *Sealer, sealed []byte, random io.Reader, now func() tim
 	if st.keys[st.current] == nil {
 		return nil, fmt.Errorf("seal: keyring: current key %d is missing", st.current)
 	}
+	if !st.keys[st.current].Retired.IsZero() {
+		// Prune would drop it, and every token it sealed with it.
+		return nil, fmt.Errorf("seal: keyring: current key %d is marked retired", st.current)
+	}
 	k := &Keyring{rand: random, now: now}
 	k.state.Store(st)
 	return k, nil

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"path/filepath"
 	"testing"
@@ -275,6 +276,36 @@ func BenchmarkOpenToken(b *testing.B) {
 	for b.Loop() {
 		if _, err := k.OpenToken(tok, ad); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// Keyrings that decrypt but make no sense are refused rather than half-used.
+func TestUnmarshalKeyringRejectsInconsistent(t *testing.T) {
+	s := newSealer(t, testKey(6))
+	key := make([]byte, KeySize)
+	created := newClock().Now()
+	cases := []struct {
+		note string
+		j    keyringJSON
+	}{
+		{"current key missing", keyringJSON{Current: 2, Keys: []dataKeyJSON{{ID: 1, Key: key, Created: created}}}},
+		{"duplicate ID", keyringJSON{Current: 1, Keys: []dataKeyJSON{{ID: 1, Key: key, Created: created}, {ID: 1, Key: key, Created: created}}}},
+		{"short key", keyringJSON{Current: 1, Keys: []dataKeyJSON{{ID: 1, Key: key[:16], Created: created}}}},
+		{"current key retired", keyringJSON{Current: 1, Keys: []dataKeyJSON{{ID: 1, Key: key, Created: created, Retired: created}}}},
+		{"no keys", keyringJSON{}},
+	}
+	for _, c := range cases {
+		pt, err := json.Marshal(c.j)
+		if err != nil {
+			t.Fatal(err)
+		}
+		blob, err := s.seal(labelKeyring, pt, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := UnmarshalKeyring(s, blob, rand.Reader, newClock().Now); err == nil {
+			t.Errorf("%s: UnmarshalKeyring accepted it", c.note)
 		}
 	}
 }
