@@ -200,3 +200,34 @@ func TestCanarySecretsNeverLeak(t *testing.T) {
 		}
 	}
 }
+
+// TestMetricsCountRequestsAndDecisions checks /_gatehouse/metrics after real calls: requests
+// by service, action and error code, latency histograms, and decisions by result.
+func TestMetricsCountRequestsAndDecisions(t *testing.T) {
+	inst := startServer(t, "")
+	ctx := context.Background()
+	id, secret := readRootCredentials(t, inst.DataDir)
+	c := newIAMClient(inst.Endpoint, id, secret, http.DefaultTransport)
+	if _, err := c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("m")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.GetUser(ctx, &iam.GetUserInput{UserName: aws.String("nobody")}); err == nil {
+		t.Fatal("GetUser nobody: want NoSuchEntity")
+	}
+	resp, err := http.Get(inst.Endpoint + "/_gatehouse/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	for _, want := range []string{
+		`gatehouse_requests_total{service="iam",action="CreateUser",code=""} 1`,
+		`gatehouse_requests_total{service="iam",action="GetUser",code="NoSuchEntity"} 1`,
+		`gatehouse_request_duration_seconds_count{service="iam",action="CreateUser"} 1`,
+		`gatehouse_decisions_total{decision="allowed"} 2`,
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("metrics lack %q:\n%s", want, body)
+		}
+	}
+}
