@@ -1,7 +1,6 @@
 package policy
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -99,14 +98,9 @@ var statementFields = map[string]bool{
 }
 
 func parse(data []byte, o Options, strict bool) (*Document, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
+	v, err := decodeJSON(data)
+	if err != nil {
 		return nil, malformed(MsgSyntax, "not JSON: %v", err)
-	}
-	if _, err := dec.Token(); err == nil {
-		return nil, malformed(MsgSyntax, "text after the JSON document")
 	}
 	top, ok := v.(map[string]any)
 	if !ok {
