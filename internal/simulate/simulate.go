@@ -150,10 +150,7 @@ func Decode(data []byte) (Input, error) {
 	if err := dec.Decode(&in); err != nil {
 		return Input{}, fmt.Errorf("input: %w", err)
 	}
-	if dec.More() {
-		return Input{}, errors.New("input: data after the JSON object")
-	}
-	if _, err := dec.Token(); err == nil {
+	if len(bytes.TrimLeft(data[dec.InputOffset():], " \t\r\n")) > 0 {
 		return Input{}, errors.New("input: data after the JSON object")
 	}
 	for _, f := range []struct{ name, v string }{{"principal", in.Principal}, {"action", in.Action}, {"resource", in.Resource}} {

@@ -60,6 +60,7 @@ func TestDecodeRejects(t *testing.T) {
 		{"missing action", `{"principal":"arn:aws:iam::111122223333:user/a","resource":"*"}`, `"action" is required`},
 		{"policy not an object", `{"principal":"arn:aws:iam::111122223333:user/a","action":"s3:GetObject","resource":"*","identityPolicies":[1]}`, "policy must be"},
 		{"trailing data", `{"principal":"arn:aws:iam::111122223333:user/a","action":"s3:GetObject","resource":"*"} {}`, "after the JSON"},
+		{"trailing brace", `{"principal":"arn:aws:iam::111122223333:user/a","action":"s3:GetObject","resource":"*"}}`, "after the JSON"},
 	} {
 		_, err := Decode([]byte(c.in))
 		if err == nil || !strings.Contains(err.Error(), c.want) {
