@@ -333,7 +333,9 @@ func Evaluate(req *Request, res *Result) {
 		resAcct = p.Account
 	}
 	sameAccount := p.Account != "" && p.Account == resAcct
-	hasIdentity := p.Kind != Anonymous && p.Kind != Service
+	// Anonymous callers, service principals and web-identity callers have no identity
+	// side: only a resource-based policy (a trust policy) can grant them anything.
+	hasIdentity := p.Kind != Anonymous && p.Kind != Service && p.Kind != WebIdentity
 
 	// Every applicable policy type, in AWS's evaluation order; all are evaluated so that
 	// every matching statement is reported.
@@ -419,8 +421,7 @@ func Evaluate(req *Request, res *Result) {
 	var denied PolicyType
 	switch {
 	case !hasIdentity:
-		// Anonymous callers and service principals have only what a resource-based
-		// policy grants them.
+		// Only a resource-based policy can grant these callers anything.
 		if !rsc.allow {
 			denied = ResourcePolicy
 		}

@@ -260,6 +260,13 @@ func matchPrincipal(ps *policy.PrincipalSet, not bool, p *Principal) grant {
 			}
 		}
 		return grantNone
+	case WebIdentity:
+		for _, f := range ps.Federated {
+			if f == p.ARN {
+				return grantDirect
+			}
+		}
+		return grantNone
 	case Anonymous:
 		return grantNone
 	}
@@ -331,6 +338,13 @@ func listedEverywhere(ps *policy.PrincipalSet, p *Principal) bool {
 	}
 	switch p.Kind {
 	case Anonymous:
+		return false
+	case WebIdentity:
+		for _, f := range ps.Federated {
+			if f == p.ARN {
+				return true
+			}
+		}
 		return false
 	case Service:
 		for _, s := range ps.Services {

@@ -21,6 +21,11 @@ const (
 	FederatedUser                      // a GetFederationToken session
 	Root                               // the account root user
 	Service                            // an AWS service principal (ec2.amazonaws.com)
+	// WebIdentity is a caller federated through an OIDC or SAML identity provider, as
+	// AssumeRoleWithWebIdentity and AssumeRoleWithSAML see it: ARN is the provider
+	// (arn:aws:iam::ACCOUNT:oidc-provider/…, …:saml-provider/…, or a well-known provider
+	// name), which a trust policy names under "Federated".
+	WebIdentity
 )
 
 func (k PrincipalKind) String() string {
@@ -39,6 +44,8 @@ func (k PrincipalKind) String() string {
 		return "root"
 	case Service:
 		return "service"
+	case WebIdentity:
+		return "webIdentity"
 	}
 	return "PrincipalKind(" + strconv.Itoa(int(k)) + ")"
 }
@@ -65,7 +72,8 @@ var ErrPrincipal = errors.New("invalid principal")
 
 // ParsePrincipal reads a principal as DESIGN.md's policy tool takes it: an IAM user, role
 // or root ARN, an STS assumed-role or federated-user ARN, a 12-digit account ID (its
-// root), a service principal (ec2.amazonaws.com) or "anonymous".
+// root), a service principal (ec2.amazonaws.com), an OIDC or SAML provider ARN (a web
+// identity caller) or "anonymous".
 func ParsePrincipal(s string) (Principal, error) {
 	switch {
 	case s == "anonymous" || s == "*":
@@ -104,6 +112,8 @@ func ParsePrincipal(s string) (Principal, error) {
 		p.RoleARN = "arn:" + a.Partition + ":iam::" + a.Account + ":role/" + role
 	case a.Service == "sts" && typ == "federated-user" && rest != "":
 		p.Kind, p.Name = FederatedUser, rest
+	case a.Service == "iam" && (typ == "oidc-provider" || typ == "saml-provider") && rest != "":
+		p.Kind, p.Name = WebIdentity, rest
 	default:
 		return Principal{}, fmt.Errorf("%w: %q is not a user, role, session, federated user or root ARN", ErrPrincipal, s)
 	}
@@ -157,6 +167,8 @@ func AddPrincipalKeys(c *Context, p *Principal, tags map[string]string) {
 		return
 	case Service:
 		c.SetDefault("aws:PrincipalServiceName", p.ARN)
+		return
+	case WebIdentity:
 		return
 	}
 	if p.Kind == AssumedRole {
