@@ -38,7 +38,9 @@ func (r *Request) ChunkReader(body io.Reader, secret string) (io.Reader, error) 
 	if r.ContentSHA256 != StreamingPayload {
 		return nil, awserr.New(http.StatusBadRequest, "InvalidRequest", "The request is not an aws-chunked upload signed per chunk.")
 	}
-	if !r.sigOK {
+	if !r.verified {
+		// The chain's seed is the request's signature; until Verify has accepted it, the
+		// headers that carry the upload's metadata are unauthenticated.
 		return nil, errs{r.Dialect}.signatureMismatch()
 	}
 	return &chunkReader{

@@ -70,6 +70,12 @@ func TestChunkReaderDocumentationExample(t *testing.T) {
 
 func TestChunkReaderRejects(t *testing.T) {
 	req, body := docChunkedRequest(t)
+	if _, err := req.ChunkReader(strings.NewReader(body), docSecret); !isCode(err, "SignatureDoesNotMatch") {
+		t.Errorf("ChunkReader before Verify: got %v, want SignatureDoesNotMatch", err)
+	}
+	if err := req.Verify(docSecret, ""); err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		note, body, code string
 	}{

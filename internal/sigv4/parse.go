@@ -50,6 +50,7 @@ type Request struct {
 	signature string // hex as sent
 	sig       [32]byte
 	sigOK     bool   // signature is 64 hex digits; otherwise it can match nothing
+	verified  bool   // Verify accepted the signature; the chunk chain may start
 	canon     []byte // canonical request through the signed-headers line and its '\n'
 	prefixLen int
 	keys      *keyCache
@@ -67,7 +68,7 @@ type Options struct {
 	// MaxSkew is how far a header-signed request's time may be from Now; 15 minutes, as AWS
 	// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-create-signed-request.html).
 	MaxSkew time.Duration
-	// KeyCacheSize bounds the derived-key cache; 4096 by default, 0 after defaults never.
+	// KeyCacheSize bounds the derived-key cache (entries); 4096 by default.
 	KeyCacheSize int
 	// Dialect is used for errors found before the credential scope names the service.
 	Dialect Dialect

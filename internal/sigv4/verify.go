@@ -58,9 +58,11 @@ func (r *Request) Verify(secret, bodyHash string) error {
 	sum := key.sign(s, appendStringToSign(s.msg[:0], r.amzDate, r.scope, &canonicalHash))
 	scratches.Put(s)
 
+	r.verified = false
 	if subtle.ConstantTimeCompare(sum[:], r.sig[:]) != 1 || !r.sigOK {
 		return e.signatureMismatch()
 	}
+	r.verified = true
 	if r.Dialect == DialectS3 && bodyHash != "" && isHexSHA256(r.ContentSHA256) && bodyHash != r.ContentSHA256 {
 		return e.contentSHA256Mismatch()
 	}
