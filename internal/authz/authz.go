@@ -313,20 +313,9 @@ func Evaluate(req *Request, res *Result) {
 	p := req.Principal
 	res.principal, res.action, res.resource = p.ARN, req.Action, req.Resource
 
-	act := lowerInto(res, req.Action)
-	svc, head := act, ""
-	if i := strings.IndexByte(act, ':'); i >= 0 {
-		svc = act[:i]
-		if len(act) > i+1 {
-			head = act[:i+2]
-		}
-	}
-	headBit := ^uint64(0)
-	if head != "" {
-		headBit = policy.ServiceBit(head)
-	}
-	q := query{action: req.Action, lower: act, service: svc, head: head, svcBit: policy.ServiceBit(svc), headBit: headBit,
-		resource: req.Resource, ctx: req.Context, principal: p}
+	q := query{action: req.Action, resource: req.Resource, ctx: req.Context, principal: p}
+	prepareAction(res, &q)
+	act := q.lower
 
 	resAcct := req.ResourceAccount
 	if resAcct == "" {
@@ -486,19 +475,51 @@ func evalLevels(levels []index, list func(int) []int32, first int, q *query, res
 	return ok
 }
 
-// lowerInto returns s lower-cased (ASCII), in res's scratch buffer when s has capitals.
-func lowerInto(res *Result, s string) string {
+// prepareAction fills q's lower-cased action (in res's scratch buffer), its service and
+// head ("s3" and "s3:g" for "s3:GetObject") and their mask bits, in one pass over the
+// action: this runs on every decision.
+func prepareAction(res *Result, q *query) {
+	s := q.action
+	buf := res.scratch[:0]
+	if cap(buf) < len(s) {
+		buf = make([]byte, 0, len(s)+16)
+	}
+	buf = buf[:len(s)]
+	colon := -1
+	h := uint32(2166136261) // FNV-1a, as policy.ServiceBit
+	var svcHash, headHash uint32
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; 'A' <= c && c <= 'Z' {
-			res.scratch = append(res.scratch[:0], s...)
-			buf := res.scratch
-			for j := i; j < len(buf); j++ {
-				if c := buf[j]; 'A' <= c && c <= 'Z' {
-					buf[j] = c + 'a' - 'A'
-				}
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+		if colon < 0 {
+			if c == ':' {
+				colon = i
+				svcHash = h
 			}
-			return unsafeString(buf)
+			h ^= uint32(c)
+			h *= 16777619
+		} else if i == colon+1 {
+			h ^= uint32(c)
+			h *= 16777619
+			headHash = h
 		}
 	}
-	return s
+	res.scratch = buf
+	q.lower = unsafeString(buf)
+	q.headBit = ^uint64(0)
+	switch {
+	case colon < 0:
+		q.service = q.lower
+		q.svcBit = 1 << (h % 64)
+	default:
+		q.service = q.lower[:colon]
+		q.svcBit = 1 << (svcHash % 64)
+		if len(s) > colon+1 {
+			q.head = q.lower[:colon+2]
+			q.headBit = 1 << (headHash % 64)
+		}
+	}
 }
