@@ -2,9 +2,12 @@ package e2e
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -33,7 +36,32 @@ func iamClient(t *testing.T, inst *instance, keyID, secret string) *iam.Client {
 		Credentials:  credentials.NewStaticCredentialsProvider(keyID, secret, ""),
 		BaseEndpoint: aws.String(inst.Endpoint),
 		Retryer:      aws.NopRetryer{},
+		HTTPClient:   wholeBodyClient{},
 	})
+}
+
+// wholeBodyClient reads each response body whole before the SDK sees it. Without it, about
+// one loopback call in twenty fails on the client with "deserialization failed … use of closed
+// network connection": after Do returns, smithy-go closes the request body while net/http's
+// write loop still checks it for EOF, and the write loop then closes the connection under the
+// response being read. On AWS the SDK retries that error (net.ErrClosed is retryable since
+// https://github.com/aws/aws-sdk-go-v2/pull/2949, issue #2737), but this suite runs with
+// retries off, so the race is closed here instead: once the body is in memory, nothing reads
+// the connection again. It changes no byte the SDK parses.
+type wholeBodyClient struct{}
+
+func (wholeBodyClient) Do(r *http.Request) (*http.Response, error) {
+	resp, err := http.DefaultTransport.RoundTrip(r)
+	if err != nil {
+		return nil, err
+	}
+	b, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return nil, fmt.Errorf("reading the response body: %w", err)
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(b))
+	return resp, nil
 }
 
 // rootCreds reads the root key from DIR/credentials, the shared-credentials file that
