@@ -29,7 +29,7 @@ func TestIAMAccessKeys(t *testing.T) {
 	// "Cannot exceed quota for AccessKeysPerUser: 2" (reference_iam-quotas.html: "Access keys
 	// assigned to an IAM user: 2").
 	_, err := c.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("kim")})
-	apiErr(t, err, "LimitExceeded", 409, "AccessKeysPerUser")
+	apiErr(t, err, "LimitExceeded", 409, "Cannot exceed quota for AccessKeysPerUser: 2")
 	_, err = c.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("nobody")})
 	apiErr(t, err, "NoSuchEntity", 404)
 

@@ -141,7 +141,7 @@ func TestIAMAuthentication(t *testing.T) {
 
 	wrong := iamClient(t, inst, aws.ToString(k.AccessKeyId), "0000000000000000000000000000000000000000")
 	_, err := wrong.GetUser(ctx, &iam.GetUserInput{})
-	apiErr(t, err, "SignatureDoesNotMatch", 403)
+	apiErr(t, err, "SignatureDoesNotMatch", 403, "The request signature we calculated does not match the signature you provided.")
 	unknown := iamClient(t, inst, "AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
 	_, err = unknown.GetUser(ctx, &iam.GetUserInput{})
 	apiErr(t, err, "InvalidClientTokenId", 403, "The security token included in the request is invalid")

@@ -49,7 +49,7 @@ func TestIAMManagedPolicyVersions(t *testing.T) {
 	}
 	// A sixth is LimitExceeded, and changes nothing.
 	_, err = c.CreatePolicyVersion(ctx, &iam.CreatePolicyVersionInput{PolicyArn: aws.String(arn), PolicyDocument: aws.String(doc(6))})
-	apiErr(t, err, "LimitExceeded", 409)
+	apiErr(t, err, "LimitExceeded", 409, "A managed policy can have up to 5 versions. Before you create a new version, you must delete an existing version.")
 	lv := must(c.ListPolicyVersions(ctx, &iam.ListPolicyVersionsInput{PolicyArn: aws.String(arn)}))(t).Versions
 	if len(lv) != 5 {
 		t.Fatalf("ListPolicyVersions: got %d versions, want 5", len(lv))
@@ -78,7 +78,7 @@ func TestIAMManagedPolicyVersions(t *testing.T) {
 
 	// "You cannot delete the default version of a policy" (API_DeletePolicyVersion.html).
 	_, err = c.DeletePolicyVersion(ctx, &iam.DeletePolicyVersionInput{PolicyArn: aws.String(arn), VersionId: aws.String("v5")})
-	apiErr(t, err, "DeleteConflict", 409)
+	apiErr(t, err, "DeleteConflict", 409, "Cannot delete the default version of a policy.")
 	must(c.SetDefaultPolicyVersion(ctx, &iam.SetDefaultPolicyVersionInput{PolicyArn: aws.String(arn), VersionId: aws.String("v2")}))(t)
 	_, err = c.SetDefaultPolicyVersion(ctx, &iam.SetDefaultPolicyVersionInput{PolicyArn: aws.String(arn), VersionId: aws.String("v7")})
 	apiErr(t, err, "NoSuchEntity", 404)
@@ -264,12 +264,12 @@ func TestIAMAttachedPolicies(t *testing.T) {
 	// "Before you can delete a managed policy, you must first detach the policy from all
 	// users, groups, and roles that it is attached to" (API_DeletePolicy.html).
 	_, err = c.DeletePolicy(ctx, &iam.DeletePolicyInput{PolicyArn: aws.String(arn)})
-	apiErr(t, err, "DeleteConflict", 409)
+	apiErr(t, err, "DeleteConflict", 409, "Cannot delete a policy attached to entities.")
 	// A group with an attached policy cannot be deleted either, nor a role.
 	_, err = c.DeleteGroup(ctx, &iam.DeleteGroupInput{GroupName: aws.String("g")})
 	apiErr(t, err, "DeleteConflict", 409)
 	_, err = c.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: aws.String("r")})
-	apiErr(t, err, "DeleteConflict", 409)
+	apiErr(t, err, "DeleteConflict", 409, "Cannot delete entity, must detach all policies first.")
 
 	must(c.DetachUserPolicy(ctx, &iam.DetachUserPolicyInput{UserName: aws.String("u"), PolicyArn: aws.String(arn)}))(t)
 	must(c.DetachGroupPolicy(ctx, &iam.DetachGroupPolicyInput{GroupName: aws.String("g"), PolicyArn: aws.String(arn)}))(t)
@@ -291,7 +291,7 @@ func TestIAMAttachedPolicies(t *testing.T) {
 		must(c.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: aws.String("u"), PolicyArn: aws.String(a)}))(t)
 	}
 	_, err = c.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: aws.String("u"), PolicyArn: aws.String(names[10])})
-	apiErr(t, err, "LimitExceeded", 409)
+	apiErr(t, err, "LimitExceeded", 409, "Cannot exceed quota for PoliciesPerUser: 10")
 	if n := len(must(c.ListAttachedUserPolicies(ctx, &iam.ListAttachedUserPoliciesInput{UserName: aws.String("u")}))(t).AttachedPolicies); n != 10 {
 		t.Errorf("attached after the refused eleventh: got %d, want 10", n)
 	}

@@ -145,7 +145,7 @@ func TestIAMInstanceProfiles(t *testing.T) {
 	// "an instance profile can contain only one IAM role" (API_AddRoleToInstanceProfile.html):
 	// a second role is LimitExceeded.
 	_, err = c.AddRoleToInstanceProfile(ctx, &iam.AddRoleToInstanceProfileInput{InstanceProfileName: aws.String("role_1"), RoleName: aws.String("role_2")})
-	apiErr(t, err, "LimitExceeded", 409)
+	apiErr(t, err, "LimitExceeded", 409, "Cannot exceed quota for InstanceSessionsPerInstanceProfile: 1")
 	_, err = c.AddRoleToInstanceProfile(ctx, &iam.AddRoleToInstanceProfileInput{InstanceProfileName: aws.String("role_1"), RoleName: aws.String("nobody")})
 	if err == nil {
 		t.Error("adding a missing role: got success")
@@ -176,7 +176,7 @@ func TestIAMInstanceProfiles(t *testing.T) {
 	// about to delete" — IAM refuses to delete a role in an instance profile, and a profile
 	// that has a role (API_DeleteRole.html, API_DeleteInstanceProfile.html: DeleteConflict).
 	_, err = c.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: aws.String("role_1")})
-	apiErr(t, err, "DeleteConflict", 409)
+	apiErr(t, err, "DeleteConflict", 409, "Cannot delete entity, must remove roles from instance profile first.")
 	_, err = c.DeleteInstanceProfile(ctx, &iam.DeleteInstanceProfileInput{InstanceProfileName: aws.String("role_1")})
 	apiErr(t, err, "DeleteConflict", 409)
 	must(c.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String("role_1")}))(t)

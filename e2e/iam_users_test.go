@@ -41,7 +41,7 @@ func TestIAMUsers(t *testing.T) {
 	// Names are unique without regard to case: "you cannot create resources named both
 	// MyResource and myresource" (reference_iam-quotas.html#reference_iam-quotas-names).
 	_, err := c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("Bob")})
-	apiErr(t, err, "EntityAlreadyExists", 409, "Bob")
+	apiErr(t, err, "EntityAlreadyExists", 409, "User with name Bob already exists.")
 
 	got := must(c.GetUser(ctx, &iam.GetUserInput{UserName: aws.String("BOB")}))(t)
 	if aws.ToString(got.User.UserName) != "bob" || aws.ToString(got.User.UserId) != aws.ToString(u.UserId) {
@@ -52,11 +52,11 @@ func TestIAMUsers(t *testing.T) {
 	}
 
 	_, err = c.GetUser(ctx, &iam.GetUserInput{UserName: aws.String("nobody")})
-	apiErr(t, err, "NoSuchEntity", 404, "nobody")
+	apiErr(t, err, "NoSuchEntity", 404, "The user with name nobody cannot be found.")
 
 	// Validation from the API model: UserName is 1–64 characters of [\w+=,.@-].
 	_, err = c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(strings.Repeat("a", 65))})
-	apiErr(t, err, "ValidationError", 400, "userName")
+	apiErr(t, err, "ValidationError", 400, "1 validation error detected: Value '"+strings.Repeat("a", 65)+"' at 'userName' failed to satisfy constraint: Member must have length less than or equal to 64")
 	_, err = c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("has space")})
 	apiErr(t, err, "ValidationError", 400)
 	_, err = c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("x"), Path: aws.String("no-slashes")})
@@ -115,10 +115,11 @@ func TestIAMDeleteUserConflicts(t *testing.T) {
 
 	steps := []struct {
 		note   string
+		msg    string // IAM's DeleteConflict text
 		add    func() error
 		remove func() error
 	}{
-		{"an access key", func() error {
+		{"an access key", "Cannot delete entity, must delete access keys first.", func() error {
 			_, err := c.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("dan")})
 			return err
 		}, func() error {
@@ -126,7 +127,7 @@ func TestIAMDeleteUserConflicts(t *testing.T) {
 			_, err := c.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String("dan"), AccessKeyId: ks.AccessKeyMetadata[0].AccessKeyId})
 			return err
 		}},
-		{"an inline policy", func() error {
+		{"an inline policy", "Cannot delete entity, must delete policies first.", func() error {
 			_, err := c.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("dan"), PolicyName: aws.String("p"),
 				PolicyDocument: aws.String(allowDoc(`"s3:*"`, `"*"`))})
 			return err
@@ -134,21 +135,21 @@ func TestIAMDeleteUserConflicts(t *testing.T) {
 			_, err := c.DeleteUserPolicy(ctx, &iam.DeleteUserPolicyInput{UserName: aws.String("dan"), PolicyName: aws.String("p")})
 			return err
 		}},
-		{"an attached managed policy", func() error {
+		{"an attached managed policy", "Cannot delete entity, must detach all policies first.", func() error {
 			_, err := c.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: aws.String("dan"), PolicyArn: aws.String("arn:aws:iam::aws:policy/ReadOnlyAccess")})
 			return err
 		}, func() error {
 			_, err := c.DetachUserPolicy(ctx, &iam.DetachUserPolicyInput{UserName: aws.String("dan"), PolicyArn: aws.String("arn:aws:iam::aws:policy/ReadOnlyAccess")})
 			return err
 		}},
-		{"a group membership", func() error {
+		{"a group membership", "Cannot delete entity, must remove users from group first.", func() error {
 			_, err := c.AddUserToGroup(ctx, &iam.AddUserToGroupInput{UserName: aws.String("dan"), GroupName: aws.String("devs")})
 			return err
 		}, func() error {
 			_, err := c.RemoveUserFromGroup(ctx, &iam.RemoveUserFromGroupInput{UserName: aws.String("dan"), GroupName: aws.String("devs")})
 			return err
 		}},
-		{"a login profile", func() error {
+		{"a login profile", "Cannot delete entity, must delete login profile first.", func() error {
 			_, err := c.CreateLoginProfile(ctx, &iam.CreateLoginProfileInput{UserName: aws.String("dan"), Password: aws.String("Correct-Horse-9-Battery")})
 			return err
 		}, func() error {
@@ -161,7 +162,9 @@ func TestIAMDeleteUserConflicts(t *testing.T) {
 			t.Fatalf("adding %s: %v", s.note, err)
 		}
 		_, err := c.DeleteUser(ctx, &iam.DeleteUserInput{UserName: aws.String("dan")})
-		apiErr(t, err, "DeleteConflict", 409)
+		if msg := apiErr(t, err, "DeleteConflict", 409); msg != s.msg {
+			t.Errorf("DeleteUser with %s: got %q, want %q", s.note, msg, s.msg)
+		}
 		if err := s.remove(); err != nil {
 			t.Fatalf("removing %s: %v", s.note, err)
 		}
@@ -269,7 +272,7 @@ func TestIAMGroups(t *testing.T) {
 	// A group with members cannot be deleted (API_DeleteGroup.html: "The group must not
 	// contain any users or have any attached policies"), and the failure changes nothing.
 	_, err = c.DeleteGroup(ctx, &iam.DeleteGroupInput{GroupName: aws.String("readers")})
-	apiErr(t, err, "DeleteConflict", 409)
+	apiErr(t, err, "DeleteConflict", 409, "Cannot delete entity, must remove users from group first.")
 	if n := len(must(c.GetGroup(ctx, &iam.GetGroupInput{GroupName: aws.String("readers")}))(t).Users); n != 1 {
 		t.Errorf("readers after a refused delete: got %d members, want 1", n)
 	}
