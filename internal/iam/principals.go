@@ -375,8 +375,8 @@ func (s *Service) Bootstrap(ctx context.Context, accountID string) (Bootstrapped
 		if err := putJSON(tx, accountKey(accountID), accountRecord{ID: accountID, Partition: "aws", Created: now}); err != nil {
 			return err
 		}
-		t := &txn{s: s, tx: tx, acct: Account{ID: accountID, Caller: "gatehouse:bootstrap"}, k: keysFor(accountID), now: now,
-			principals: map[string]bool{}, groups: map[string]bool{}, policies: map[policyRef]bool{}, accessKeys: map[string]bool{}}
+		t := s.newTxn(tx, Account{ID: accountID, Caller: "gatehouse:bootstrap"})
+		t.now = now
 		rec, secret, err := t.newAccessKey(nil)
 		if err != nil {
 			return err

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -158,13 +159,17 @@ type txn struct {
 	accessKeys map[string]bool
 }
 
+func (s *Service) newTxn(tx kv.Tx, acct Account) *txn {
+	return &txn{s: s, tx: tx, acct: acct, k: keysFor(acct.ID), now: s.now(),
+		principals: map[string]bool{}, groups: map[string]bool{}, policies: map[policyRef]bool{}, accessKeys: map[string]bool{}}
+}
+
 // update runs fn as one atomic mutation of acct, with its audit record and generation bump
 // in the same transaction. action and target name the change in the audit trail.
 func (s *Service) update(ctx context.Context, acct Account, action string, target func() string, fn func(t *txn) error) error {
 	var change Change
 	err := s.opt.Store.Update(ctx, func(tx kv.Tx) error {
-		t := &txn{s: s, tx: tx, acct: acct, k: keysFor(acct.ID), now: s.now(),
-			principals: map[string]bool{}, groups: map[string]bool{}, policies: map[policyRef]bool{}, accessKeys: map[string]bool{}}
+		t := s.newTxn(tx, acct)
 		if err := fn(t); err != nil {
 			return err
 		}
@@ -223,6 +228,8 @@ func (t *txn) finish(action, target string) (Change, error) {
 	for k := range t.accessKeys {
 		c.AccessKeys = append(c.AccessKeys, k)
 	}
+	slices.Sort(c.Principals)
+	slices.Sort(c.AccessKeys)
 	return c, nil
 }
 
