@@ -63,6 +63,14 @@ func (s *Service) LookupAccessKey(ctx context.Context, id string) (AccessKeyIden
 			out.Principal = "arn:" + part + ":iam::" + rec.Account + ":root"
 			return nil
 		}
+		if rec.UserID == "" {
+			// A key stored before records carried the user's path and ID: read the user.
+			u, err := getUser(tx, keysFor(rec.Account), rec.User)
+			if err != nil {
+				return ErrNoSuchAccessKey
+			}
+			rec.UserPath, rec.UserID = u.Path, u.ID
+		}
 		out.UserName, out.UserID = rec.User, rec.UserID
 		out.Principal = arnOf(part, rec.Account, "user", rec.UserPath, rec.User)
 		return nil
