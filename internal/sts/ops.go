@@ -1,0 +1,355 @@
+package sts
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"gatehouse/internal/awserr"
+	"gatehouse/internal/awsproto/stsapi"
+	"gatehouse/internal/policy"
+)
+
+// Caller is who asks for a session, as the edge authenticated it.
+type Caller struct {
+	ARN       string // the user's or root's ARN; the session's ARN for temporary credentials
+	Account   string
+	Partition string
+	UserID    string // AIDA… for a user; the account ID for root
+	Root      bool
+	// Session is the caller's session when it signed with temporary credentials; nil for
+	// a long-term key.
+	Session *Session
+}
+
+// Role is the role AssumeRole would assume, as IAM stores it.
+type Role struct {
+	ARN                string // with its path
+	ID                 string // AROA…
+	Account            string
+	Partition          string
+	MaxSessionDuration int // seconds, 3600..43200
+}
+
+// Session durations and limits
+// (https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html,
+// …/API_GetSessionToken.html, …/API_GetFederationToken.html).
+const (
+	MinDuration            = 900
+	DefaultRoleDuration    = 3600
+	ChainedMaxDuration     = 3600 // role chaining: "limited to a maximum of one hour"
+	DefaultUserDuration    = 43200
+	MaxUserDuration        = 129600
+	RootMaxDuration        = 3600
+	MaxSessionPolicyARNs   = 10
+	MaxSessionPolicyText   = 2048 // "The plaintext … can't exceed 2,048 characters"
+	packedPolicyAllowance  = 2048
+	MaxTokenLifetime       = MaxUserDuration * time.Second
+	msgChainedDuration     = "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining."
+	msgMaxSessionDuration  = "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
+	msgRootAssumeRole      = "Roles may not be assumed by root accounts."
+	msgMFAUnknownDevice    = "MultiFactorAuthentication failed, unable to validate MFA code. Please verify your MFA serial number is valid and associated with this user."
+	msgDuplicateTagKeys    = "Duplicate tag keys found. Please note that Tag keys are case insensitive."
+	msgTransitiveNotInTags = "The specified transitive tag key must be included in the requested tags."
+)
+
+// accessDenied is an AccessDenied that no policy can change (a root caller assuming a
+// role, session credentials calling GetSessionToken).
+func accessDenied(msg string) error { return awserr.AccessDenied(msg) }
+
+// duration picks the session's lifetime: requested (validated) or the default.
+func duration(req *int32, def int) int {
+	if req == nil {
+		return def
+	}
+	return int(*req)
+}
+
+// mfa answers a request that carries SerialNumber or TokenCode. Gatehouse issues no MFA
+// devices yet, so no serial number is associated with the caller: AWS's answer for a device
+// that is not the caller's. (Verifying a TOTP code comes with MFA devices.)
+func mfa(serial, code *string) error {
+	if serial != nil || code != nil {
+		return accessDenied(msgMFAUnknownDevice)
+	}
+	return nil
+}
+
+// AssumeRole plans an AssumeRole session: it applies the operation's rules that no policy
+// decides — durations, role chaining, session policies and their packed size, tags and
+// transitive keys, source identity, MFA — and returns the unsealed session. The edge must
+// then authorize sts:AssumeRole (and sts:TagSession, sts:SetSourceIdentity) before Issue.
+// in has passed its model Validate.
+func (s *Service) AssumeRole(c *Caller, role *Role, in *stsapi.AssumeRoleInput) (*Session, error) {
+	if c.Root && c.Session == nil {
+		return nil, accessDenied(msgRootAssumeRole)
+	}
+	if err := mfa(in.SerialNumber, in.TokenCode); err != nil {
+		return nil, err
+	}
+	// "Role chaining limits your AWS CLI or AWS API role session to a maximum of one hour":
+	// any temporary credentials assuming a role is chaining.
+	chained := c.Session != nil
+	d := duration(in.DurationSeconds, DefaultRoleDuration)
+	if chained && d > ChainedMaxDuration {
+		return nil, awserr.ValidationError(msgChainedDuration)
+	}
+	if d > role.MaxSessionDuration {
+		return nil, awserr.ValidationError(msgMaxSessionDuration)
+	}
+	sess := &Session{
+		Kind:      AssumedRole,
+		Partition: role.Partition,
+		Account:   role.Account,
+		SourceARN: role.ARN,
+		UniqueID:  role.ID,
+		Name:      deref(in.RoleSessionName),
+		Chained:   chained,
+	}
+	if sess.Partition == "" {
+		sess.Partition = "aws"
+	}
+	if err := sessionPolicies(sess, in.Policy, in.PolicyArns); err != nil {
+		return nil, err
+	}
+	if err := sessionTags(sess, c, in.Tags, in.TransitiveTagKeys); err != nil {
+		return nil, err
+	}
+	if err := sourceIdentity(sess, c, in.SourceIdentity); err != nil {
+		return nil, err
+	}
+	if c.Session != nil {
+		sess.MFA = c.Session.MFA
+	}
+	if err := packedSize(sess); err != nil {
+		return nil, err
+	}
+	s.stamp(sess, d)
+	return sess, nil
+}
+
+// GetSessionToken plans a session of the calling user or root, with the caller's own
+// permissions. No policy governs it ("No permissions are required for a user to get a
+// session token", id_credentials_temp_control-access_getsessiontoken.html); it must be
+// called with long-term credentials.
+func (s *Service) GetSessionToken(c *Caller, in *stsapi.GetSessionTokenInput) (*Session, error) {
+	if c.Session != nil {
+		return nil, accessDenied("Cannot call GetSessionToken with session credentials")
+	}
+	if err := mfa(in.SerialNumber, in.TokenCode); err != nil {
+		return nil, err
+	}
+	d := duration(in.DurationSeconds, DefaultUserDuration)
+	kind := UserSession
+	if c.Root {
+		// "credentials that are created by using account credentials have a maximum
+		// duration of 3600 seconds": root's sessions are capped, not refused.
+		kind = RootSession
+		d = min(d, RootMaxDuration)
+	}
+	sess := &Session{Kind: kind, Partition: partition(c.Partition), Account: c.Account, SourceARN: c.ARN, UniqueID: c.UserID}
+	s.stamp(sess, d)
+	return sess, nil
+}
+
+// GetFederationToken plans a federated-user session for the calling IAM user: its
+// permissions are the user's intersected with the session policies passed, so without any
+// it can do nothing (https://docs.aws.amazon.com/STS/latest/APIReference/API_GetFederationToken.html).
+func (s *Service) GetFederationToken(c *Caller, in *stsapi.GetFederationTokenInput) (*Session, error) {
+	if c.Session != nil {
+		return nil, accessDenied("Cannot call GetFederationToken with session credentials")
+	}
+	if c.Root {
+		// Gatehouse lets only IAM users federate: a root federated user would carry the
+		// account's unlimited permissions into a session (AWS advises against it).
+		return nil, accessDenied("Cannot call GetFederationToken with root credentials")
+	}
+	d := duration(in.DurationSeconds, DefaultUserDuration)
+	sess := &Session{Kind: FederatedUser, Partition: partition(c.Partition), Account: c.Account,
+		SourceARN: c.ARN, UniqueID: c.UserID, Name: deref(in.Name)}
+	if err := sessionPolicies(sess, in.Policy, in.PolicyArns); err != nil {
+		return nil, err
+	}
+	if err := sessionTags(sess, c, in.Tags, nil); err != nil {
+		return nil, err
+	}
+	if err := packedSize(sess); err != nil {
+		return nil, err
+	}
+	s.stamp(sess, d)
+	return sess, nil
+}
+
+// stamp sets the issue time (whole seconds: the record and aws:TokenIssueTime keep
+// seconds) and the expiry.
+func (s *Service) stamp(sess *Session, seconds int) {
+	sess.Issued = s.now().UTC().Truncate(time.Second)
+	sess.Expires = sess.Issued.Add(time.Duration(seconds) * time.Second)
+}
+
+func partition(p string) string {
+	if p == "" {
+		return "aws"
+	}
+	return p
+}
+
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+// sessionPolicies checks and records the inline and managed session policies.
+func sessionPolicies(sess *Session, doc *string, arns []stsapi.PolicyDescriptorType) error {
+	if len(arns) > MaxSessionPolicyARNs {
+		return awserr.ValidationError("1 validation error detected: Value at 'policyArns' failed to satisfy constraint: Member must have length less than or equal to %d", MaxSessionPolicyARNs)
+	}
+	for _, a := range arns {
+		arn := deref(a.Arn)
+		if !isPolicyARN(arn) {
+			return awserr.InvalidParameterValue("The policy ARN %s is invalid.", arn)
+		}
+		sess.PolicyARNs = append(sess.PolicyARNs, arn)
+	}
+	if doc == nil {
+		return nil
+	}
+	if len(*doc) > MaxSessionPolicyText {
+		return awserr.ValidationError("1 validation error detected: Value at 'policy' failed to satisfy constraint: Member must have length less than or equal to %d", MaxSessionPolicyText)
+	}
+	if _, err := policy.Parse([]byte(*doc), policy.Identity); err != nil {
+		var me *policy.MalformedError
+		if errors.As(err, &me) {
+			return stsapi.MalformedPolicyDocument("%s", me.Message)
+		}
+		return stsapi.MalformedPolicyDocument("The policy is not in the valid JSON format.")
+	}
+	sess.Policy = *doc
+	return nil
+}
+
+// isPolicyARN accepts arn:PARTITION:iam::ACCOUNT-or-aws:policy/PATH/NAME.
+func isPolicyARN(s string) bool {
+	parts := strings.SplitN(s, ":", 6)
+	return len(parts) == 6 && parts[0] == "arn" && parts[1] != "" && parts[2] == "iam" && parts[3] == "" &&
+		parts[4] != "" && strings.HasPrefix(parts[5], "policy/") && len(parts[5]) > len("policy/")
+}
+
+// sessionTags records the tags passed and the transitive tags a chained session inherits
+// (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_session-tags.html): keys are unique
+// without regard to case; transitive keys must name passed tags; an inherited transitive
+// tag cannot be overridden.
+func sessionTags(sess *Session, c *Caller, tags []stsapi.Tag, transitive []string) error {
+	seen := make(map[string]bool, len(tags))
+	for _, t := range tags {
+		k := strings.ToLower(deref(t.Key))
+		if seen[k] {
+			return awserr.InvalidParameterValue(msgDuplicateTagKeys)
+		}
+		seen[k] = true
+		sess.Tags = append(sess.Tags, Tag{Key: deref(t.Key), Value: deref(t.Value)})
+	}
+	for _, k := range transitive {
+		if !seen[strings.ToLower(k)] {
+			return awserr.InvalidParameterValue(msgTransitiveNotInTags)
+		}
+		sess.TransitiveTagKeys = append(sess.TransitiveTagKeys, k)
+	}
+	if c.Session == nil {
+		return nil
+	}
+	for _, k := range c.Session.TransitiveTagKeys {
+		v, ok := c.Session.tag(k)
+		if !ok {
+			continue
+		}
+		if seen[strings.ToLower(k)] {
+			return awserr.InvalidParameterValue("The session tag %s is transitive in the calling session and cannot be overridden.", k)
+		}
+		sess.Tags = append(sess.Tags, Tag{Key: k, Value: v})
+		sess.TransitiveTagKeys = append(sess.TransitiveTagKeys, k)
+	}
+	return nil
+}
+
+func (s *Session) tag(key string) (string, bool) {
+	for _, t := range s.Tags {
+		if strings.EqualFold(t.Key, key) {
+			return t.Value, true
+		}
+	}
+	return "", false
+}
+
+// sourceIdentity sets the session's source identity: the one passed, or the calling
+// session's, which "persists across chained role sessions" and cannot be changed
+// (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_control-access_monitor.html).
+//
+// AWS reserves the prefix "aws:"; the model's pattern [\w+=,.@-]* already refuses a colon.
+func sourceIdentity(sess *Session, c *Caller, in *string) error {
+	prev := ""
+	if c.Session != nil {
+		prev = c.Session.SourceIdentity
+	}
+	if in == nil {
+		sess.SourceIdentity = prev
+		return nil
+	}
+	if prev != "" && *in != prev {
+		return accessDenied("The source identity of the calling session cannot be changed in a role chain.")
+	}
+	sess.SourceIdentity = *in
+	return nil
+}
+
+// packedSize measures the session policies and tags against STS's packed allowance. AWS
+// packs them into a compressed binary form of undocumented layout; Gatehouse measures the
+// policy without the white space outside strings, each managed policy ARN, and each tag's
+// key and value, against 2,048 bytes — a plaintext policy at the 2,048-character limit
+// fits, as AWS's does when it has no tags.
+func packedSize(sess *Session) error {
+	n := compactLen(sess.Policy)
+	for _, a := range sess.PolicyARNs {
+		n += len(a)
+	}
+	for _, t := range sess.Tags {
+		n += len(t.Key) + len(t.Value)
+	}
+	pct := (n*100 + packedPolicyAllowance - 1) / packedPolicyAllowance
+	if pct > 100 {
+		return &awserr.Error{Code: stsapi.CodePackedPolicyTooLarge, Status: http.StatusBadRequest,
+			Message: "Packed policy consumes " + strconv.Itoa(pct) + "% of allotted space, please use smaller policy."}
+	}
+	sess.PackedPolicySize = pct
+	return nil
+}
+
+// compactLen is the length of a JSON text without the white space outside its strings.
+func compactLen(s string) int {
+	n, inStr, esc := 0, false, false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case inStr:
+			n++
+			if esc {
+				esc = false
+			} else if c == '\\' {
+				esc = true
+			} else if c == '"' {
+				inStr = false
+			}
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+		default:
+			n++
+			if c == '"' {
+				inStr = true
+			}
+		}
+	}
+	return n
+}
