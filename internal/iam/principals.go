@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"gatehouse/internal/awserr"
 	"gatehouse/internal/kv"
 )
 
@@ -66,8 +67,10 @@ func (s *Service) LookupAccessKey(ctx context.Context, id string) (AccessKeyIden
 		if rec.UserID == "" {
 			// A key stored before records carried the user's path and ID: read the user.
 			u, err := getUser(tx, keysFor(rec.Account), rec.User)
-			if err != nil {
+			if _, gone := awserr.As(err); gone {
 				return ErrNoSuchAccessKey
+			} else if err != nil {
+				return err
 			}
 			rec.UserPath, rec.UserID = u.Path, u.ID
 		}
