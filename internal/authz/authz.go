@@ -141,7 +141,7 @@ type Set struct {
 
 // indexes lists the Set's indexes in plan order: identity, boundary, session, SCP levels.
 func (s *Set) build(q query) *plan {
-	p := &plan{lists: make([][]int32, 3+len(s.scps))}
+	p := &plan{lists: make([]*cands, 3+len(s.scps))}
 	p.lists[0] = s.identity.candidates(&q)
 	p.lists[1] = s.boundary.candidates(&q)
 	p.lists[2] = s.session.candidates(&q)
@@ -186,7 +186,7 @@ type ResourceSet struct {
 }
 
 func (s *ResourceSet) build(q query) *plan {
-	p := &plan{lists: make([][]int32, 1+len(s.rcps))}
+	p := &plan{lists: make([]*cands, 1+len(s.rcps))}
 	p.lists[0] = s.resource.candidates(&q)
 	for i := range s.rcps {
 		p.lists[1+i] = s.rcps[i].candidates(&q)
@@ -459,7 +459,7 @@ func isTrustAction(lowerAction string) bool {
 
 // evalLevels evaluates Organizations policies level by level; ok is whether every level
 // has an applicable Allow.
-func evalLevels(levels []index, list func(int) []int32, first int, q *query, res *Result, e *eval) bool {
+func evalLevels(levels []index, list func(int) *cands, first int, q *query, res *Result, e *eval) bool {
 	ok := true
 	for i := range levels {
 		var l eval

@@ -1,6 +1,7 @@
 package authz
 
 import (
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -95,9 +96,31 @@ type query struct {
 	principal                              *Principal
 }
 
-// candidates returns, in document order and once each, the statements whose Action
-// (or NotAction) matches q's action (nil for a scanned index).
-func (ix *index) candidates(q *query) []int32 {
+// cands is the statements of one index whose Action matches one action, with, when
+// there are many, a second index on the resource: statements by the literal prefix of
+// each of their resource patterns (the text before the first wildcard or variable; a
+// pattern can match only resources that start with it), looked up with the request
+// resource cut at each distinct prefix length; and those that cannot be indexed (a
+// prefix shorter than minLiteral, NotResource, no Resource).
+type cands struct {
+	all     []int32
+	byLit   map[string][]int32 // nil: no resource index, run all
+	lengths []int              // the distinct key lengths of byLit, ascending
+	always  []int32
+}
+
+const (
+	// resourceIndexMin is the candidate count above which a plan indexes resources.
+	resourceIndexMin = 32
+	// minLiteral is the shortest literal prefix worth indexing.
+	minLiteral = 6
+	// maxLengths is the most distinct prefix lengths a lookup will try.
+	maxLengths = 16
+)
+
+// candidates returns the statements whose Action (or NotAction) matches q's action, in
+// document order and once each (nil for a scanned index).
+func (ix *index) candidates(q *query) *cands {
 	if !ix.indexed {
 		return nil
 	}
@@ -108,7 +131,7 @@ func (ix *index) candidates(q *query) []int32 {
 	}
 	lists[2] = ix.bySvc[q.service]
 	lists[3] = ix.global
-	var out []int32
+	c := &cands{}
 	for {
 		n := int32(1<<31 - 1)
 		for i := range lists {
@@ -117,7 +140,7 @@ func (ix *index) candidates(q *query) []int32 {
 			}
 		}
 		if n == 1<<31-1 {
-			return out
+			break
 		}
 		for i := range lists {
 			if len(lists[i]) > 0 && lists[i][0] == n {
@@ -126,28 +149,102 @@ func (ix *index) candidates(q *query) []int32 {
 		}
 		// A plan is per action, so the action test can be settled here once.
 		if ix.stmts[n].c.MatchActionLower(q.lower) {
-			out = append(out, n)
+			c.all = append(c.all, n)
 		}
 	}
+	if len(c.all) > resourceIndexMin {
+		ix.indexResources(c)
+	}
+	return c
 }
 
-// eval runs the candidate statements (a scanned index: every statement whose service
-// mask admits the request) and records the matches into res and e.
-func (ix *index) eval(cands []int32, q *query, res *Result, e *eval) {
-	if ix.indexed {
-		for _, n := range cands {
+// indexResources builds c's resource index, unless the prefixes come in too many
+// lengths for a lookup to stay cheap.
+func (ix *index) indexResources(c *cands) {
+	byLit := map[string][]int32{}
+	var always []int32
+	var lengths []int
+	for _, n := range c.all {
+		st := ix.stmts[n].c
+		short := st.AnyResource || st.NotResource || len(st.Resources()) == 0
+		for _, p := range st.Resources() {
+			short = short || len(p.LiteralPrefix()) < minLiteral
+		}
+		if short {
+			always = append(always, n)
+			continue
+		}
+		for _, p := range st.Resources() {
+			lit := p.LiteralPrefix()
+			byLit[lit] = addRef(byLit[lit], n)
+			if !slices.Contains(lengths, len(lit)) {
+				lengths = append(lengths, len(lit))
+			}
+		}
+	}
+	if len(lengths) > maxLengths {
+		return
+	}
+	slices.Sort(lengths)
+	c.byLit, c.lengths, c.always = byLit, lengths, always
+}
+
+// eval runs the candidate statements (a scanned index: every statement whose masks
+// admit the request and whose action matches) and records the matches into res and e.
+func (ix *index) eval(c *cands, q *query, res *Result, e *eval) {
+	if !ix.indexed {
+		for _, a := range ix.pols {
+			sts := a.Policy.Statements
+			for i := range sts {
+				if sts[i].ServiceMask&q.svcBit != 0 && sts[i].HeadMask&q.headBit != 0 && sts[i].MatchActionLower(q.lower) {
+					ix.try(&sts[i], a.Label, q, res, e)
+				}
+			}
+		}
+		return
+	}
+	if c == nil {
+		return
+	}
+	if c.byLit == nil {
+		for _, n := range c.all {
 			s := &ix.stmts[n]
 			ix.try(s.c, s.label, q, res, e)
 		}
 		return
 	}
-	for _, a := range ix.pols {
-		sts := a.Policy.Statements
-		for i := range sts {
-			if sts[i].ServiceMask&q.svcBit != 0 && sts[i].HeadMask&q.headBit != 0 && sts[i].MatchActionLower(q.lower) {
-				ix.try(&sts[i], a.Label, q, res, e)
+	// Merge, in document order and once each, the statements under every literal prefix
+	// of the resource and those always tried.
+	var lists [maxLengths + 1][]int32
+	k := 0
+	for _, l := range c.lengths {
+		if l > len(q.resource) {
+			break
+		}
+		if refs := c.byLit[q.resource[:l]]; len(refs) > 0 {
+			lists[k] = refs
+			k++
+		}
+	}
+	lists[k] = c.always
+	k++
+	for {
+		n := int32(1<<31 - 1)
+		for i := 0; i < k; i++ {
+			if len(lists[i]) > 0 && lists[i][0] < n {
+				n = lists[i][0]
 			}
 		}
+		if n == 1<<31-1 {
+			return
+		}
+		for i := 0; i < k; i++ {
+			if len(lists[i]) > 0 && lists[i][0] == n {
+				lists[i] = lists[i][1:]
+			}
+		}
+		s := &ix.stmts[n]
+		ix.try(s.c, s.label, q, res, e)
 	}
 }
 
@@ -164,13 +261,13 @@ const maxPlans = 2048
 
 // plan is the candidates of each index, in the owner's index order.
 type plan struct {
-	lists [][]int32
+	lists []*cands
 }
 
 // noPlan stands for "scan": every list is nil.
 var noPlan plan
 
-func (p *plan) list(i int) []int32 {
+func (p *plan) list(i int) *cands {
 	if i < len(p.lists) {
 		return p.lists[i]
 	}

@@ -340,11 +340,23 @@ func (p *Pattern) matchGeneral(s string, r Resolver, fold bool) bool {
 		} else if si == len(s) {
 			return true
 		}
-		// Mismatch: let the most recent star absorb one more character.
+		// Mismatch: let the most recent star absorb more. When a literal follows the
+		// star, jump straight to its next occurrence instead of one character at a time.
 		if starT < 0 || starS >= len(s) || (!starCross && s[starS] == ':') {
 			return false
 		}
-		starS++
+		next := starS + 1
+		if nt := starT + 1; !fold && nt < len(toks) && toks[nt].kind == tLit {
+			i := strings.Index(s[next:], toks[nt].text)
+			if i < 0 {
+				return false
+			}
+			next += i
+			if !starCross && strings.IndexByte(s[starS:next], ':') >= 0 {
+				return false
+			}
+		}
+		starS = next
 		si, ti = starS, starT+1
 	}
 }
