@@ -84,20 +84,16 @@ func needsNormalizing(p string) bool {
 	return false
 }
 
-// normalizePath removes empty, "." and ".." segments; a path that ended in a slash or in a
-// dot segment keeps one trailing slash ("/a/b/.." is "/a/"), and the root is "/".
+// normalizePath removes empty, "." and ".." segments, as botocore (the AWS CLI's and boto3's
+// signer) does: the result keeps a trailing slash only when the path ended in one ("/a/b/.."
+// is "/a", "/a/b/../" is "/a/"), and the root is "/". The AWS test suite's normalize-path
+// cases agree; RFC 3986 alone would keep the slash after a final dot segment.
 func normalizePath(p string) string {
 	segs := make([]string, 0, 8)
-	trailing := false
 	for seg := range strings.SplitSeq(p, "/") {
-		trailing = false
 		switch seg {
-		case "":
-			trailing = true
-		case ".":
-			trailing = true
+		case "", ".":
 		case "..":
-			trailing = true
 			if len(segs) > 0 {
 				segs = segs[:len(segs)-1]
 			}
@@ -109,7 +105,7 @@ func normalizePath(p string) string {
 		return "/"
 	}
 	out := "/" + strings.Join(segs, "/")
-	if trailing {
+	if strings.HasSuffix(p, "/") {
 		out += "/"
 	}
 	return out
