@@ -30,6 +30,13 @@ import (
 // (https://docs.aws.amazon.com/IAM/latest/APIReference/CommonErrors.html). Decode does not
 // check the model's constraints: that is the input's Validate.
 func Decode(params url.Values, in any) error {
+	return decode(params, in, false)
+}
+
+// decode is Decode; strict (EC2) also refuses a parameter the operation does not have:
+// EC2, unlike the Query services, answers UnknownParameter "The parameter X is not
+// recognized" (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html).
+func decode(params url.Values, in any, strict bool) error {
 	rv := reflect.ValueOf(in)
 	if rv.Kind() != reflect.Pointer || rv.Elem().Kind() != reflect.Struct {
 		return fmt.Errorf("awsproto.Decode: want a pointer to a struct, got %T", in)
@@ -39,14 +46,49 @@ func Decode(params url.Values, in any) error {
 	for k := range params {
 		d.keys = append(d.keys, k)
 	}
+	if strict {
+		d.used = make(map[string]bool, len(params))
+	}
 	d.structure("", planFor(rv.Elem().Type()), rv.Elem())
+	if d.err == nil && strict {
+		slices.Sort(d.keys) // report the same parameter every time
+		for _, k := range d.keys {
+			if !d.used[k] && !envelopeParam(k) {
+				return awserr.New(400, "UnknownParameter", "The parameter %s is not recognized", truncate(k))
+			}
+		}
+	}
 	return d.err
+}
+
+// envelopeParam reports whether a parameter belongs to the request rather than the
+// operation: Action and Version, and the signature's own parameters (SigV4 presigned
+// X-Amz-*, and SigV2's).
+func envelopeParam(k string) bool {
+	switch k {
+	case "Action", "Version", "AWSAccessKeyId", "Signature", "SignatureMethod", "SignatureVersion", "Timestamp", "Expires", "SecurityToken":
+		return true
+	}
+	return len(k) > 6 && strings.EqualFold(k[:6], "X-Amz-")
 }
 
 type decoder struct {
 	params url.Values
 	keys   []string
+	used   map[string]bool // strict decoding: the parameters consumed
 	err    error
+}
+
+// lookup returns a parameter's first value and marks it consumed.
+func (d *decoder) lookup(name string) (string, bool) {
+	vals, ok := d.params[name]
+	if !ok || len(vals) == 0 {
+		return "", false
+	}
+	if d.used != nil {
+		d.used[name] = true
+	}
+	return vals[0], true
 }
 
 func (d *decoder) fail(name, value, want string) {
@@ -117,11 +159,11 @@ func (d *decoder) structure(prefix string, sp *structPlan, v reflect.Value) {
 		case kMap:
 			d.mapping(prefix, f, fv)
 		default:
-			vals, ok := d.params[prefix+f.q]
+			val, ok := d.lookup(prefix + f.q)
 			if !ok {
 				continue
 			}
-			d.scalar(prefix+f.q, vals[0], &f.valuePlan, settable(fv, f.ptr))
+			d.scalar(prefix+f.q, val, &f.valuePlan, settable(fv, f.ptr))
 		}
 	}
 }
@@ -142,7 +184,7 @@ func (d *decoder) list(prefix string, f *fieldPlan, fv reflect.Value) {
 	p := prefix + f.q
 	idx := d.indices(p)
 	if len(idx) == 0 {
-		if _, ok := d.params[prefix+f.qBase]; ok {
+		if _, ok := d.lookup(prefix + f.qBase); ok {
 			fv.Set(reflect.MakeSlice(fv.Type(), 0, 0)) // "Tags=": an explicitly empty list
 		}
 		return
@@ -155,11 +197,11 @@ func (d *decoder) list(prefix string, f *fieldPlan, fv reflect.Value) {
 			d.structure(name+".", f.elem.st, ev)
 			continue
 		}
-		vals, ok := d.params[name]
+		val, ok := d.lookup(name)
 		if !ok {
 			continue // only Name.N.x exists for a scalar list: an empty element
 		}
-		d.scalar(name, vals[0], f.elem, ev)
+		d.scalar(name, val, f.elem, ev)
 	}
 	fv.Set(s)
 }
@@ -173,15 +215,15 @@ func (d *decoder) mapping(prefix string, f *fieldPlan, fv reflect.Value) {
 	m := reflect.MakeMapWithSize(fv.Type(), len(idx))
 	for _, n := range idx {
 		name := p + "." + strconv.Itoa(n) + "."
-		keys, ok := d.params[name+f.qKey]
+		key, ok := d.lookup(name + f.qKey)
 		if !ok {
 			continue
 		}
 		ev := reflect.New(fv.Type().Elem()).Elem()
-		if vals, ok := d.params[name+f.qValue]; ok {
-			d.scalar(name+f.qValue, vals[0], f.elem, ev)
+		if val, ok := d.lookup(name + f.qValue); ok {
+			d.scalar(name+f.qValue, val, f.elem, ev)
 		}
-		m.SetMapIndex(reflect.ValueOf(keys[0]).Convert(fv.Type().Key()), ev)
+		m.SetMapIndex(reflect.ValueOf(key).Convert(fv.Type().Key()), ev)
 	}
 	fv.Set(m)
 }

@@ -34,7 +34,8 @@ var (
 // URL query): it finds the operation named by Action, decodes its input and validates it.
 // The errors are AWS's: MissingAction when there is no Action; InvalidAction for an
 // operation the service does not have, or a Version other than the model's; Decode's and
-// Validate's errors for the parameters. A missing Version is accepted (botocore and the
+// Validate's errors for the parameters; for EC2 also UnknownParameter for a parameter the
+// operation does not have (the Query services ignore those, as AWS's do). A missing Version is accepted (botocore and the
 // SDKs always send it; older hand-written clients sometimes do not).
 func (s *Service) DecodeRequest(params url.Values) (model.Operation, model.Input, error) {
 	action := params.Get("Action")
@@ -54,7 +55,7 @@ func (s *Service) DecodeRequest(params url.Values) (model.Operation, model.Input
 		return model.Operation{}, nil, awserr.InvalidAction("Could not find operation %s for version %s", action, version)
 	}
 	in := op.NewInput()
-	if err := Decode(params, in); err != nil {
+	if err := decode(params, in, s.Protocol == model.EC2); err != nil {
 		return op, nil, err
 	}
 	if err := in.Validate(); err != nil {
