@@ -20,9 +20,9 @@ import (
 //	account/<acct>                                   accountRecord (the list of accounts)
 //	accesskey/<AKID>                                 accessKeyRecord (the only copy; sealed secret)
 //	alias/<alias>                                    account ID (aliases are unique across accounts)
-//	a/<acct>/gen                                     generation counter, bumped by every mutation
+//	a/<acct>/state                                   acctState: generation (bumped by every mutation)
+//	                                                 and entity counts (quotas, GetAccountSummary)
 //	a/<acct>/password-policy                         the account's password policy, if set
-//	a/<acct>/count/<kind>                            number of entities of a kind (GetAccountSummary)
 //	a/<acct>/user/<lc>                               userRecord
 //	a/<acct>/user-path/<path> <lc>                   index: users by path
 //	a/<acct>/user-key/<lc>/<AKID>                    index: a user's access keys
@@ -76,8 +76,8 @@ func keysFor(acct string) keys { return keys{acct: acct} }
 
 func (k keys) base() string { return "a/" + k.acct + "/" }
 
-func (k keys) gen() string                  { return k.base() + "gen" }
-func (k keys) count(kind entityKind) string { return k.base() + "count/" + string(kind) }
+func (k keys) state() string { return k.base() + "state" }
+
 func (k keys) entity(kind entityKind, name string) string {
 	return k.base() + string(kind) + "/" + lower(name)
 }

@@ -22,7 +22,7 @@ func (s *Service) Reset(ctx context.Context, accountID string) error {
 		}
 		for _, p := range ps {
 			switch {
-			case p.Key == t.k.gen() || strings.HasPrefix(p.Key, rootKeys):
+			case p.Key == t.k.state() || strings.HasPrefix(p.Key, rootKeys):
 				continue
 			case strings.HasPrefix(p.Key, base+"user-key/"):
 				id := p.Key[strings.LastIndexByte(p.Key, '/')+1:]
@@ -35,6 +35,11 @@ func (s *Service) Reset(ctx context.Context, accountID string) error {
 				return err
 			}
 		}
+		st, err := t.state()
+		if err != nil {
+			return err
+		}
+		st.Counts = nil // written by finish with the new generation
 		var acct accountRecord
 		if found, err := getJSON(t.tx, accountKey(accountID), &acct); err != nil || !found {
 			return err

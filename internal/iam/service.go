@@ -3,12 +3,9 @@ package iam
 import (
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"slices"
-	"strconv"
 	"sync"
 	"time"
 
@@ -153,6 +150,8 @@ type txn struct {
 	k    keys
 	now  time.Time
 
+	st *acctState // loaded on first use
+
 	principals map[string]bool
 	groups     map[string]bool // lower-cased group names whose members' policy sets changed
 	policies   map[policyRef]bool
@@ -233,28 +232,44 @@ func (t *txn) finish(action, target string) (Change, error) {
 	return c, nil
 }
 
+// acctState is the account's generation and entity counts, in one record that every
+// mutation reads and writes once.
+type acctState struct {
+	Gen    uint64             `json:"gen"`
+	Counts map[entityKind]int `json:"counts,omitempty"`
+}
+
+func readState(tx kv.Tx, k keys) (acctState, error) {
+	var st acctState
+	_, err := getJSON(tx, k.state(), &st)
+	return st, err
+}
+
+// state loads the account state once per transaction.
+func (t *txn) state() (*acctState, error) {
+	if t.st == nil {
+		st, err := readState(t.tx, t.k)
+		if err != nil {
+			return nil, err
+		}
+		t.st = &st
+	}
+	return t.st, nil
+}
+
+// bumpGeneration advances the generation and writes the state.
 func (t *txn) bumpGeneration() (uint64, error) {
-	g, err := readGeneration(t.tx, t.k)
+	st, err := t.state()
 	if err != nil {
 		return 0, err
 	}
-	g++
-	return g, t.tx.Put(t.k.gen(), []byte(strconv.FormatUint(g, 10)))
+	st.Gen++
+	return st.Gen, putJSON(t.tx, t.k.state(), st)
 }
 
 func readGeneration(tx kv.Tx, k keys) (uint64, error) {
-	b, err := tx.Get(k.gen())
-	if errors.Is(err, kv.ErrNotFound) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, err
-	}
-	g, err := strconv.ParseUint(string(b), 10, 64)
-	if err != nil {
-		return 0, fmt.Errorf("iam: generation of %s: %w", k.acct, err)
-	}
-	return g, nil
+	st, err := readState(tx, k)
+	return st.Gen, err
 }
 
 // touchPrincipal records that the policy set of the user or role at arn changed.
@@ -364,28 +379,27 @@ func (s *Service) StoredGeneration(ctx context.Context, account string) (uint64,
 
 // GenerationKey is the store key that holds an account's generation; a kv.Watcher reporting it
 // means another node changed that account.
-func GenerationKey(account string) string { return keysFor(account).gen() }
+func GenerationKey(account string) string { return keysFor(account).state() }
 
-// count adjusts the number of entities of a kind in the account and enforces its quota.
+// count adjusts the number of entities of a kind in the account and enforces its quota;
+// finish writes it with the generation.
 func (t *txn) count(kind entityKind, delta int, limit int, quotaName string) error {
-	key := t.k.count(kind)
-	var n int
-	if _, err := getJSON(t.tx, key, &n); err != nil {
+	st, err := t.state()
+	if err != nil {
 		return err
 	}
+	n := st.Counts[kind]
 	if delta > 0 && limit > 0 && n+delta > limit {
 		return quota(quotaName, limit)
 	}
-	n += delta
-	if n < 0 {
-		n = 0
+	if st.Counts == nil {
+		st.Counts = map[entityKind]int{}
 	}
-	b, _ := json.Marshal(n)
-	return t.tx.Put(key, b)
+	st.Counts[kind] = max(n+delta, 0)
+	return nil
 }
 
 func readCount(tx kv.Tx, k keys, kind entityKind) (int, error) {
-	var n int
-	_, err := getJSON(tx, k.count(kind), &n)
-	return n, err
+	st, err := readState(tx, k)
+	return st.Counts[kind], err
 }
