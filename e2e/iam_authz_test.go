@@ -155,3 +155,46 @@ func TestIAMAuthentication(t *testing.T) {
 	_, err = eve.GetUser(ctx, &iam.GetUserInput{})
 	apiErr(t, err, "InvalidClientTokenId", 403)
 }
+
+// Changes that reach a user indirectly also apply on the next request: a new default version
+// of a managed policy the user's group attaches, a renamed user (whose key now speaks for the
+// new ARN), and a removed permissions boundary.
+func TestIAMAuthorizationIndirectChanges(t *testing.T) {
+	inst, root := newRootServer(t)
+	ctx := ctxT(t)
+	acct := accountID(t, root)
+	ivy, _ := newUserClient(t, inst, root, "ivy")
+	pol := aws.ToString(must(root.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("listing"),
+		PolicyDocument: aws.String(allowDoc(`["iam:ListUsers","iam:ListGroups"]`, `"*"`))}))(t).Policy.Arn)
+	must(root.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String("g")}))(t)
+	must(root.AttachGroupPolicy(ctx, &iam.AttachGroupPolicyInput{GroupName: aws.String("g"), PolicyArn: aws.String(pol)}))(t)
+	must(root.AddUserToGroup(ctx, &iam.AddUserToGroupInput{GroupName: aws.String("g"), UserName: aws.String("ivy")}))(t)
+	must(ivy.ListUsers(ctx, &iam.ListUsersInput{}))(t)
+
+	// v2 drops ListUsers; as the default it applies at once; back to v1, it is allowed again.
+	must(root.CreatePolicyVersion(ctx, &iam.CreatePolicyVersionInput{PolicyArn: aws.String(pol),
+		PolicyDocument: aws.String(allowDoc(`"iam:ListGroups"`, `"*"`)), SetAsDefault: true}))(t)
+	_, err := ivy.ListUsers(ctx, &iam.ListUsersInput{})
+	apiErr(t, err, "AccessDenied", 403, "iam:ListUsers")
+	must(ivy.ListGroups(ctx, &iam.ListGroupsInput{}))(t)
+	must(root.SetDefaultPolicyVersion(ctx, &iam.SetDefaultPolicyVersionInput{PolicyArn: aws.String(pol), VersionId: aws.String("v1")}))(t)
+	must(ivy.ListUsers(ctx, &iam.ListUsersInput{}))(t)
+
+	// Renamed, ivy's key acts as the new user: its group's policy still applies, and a
+	// denial names the new ARN.
+	must(root.UpdateUser(ctx, &iam.UpdateUserInput{UserName: aws.String("ivy"), NewUserName: aws.String("ivy2")}))(t)
+	must(ivy.ListUsers(ctx, &iam.ListUsersInput{}))(t)
+	_, err = ivy.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String("h")})
+	denied(t, err, "arn:aws:iam::"+acct+":user/ivy2", "iam:CreateGroup", "arn:aws:iam::"+acct+":group/h",
+		"because no identity-based policy allows the iam:CreateGroup action")
+
+	// A boundary that leaves out ListUsers denies it; removing the boundary allows it again.
+	bnd := aws.ToString(must(root.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("groups-only"),
+		PolicyDocument: aws.String(allowDoc(`"iam:ListGroups"`, `"*"`))}))(t).Policy.Arn)
+	must(root.PutUserPermissionsBoundary(ctx, &iam.PutUserPermissionsBoundaryInput{UserName: aws.String("ivy2"), PermissionsBoundary: aws.String(bnd)}))(t)
+	_, err = ivy.ListUsers(ctx, &iam.ListUsersInput{})
+	apiErr(t, err, "AccessDenied", 403, "because no permissions boundary allows the iam:ListUsers action")
+	must(ivy.ListGroups(ctx, &iam.ListGroupsInput{}))(t)
+	must(root.DeleteUserPermissionsBoundary(ctx, &iam.DeleteUserPermissionsBoundaryInput{UserName: aws.String("ivy2")}))(t)
+	must(ivy.ListUsers(ctx, &iam.ListUsersInput{}))(t)
+}
