@@ -513,13 +513,13 @@ func prepareAction(res *Result, q *query) {
 	switch {
 	case colon < 0:
 		q.service = q.lower
-		q.svcBit = 1 << (h % 64)
+		q.svcBit = policy.ServiceBitOf(h)
 	default:
 		q.service = q.lower[:colon]
-		q.svcBit = 1 << (svcHash % 64)
+		q.svcBit = policy.ServiceBitOf(svcHash)
 		if len(s) > colon+1 {
 			q.head = q.lower[:colon+2]
-			q.headBit = 1 << (headHash % 64)
+			q.headBit = policy.HeadBitOf(headHash)
 		}
 	}
 }

@@ -196,7 +196,7 @@ func (ix *index) eval(c *cands, q *query, res *Result, e *eval) {
 		for _, a := range ix.pols {
 			sts := a.Policy.Statements
 			for i := range sts {
-				if sts[i].ServiceMask&q.svcBit != 0 && sts[i].HeadMask&q.headBit != 0 && sts[i].MatchActionLower(q.lower) {
+				if sts[i].MayMatch(q.svcBit, q.headBit) && sts[i].MatchActionLower(q.lower) {
 					ix.try(&sts[i], a.Label, q, res, e)
 				}
 			}

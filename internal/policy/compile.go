@@ -30,15 +30,12 @@ type Compiled struct {
 	Principal *PrincipalSet    // nil when the statement names no principal
 	Condition *condition.Block // nil when the statement has no condition
 
-	// ServiceMask has bit ServiceBit(svc) set for every service an Action pattern names;
-	// all bits for NotAction and for patterns with a wildcard in the service. A request
-	// whose service bit is clear cannot match.
-	ServiceMask uint64
-	// HeadMask is the same for the service and the first letter of the action name
-	// (ServiceBit("s3:g") for "s3:GetObject" and "s3:Get*"); all bits for patterns
-	// whose name starts with a wildcard. Together the masks never reject a statement
-	// that matches.
-	HeadMask uint64
+	// Mask prefilters requests by action: its low 32 bits hold ServiceBit(svc) of every
+	// service an Action pattern names, its high 32 bits HeadBit of every service and
+	// first action-name letter ("s3:g" for "s3:GetObject" and "s3:Get*"). A half is all
+	// ones when a pattern leaves it open (a wildcard service, "s3:*Object", NotAction).
+	// A statement that matches a request always passes MayMatch; most others do not.
+	Mask uint64
 
 	nActions     int32
 	Index        int32 // position in the document
@@ -57,14 +54,37 @@ func (c *Compiled) Actions() []*wildcard.Pattern { return c.patterns[:c.nActions
 // AnyResource for a statement without Resource (trust policies).
 func (c *Compiled) Resources() []*wildcard.Pattern { return c.patterns[c.nActions:] }
 
-// ServiceBit maps a lower-cased service prefix to one of 64 bits (FNV-1a).
-func ServiceBit(lowerService string) uint64 {
+const (
+	lowHalf  = uint64(0x00000000ffffffff)
+	highHalf = uint64(0xffffffff00000000)
+)
+
+// fnv32 is FNV-1a; authz computes the same hashes while it lower-cases the action.
+func fnv32(s string) uint32 {
 	h := uint32(2166136261)
-	for i := 0; i < len(lowerService); i++ {
-		h ^= uint32(lowerService[i])
+	for i := 0; i < len(s); i++ {
+		h ^= uint32(s[i])
 		h *= 16777619
 	}
-	return 1 << (h % 64)
+	return h
+}
+
+// ServiceBit is the Mask bit of a lower-cased service prefix ("s3"), from its FNV-1a hash.
+func ServiceBit(lowerService string) uint64 { return ServiceBitOf(fnv32(lowerService)) }
+
+// HeadBit is the Mask bit of a lower-cased "service:first-letter" ("s3:g").
+func HeadBit(lowerHead string) uint64 { return HeadBitOf(fnv32(lowerHead)) }
+
+// ServiceBitOf and HeadBitOf map FNV-1a hashes to Mask bits.
+func ServiceBitOf(h uint32) uint64 { return 1 << (h % 32) }
+
+// HeadBitOf: see ServiceBitOf.
+func HeadBitOf(h uint32) uint64 { return 1 << (32 + h%32) }
+
+// MayMatch reports whether the statement's Action could match a request whose service
+// and head bits are svcBit and headBit.
+func (c *Compiled) MayMatch(svcBit, headBit uint64) bool {
+	return c.Mask&svcBit != 0 && c.Mask&headBit != 0
 }
 
 // Holds reports whether the statement's condition holds in ctx (true without one).
@@ -101,17 +121,15 @@ func Compile(d *Document) (*Policy, error) {
 			svc, name, ok := strings.Cut(pre, ":")
 			switch {
 			case !ok:
-				c.ServiceMask, c.HeadMask = ^uint64(0), ^uint64(0)
+				c.Mask = ^uint64(0)
 			case name == "":
-				c.ServiceMask |= ServiceBit(svc)
-				c.HeadMask = ^uint64(0)
+				c.Mask |= ServiceBit(svc) | highHalf
 			default:
-				c.ServiceMask |= ServiceBit(svc)
-				c.HeadMask |= ServiceBit(pre[:len(svc)+2])
+				c.Mask |= ServiceBit(svc) | HeadBit(pre[:len(svc)+2])
 			}
 		}
 		if c.NotAction {
-			c.ServiceMask, c.HeadMask = ^uint64(0), ^uint64(0)
+			c.Mask = ^uint64(0)
 		}
 		c.NotResource = s.NotResource
 		c.AnyResource = !s.HasResource
