@@ -151,6 +151,8 @@ func (s *Set) build(q query) *plan {
 	return p
 }
 
+func (s *Set) scannable() bool { return !s.indexed }
+
 // NewSet indexes a principal's policies.
 func NewSet(p PrincipalPolicies) *Set {
 	s := &Set{identity: newIndex(p.Identity, IdentityPolicy)}
@@ -193,6 +195,8 @@ func (s *ResourceSet) build(q query) *plan {
 	}
 	return p
 }
+
+func (s *ResourceSet) scannable() bool { return !s.indexed }
 
 // NewResourceSet indexes a resource's policies.
 func NewResourceSet(r ResourcePolicies) *ResourceSet {
@@ -331,17 +335,11 @@ func Evaluate(req *Request, res *Result) {
 	var rcp, scp, rsc, idn, bnd, ses eval
 	var rplan, pplan *plan
 	if rs := req.Resources; rs != nil && (rs.hasResource || rs.hasRCPs) {
-		rplan = &noPlan
-		if rs.indexed {
-			rplan = rs.plans.get(&q, rs)
-		}
+		rplan = rs.plans.get(&q, rs)
 	}
 	ps := req.Policies
 	if ps != nil && hasIdentity {
-		pplan = &noPlan
-		if ps.indexed {
-			pplan = ps.plans.get(&q, ps)
-		}
+		pplan = ps.plans.get(&q, ps)
 	}
 	rcpOK := true
 	if rplan != nil && req.Resources.hasRCPs && p.Kind != Service {

@@ -46,7 +46,7 @@ func newIndex(pols []Attached, typ PolicyType) index {
 			n += len(a.Policy.Statements)
 		}
 	}
-	if n <= indexThreshold {
+	if n <= indexThreshold && len(ix.pols) < 1<<15 {
 		return ix
 	}
 	ix.indexed = true
@@ -122,7 +122,17 @@ const (
 // document order and once each (nil for a scanned index).
 func (ix *index) candidates(q *query) *cands {
 	if !ix.indexed {
-		return nil
+		// A scanned index's plan holds packed (policy, statement) references.
+		c := &cands{}
+		for p, a := range ix.pols {
+			sts := a.Policy.Statements
+			for i := range sts {
+				if sts[i].MayMatch(q.svcBit, q.headBit) && sts[i].MatchActionLower(q.lower) {
+					c.all = append(c.all, int32(p<<16|i))
+				}
+			}
+		}
+		return c
 	}
 	var lists [4][]int32
 	lists[0] = ix.exact[q.lower]
@@ -192,6 +202,13 @@ func (ix *index) indexResources(c *cands) {
 // eval runs the candidate statements (a scanned index: every statement whose masks
 // admit the request and whose action matches) and records the matches into res and e.
 func (ix *index) eval(c *cands, q *query, res *Result, e *eval) {
+	if !ix.indexed && c != nil {
+		for _, ref := range c.all {
+			a := &ix.pols[ref>>16]
+			ix.try(&a.Policy.Statements[ref&0xffff], a.Label, q, res, e)
+		}
+		return
+	}
 	if !ix.indexed {
 		for _, a := range ix.pols {
 			sts := a.Policy.Statements
@@ -264,7 +281,8 @@ type plan struct {
 	lists []*cands
 }
 
-// noPlan stands for "scan": every list is nil.
+// noPlan stands for "scan": every list is nil. It is used once a Set's plan cache is
+// full.
 var noPlan plan
 
 func (p *plan) list(i int) *cands {
@@ -274,12 +292,21 @@ func (p *plan) list(i int) *cands {
 	return nil
 }
 
-type planner interface{ build(q query) *plan }
+type planner interface {
+	build(q query) *plan
+	scannable() bool // every index can be scanned without a plan
+}
 
 func (c *planCache) get(q *query, b planner) *plan {
 	if m := c.m.Load(); m != nil {
 		if p, ok := (*m)[q.lower]; ok {
 			return p
+		}
+		if len(*m) >= maxPlans {
+			if b.scannable() {
+				return &noPlan
+			}
+			return b.build(*q)
 		}
 	}
 	p := b.build(*q)
