@@ -79,21 +79,22 @@ type decoder struct {
 	err    error
 }
 
-// lookup returns a parameter's first value and marks it consumed.
-func (d *decoder) lookup(name string) (string, bool) {
-	vals, ok := d.params[name]
+// lookup returns parameter prefix+name's first value and marks it consumed. The name is
+// passed in two parts because a map index with a concatenated key does not allocate.
+func (d *decoder) lookup(prefix, name string) (string, bool) {
+	vals, ok := d.params[prefix+name]
 	if !ok || len(vals) == 0 {
 		return "", false
 	}
 	if d.used != nil {
-		d.used[name] = true
+		d.used[prefix+name] = true
 	}
 	return vals[0], true
 }
 
-func (d *decoder) fail(name, value, want string) {
+func (d *decoder) fail(prefix, name, value, want string) {
 	if d.err == nil {
-		d.err = awserr.InvalidParameterValue("Invalid value '%s' for parameter %s: %s", truncate(value), name, want)
+		d.err = awserr.InvalidParameterValue("Invalid value '%s' for parameter %s: %s", truncate(value), prefix+name, want)
 	}
 }
 
@@ -159,11 +160,11 @@ func (d *decoder) structure(prefix string, sp *structPlan, v reflect.Value) {
 		case kMap:
 			d.mapping(prefix, f, fv)
 		default:
-			val, ok := d.lookup(prefix + f.q)
+			val, ok := d.lookup(prefix, f.q)
 			if !ok {
 				continue
 			}
-			d.scalar(prefix+f.q, val, &f.valuePlan, settable(fv, f.ptr))
+			d.scalar(prefix, f.q, val, &f.valuePlan, settable(fv, f.ptr))
 		}
 	}
 }
@@ -184,7 +185,7 @@ func (d *decoder) list(prefix string, f *fieldPlan, fv reflect.Value) {
 	p := prefix + f.q
 	idx := d.indices(p)
 	if len(idx) == 0 {
-		if _, ok := d.lookup(prefix + f.qBase); ok {
+		if _, ok := d.lookup(prefix, f.qBase); ok {
 			fv.Set(reflect.MakeSlice(fv.Type(), 0, 0)) // "Tags=": an explicitly empty list
 		}
 		return
@@ -197,11 +198,11 @@ func (d *decoder) list(prefix string, f *fieldPlan, fv reflect.Value) {
 			d.structure(name+".", f.elem.st, ev)
 			continue
 		}
-		val, ok := d.lookup(name)
+		val, ok := d.lookup(name, "")
 		if !ok {
 			continue // only Name.N.x exists for a scalar list: an empty element
 		}
-		d.scalar(name, val, f.elem, ev)
+		d.scalar(name, "", val, f.elem, ev)
 	}
 	fv.Set(s)
 }
@@ -215,41 +216,42 @@ func (d *decoder) mapping(prefix string, f *fieldPlan, fv reflect.Value) {
 	m := reflect.MakeMapWithSize(fv.Type(), len(idx))
 	for _, n := range idx {
 		name := p + "." + strconv.Itoa(n) + "."
-		key, ok := d.lookup(name + f.qKey)
+		key, ok := d.lookup(name, f.qKey)
 		if !ok {
 			continue
 		}
 		ev := reflect.New(fv.Type().Elem()).Elem()
-		if val, ok := d.lookup(name + f.qValue); ok {
-			d.scalar(name+f.qValue, val, f.elem, ev)
+		if val, ok := d.lookup(name, f.qValue); ok {
+			d.scalar(name, f.qValue, val, f.elem, ev)
 		}
 		m.SetMapIndex(reflect.ValueOf(key).Convert(fv.Type().Key()), ev)
 	}
 	fv.Set(m)
 }
 
-func (d *decoder) scalar(name, s string, vp *valuePlan, v reflect.Value) {
+// scalar parses s into v; prefix+name is the parameter, joined only to report a failure.
+func (d *decoder) scalar(prefix, name, s string, vp *valuePlan, v reflect.Value) {
 	switch vp.kind {
 	case kString:
 		v.SetString(s)
 	case kInt:
 		n, err := strconv.ParseInt(strings.TrimSpace(s), 10, vp.typ.Bits())
 		if err != nil {
-			d.fail(name, s, "not an integer")
+			d.fail(prefix, name, s, "not an integer")
 			return
 		}
 		v.SetInt(n)
 	case kUint:
 		n, err := strconv.ParseUint(strings.TrimSpace(s), 10, vp.typ.Bits())
 		if err != nil {
-			d.fail(name, s, "not a non-negative integer")
+			d.fail(prefix, name, s, "not a non-negative integer")
 			return
 		}
 		v.SetUint(n)
 	case kFloat:
 		f, err := strconv.ParseFloat(strings.TrimSpace(s), vp.typ.Bits())
 		if err != nil {
-			d.fail(name, s, "not a number")
+			d.fail(prefix, name, s, "not a number")
 			return
 		}
 		v.SetFloat(f)
@@ -260,19 +262,19 @@ func (d *decoder) scalar(name, s string, vp *valuePlan, v reflect.Value) {
 		case "false":
 			v.SetBool(false)
 		default:
-			d.fail(name, s, "not a boolean (true or false)")
+			d.fail(prefix, name, s, "not a boolean (true or false)")
 		}
 	case kTime:
 		t, err := parseTime(s)
 		if err != nil {
-			d.fail(name, s, "not an ISO 8601 timestamp")
+			d.fail(prefix, name, s, "not an ISO 8601 timestamp")
 			return
 		}
 		v.Set(reflect.ValueOf(t))
 	case kBlob:
 		b, err := base64.StdEncoding.DecodeString(s)
 		if err != nil {
-			d.fail(name, s, "not base64")
+			d.fail(prefix, name, s, "not base64")
 			return
 		}
 		v.SetBytes(b)

@@ -29,12 +29,13 @@ func goPattern(p string) (string, error) {
 
 type validateGen struct {
 	*generator
-	rules    map[string]string // shape name -> rule var
-	ruleSrc  []string
-	patterns map[string]string // model pattern -> matcher var
-	patSrc   []string
-	checks   map[string]int // memo for hasChecks: 0 unknown, 1 visiting, 2 yes, 3 no
-	usesConv bool
+	rules      map[string]string // shape name -> rule var
+	ruleSrc    []string
+	patterns   map[string]string // model pattern -> matcher var
+	patSrc     []string
+	checks     map[string]int // memo for hasChecks: 0 unknown, 1 visiting, 2 yes, 3 no
+	usesConv   bool
+	usesRegexp bool
 }
 
 func (g *generator) validateFile() string {
@@ -73,7 +74,7 @@ func (g *generator) validateFile() string {
 	var b strings.Builder
 	b.WriteString(header)
 	fmt.Fprintf(&b, "package %s\n\nimport (\n", g.svc.Package)
-	if len(vg.patSrc) > 0 {
+	if vg.usesRegexp {
 		b.WriteString("\t\"regexp\"\n")
 	}
 	if vg.usesConv {
@@ -207,7 +208,9 @@ func (vg *validateGen) pattern(p string) string {
 	v := "pattern" + strconv.Itoa(len(vg.patterns))
 	vg.patterns[p] = v
 	src, ok := lookaheadPatterns[p]
-	if !ok {
+	if ok {
+		vg.usesRegexp = true
+	} else {
 		gp, err := goPattern(p)
 		if err != nil {
 			panic(fmt.Sprintf("pattern %q has no Go equivalent (%v): add it to lookaheadPatterns", p, err))
@@ -216,7 +219,7 @@ func (vg *validateGen) pattern(p string) string {
 		if !strings.Contains(gp, "`") {
 			q = "`" + gp + "`"
 		}
-		src = "regexp.MustCompile(" + q + ")"
+		src = "constraint.Pattern(" + q + ")"
 	}
 	vg.patSrc = append(vg.patSrc, fmt.Sprintf("\t%s constraint.Matcher = %s // %s\n", v, src, p))
 	return v

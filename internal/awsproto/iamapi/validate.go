@@ -3696,32 +3696,32 @@ func (s *UploadSigningCertificateInput) validate(v *constraint.Violations, p str
 
 // The model's patterns, compiled once.
 var (
-	pattern0  constraint.Matcher = regexp.MustCompile(`^(?:[\w-]+)$`)                                                                       // [\w-]+
-	pattern1  constraint.Matcher = regexp.MustCompile(`^(?:[\w+=,.@-]+)$`)                                                                  // [\w+=,.@-]+
-	pattern2  constraint.Matcher = regexp.MustCompile(`^(?:[\x{0009}\x{000A}\x{000D}\x{0020}-\x{00FF}]+)$`)                                 // [\u0009\u000A\u000D\u0020-\u00FF]+
+	pattern0  constraint.Matcher = constraint.Pattern(`^(?:[\w-]+)$`)                                                                       // [\w-]+
+	pattern1  constraint.Matcher = constraint.Pattern(`^(?:[\w+=,.@-]+)$`)                                                                  // [\w+=,.@-]+
+	pattern2  constraint.Matcher = constraint.Pattern(`^(?:[\x{0009}\x{000A}\x{000D}\x{0020}-\x{00FF}]+)$`)                                 // [\u0009\u000A\u000D\u0020-\u00FF]+
 	pattern3  constraint.Matcher = constraint.WithoutSubstring{Matcher: regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$`), Sub: "--"} // ^[a-z0-9]([a-z0-9]|-(?!-)){1,61}[a-z0-9]$
-	pattern4  constraint.Matcher = regexp.MustCompile(`^(?:\d{12})$`)                                                                       // \d{12}
-	pattern5  constraint.Matcher = regexp.MustCompile(`^(?:[\x{0009}\x{000A}\x{000D}\x{0020}-\x{007E}\x{00A1}-\x{00FF}]*)$`)                // [\u0009\u000A\u000D\u0020-\u007E\u00A1-\u00FF]*
-	pattern6  constraint.Matcher = regexp.MustCompile(`^(?:[\x{0009}\x{000A}\x{000D}\x{0020}-\x{007E}\x{00A1}-\x{00FF}]+)$`)                // [\u0009\u000A\u000D\u0020-\u007E\u00A1-\u00FF]+
-	pattern7  constraint.Matcher = regexp.MustCompile(`^(?:^http(s?)://[a-zA-Z0-9._/-]*(\?[a-zA-Z0-9._=&-]*)?(#[a-zA-Z0-9._/-]*)?$)$`)      // ^http(s?)://[a-zA-Z0-9._/-]*(\?[a-zA-Z0-9._=&-]*)?(#[a-zA-Z0-9._/-]*)?$
-	pattern8  constraint.Matcher = regexp.MustCompile(`^(?:^[a-zA-Z0-9:_.-]+$)$`)                                                           // ^[a-zA-Z0-9:_.-]+$
-	pattern9  constraint.Matcher = regexp.MustCompile(`^(?:(\x{002F})|(\x{002F}[\x{0021}-\x{007E}]+\x{002F}))$`)                            // (\u002F)|(\u002F[\u0021-\u007E]+\u002F)
-	pattern10 constraint.Matcher = regexp.MustCompile(`^(?:((/[A-Za-z0-9\.,\+@=_-]+)*)/)$`)                                                 // ((/[A-Za-z0-9\.,\+@=_-]+)*)/
-	pattern11 constraint.Matcher = regexp.MustCompile(`^(?:[\w._-]+)$`)                                                                     // [\w._-]+
-	pattern12 constraint.Matcher = regexp.MustCompile(`^(?:[\w+=/:,.@-]+)$`)                                                                // [\w+=/:,.@-]+
-	pattern13 constraint.Matcher = regexp.MustCompile(`^(?:[\w]+)$`)                                                                        // [\w]+
-	pattern14 constraint.Matcher = regexp.MustCompile(`^(?:v[1-9][0-9]*(\.[A-Za-z0-9-]*)?)$`)                                               // v[1-9][0-9]*(\.[A-Za-z0-9-]*)?
-	pattern15 constraint.Matcher = regexp.MustCompile(`^(?:[\d]+)$`)                                                                        // [\d]+
-	pattern16 constraint.Matcher = regexp.MustCompile(`^(?:^o-[0-9a-z]{10,32}\/r-[0-9a-z]{4,32}[0-9a-z-\/]*)$`)                             // ^o-[0-9a-z]{10,32}\/r-[0-9a-z]{4,32}[0-9a-z-\/]*
-	pattern17 constraint.Matcher = regexp.MustCompile(`^(?:^p-[0-9a-zA-Z_]{8,128}$)$`)                                                      // ^p-[0-9a-zA-Z_]{8,128}$
-	pattern18 constraint.Matcher = regexp.MustCompile(`^(?:[\x{0020}-\x{00FF}]+)$`)                                                         // [\u0020-\u00FF]+
-	pattern19 constraint.Matcher = regexp.MustCompile(`^(?:[\w-]*)$`)                                                                       // [\w-]*
-	pattern20 constraint.Matcher = regexp.MustCompile(`^(?:^[a-zA-Z0-9:/+=,.@_-]+$)$`)                                                      // ^[a-zA-Z0-9:/+=,.@_-]+$
-	pattern21 constraint.Matcher = regexp.MustCompile(`^(?:\x{002F}[\x{0021}-\x{007F}]*)$`)                                                 // \u002F[\u0021-\u007F]*
-	pattern22 constraint.Matcher = regexp.MustCompile(`^(?:[ -~]+)$`)                                                                       // [ -~]+
-	pattern23 constraint.Matcher = regexp.MustCompile(`^(?:[\p{L}\p{Z}\p{N}_.:/=+\-@]+)$`)                                                  // [\p{L}\p{Z}\p{N}_.:/=+\-@]+
-	pattern24 constraint.Matcher = regexp.MustCompile(`^(?:[\p{L}\p{Z}\p{N}_.:/=+\-@]*)$`)                                                  // [\p{L}\p{Z}\p{N}_.:/=+\-@]*
-	pattern25 constraint.Matcher = regexp.MustCompile(`^(?:[A-Z0-9]+)$`)                                                                    // [A-Z0-9]+
+	pattern4  constraint.Matcher = constraint.Pattern(`^(?:\d{12})$`)                                                                       // \d{12}
+	pattern5  constraint.Matcher = constraint.Pattern(`^(?:[\x{0009}\x{000A}\x{000D}\x{0020}-\x{007E}\x{00A1}-\x{00FF}]*)$`)                // [\u0009\u000A\u000D\u0020-\u007E\u00A1-\u00FF]*
+	pattern6  constraint.Matcher = constraint.Pattern(`^(?:[\x{0009}\x{000A}\x{000D}\x{0020}-\x{007E}\x{00A1}-\x{00FF}]+)$`)                // [\u0009\u000A\u000D\u0020-\u007E\u00A1-\u00FF]+
+	pattern7  constraint.Matcher = constraint.Pattern(`^(?:^http(s?)://[a-zA-Z0-9._/-]*(\?[a-zA-Z0-9._=&-]*)?(#[a-zA-Z0-9._/-]*)?$)$`)      // ^http(s?)://[a-zA-Z0-9._/-]*(\?[a-zA-Z0-9._=&-]*)?(#[a-zA-Z0-9._/-]*)?$
+	pattern8  constraint.Matcher = constraint.Pattern(`^(?:^[a-zA-Z0-9:_.-]+$)$`)                                                           // ^[a-zA-Z0-9:_.-]+$
+	pattern9  constraint.Matcher = constraint.Pattern(`^(?:(\x{002F})|(\x{002F}[\x{0021}-\x{007E}]+\x{002F}))$`)                            // (\u002F)|(\u002F[\u0021-\u007E]+\u002F)
+	pattern10 constraint.Matcher = constraint.Pattern(`^(?:((/[A-Za-z0-9\.,\+@=_-]+)*)/)$`)                                                 // ((/[A-Za-z0-9\.,\+@=_-]+)*)/
+	pattern11 constraint.Matcher = constraint.Pattern(`^(?:[\w._-]+)$`)                                                                     // [\w._-]+
+	pattern12 constraint.Matcher = constraint.Pattern(`^(?:[\w+=/:,.@-]+)$`)                                                                // [\w+=/:,.@-]+
+	pattern13 constraint.Matcher = constraint.Pattern(`^(?:[\w]+)$`)                                                                        // [\w]+
+	pattern14 constraint.Matcher = constraint.Pattern(`^(?:v[1-9][0-9]*(\.[A-Za-z0-9-]*)?)$`)                                               // v[1-9][0-9]*(\.[A-Za-z0-9-]*)?
+	pattern15 constraint.Matcher = constraint.Pattern(`^(?:[\d]+)$`)                                                                        // [\d]+
+	pattern16 constraint.Matcher = constraint.Pattern(`^(?:^o-[0-9a-z]{10,32}\/r-[0-9a-z]{4,32}[0-9a-z-\/]*)$`)                             // ^o-[0-9a-z]{10,32}\/r-[0-9a-z]{4,32}[0-9a-z-\/]*
+	pattern17 constraint.Matcher = constraint.Pattern(`^(?:^p-[0-9a-zA-Z_]{8,128}$)$`)                                                      // ^p-[0-9a-zA-Z_]{8,128}$
+	pattern18 constraint.Matcher = constraint.Pattern(`^(?:[\x{0020}-\x{00FF}]+)$`)                                                         // [\u0020-\u00FF]+
+	pattern19 constraint.Matcher = constraint.Pattern(`^(?:[\w-]*)$`)                                                                       // [\w-]*
+	pattern20 constraint.Matcher = constraint.Pattern(`^(?:^[a-zA-Z0-9:/+=,.@_-]+$)$`)                                                      // ^[a-zA-Z0-9:/+=,.@_-]+$
+	pattern21 constraint.Matcher = constraint.Pattern(`^(?:\x{002F}[\x{0021}-\x{007F}]*)$`)                                                 // \u002F[\u0021-\u007F]*
+	pattern22 constraint.Matcher = constraint.Pattern(`^(?:[ -~]+)$`)                                                                       // [ -~]+
+	pattern23 constraint.Matcher = constraint.Pattern(`^(?:[\p{L}\p{Z}\p{N}_.:/=+\-@]+)$`)                                                  // [\p{L}\p{Z}\p{N}_.:/=+\-@]+
+	pattern24 constraint.Matcher = constraint.Pattern(`^(?:[\p{L}\p{Z}\p{N}_.:/=+\-@]*)$`)                                                  // [\p{L}\p{Z}\p{N}_.:/=+\-@]*
+	pattern25 constraint.Matcher = constraint.Pattern(`^(?:[A-Z0-9]+)$`)                                                                    // [A-Z0-9]+
 )
 
 // The model's constraints, by shape.

@@ -3,7 +3,6 @@
 package stsapi
 
 import (
-	"regexp"
 	"strconv"
 
 	"gatehouse/internal/awsproto/constraint"
@@ -346,15 +345,15 @@ func (s *Tag) validate(v *constraint.Violations, p string) {
 
 // The model's patterns, compiled once.
 var (
-	pattern0 constraint.Matcher = regexp.MustCompile(`^(?:[\x{0009}\x{000A}\x{000D}\x{0020}-\x{007E}\x{0085}\x{00A0}-\x{D7FF}\x{E000}-\x{FFFD}\x{1000}0-\x{10FF}FF]+)$`) // [\u0009\u000A\u000D\u0020-\u007E\u0085\u00A0-\uD7FF\uE000-\uFFFD\u10000-\u10FFFF]+
-	pattern1 constraint.Matcher = regexp.MustCompile(`^(?:[\w+=,.@-]*)$`)                                                                                                // [\w+=,.@-]*
-	pattern2 constraint.Matcher = regexp.MustCompile(`^(?:[\x{0009}\x{000A}\x{000D}\x{0020}-\x{00FF}]+)$`)                                                               // [\u0009\u000A\u000D\u0020-\u00FF]+
-	pattern3 constraint.Matcher = regexp.MustCompile(`^(?:[\p{L}\p{Z}\p{N}_.:/=+\-@]+)$`)                                                                                // [\p{L}\p{Z}\p{N}_.:/=+\-@]+
-	pattern4 constraint.Matcher = regexp.MustCompile(`^(?:[\w+=,.@:\/-]*)$`)                                                                                             // [\w+=,.@:\/-]*
-	pattern5 constraint.Matcher = regexp.MustCompile(`^(?:[\w+=/:,.@-]*)$`)                                                                                              // [\w+=/:,.@-]*
-	pattern6 constraint.Matcher = regexp.MustCompile(`^(?:[\d]*)$`)                                                                                                      // [\d]*
-	pattern7 constraint.Matcher = regexp.MustCompile(`^(?:[\w]*)$`)                                                                                                      // [\w]*
-	pattern8 constraint.Matcher = regexp.MustCompile(`^(?:[\p{L}\p{Z}\p{N}_.:/=+\-@]*)$`)                                                                                // [\p{L}\p{Z}\p{N}_.:/=+\-@]*
+	pattern0 constraint.Matcher = constraint.Pattern(`^(?:[\x{0009}\x{000A}\x{000D}\x{0020}-\x{007E}\x{0085}\x{00A0}-\x{D7FF}\x{E000}-\x{FFFD}\x{1000}0-\x{10FF}FF]+)$`) // [\u0009\u000A\u000D\u0020-\u007E\u0085\u00A0-\uD7FF\uE000-\uFFFD\u10000-\u10FFFF]+
+	pattern1 constraint.Matcher = constraint.Pattern(`^(?:[\w+=,.@-]*)$`)                                                                                                // [\w+=,.@-]*
+	pattern2 constraint.Matcher = constraint.Pattern(`^(?:[\x{0009}\x{000A}\x{000D}\x{0020}-\x{00FF}]+)$`)                                                               // [\u0009\u000A\u000D\u0020-\u00FF]+
+	pattern3 constraint.Matcher = constraint.Pattern(`^(?:[\p{L}\p{Z}\p{N}_.:/=+\-@]+)$`)                                                                                // [\p{L}\p{Z}\p{N}_.:/=+\-@]+
+	pattern4 constraint.Matcher = constraint.Pattern(`^(?:[\w+=,.@:\/-]*)$`)                                                                                             // [\w+=,.@:\/-]*
+	pattern5 constraint.Matcher = constraint.Pattern(`^(?:[\w+=/:,.@-]*)$`)                                                                                              // [\w+=/:,.@-]*
+	pattern6 constraint.Matcher = constraint.Pattern(`^(?:[\d]*)$`)                                                                                                      // [\d]*
+	pattern7 constraint.Matcher = constraint.Pattern(`^(?:[\w]*)$`)                                                                                                      // [\w]*
+	pattern8 constraint.Matcher = constraint.Pattern(`^(?:[\p{L}\p{Z}\p{N}_.:/=+\-@]*)$`)                                                                                // [\p{L}\p{Z}\p{N}_.:/=+\-@]*
 )
 
 // The model's constraints, by shape.
