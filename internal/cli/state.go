@@ -16,6 +16,7 @@ import (
 	"gatehouse/internal/seal"
 	"gatehouse/internal/server"
 	"gatehouse/internal/store"
+	"gatehouse/internal/sts"
 )
 
 // state is everything `serve` opened, wired together.
@@ -103,7 +104,33 @@ func openState(ctx context.Context, f serveFlags, logger *slog.Logger) (*state, 
 			return nil, fmt.Errorf("writing the root credentials: %w", err)
 		}
 	}
-	srv = server.New(server.Config{Region: f.region, Mode: f.mode, Logger: logger, IAM: svc})
+	// Session tokens are sealed under a keyring kept in the store, so every node opens the
+	// tokens any node issued; it rotates daily and keeps retired keys while a token they
+	// sealed can live (DESIGN.md, "Temporary credentials are self-contained").
+	rotation := seal.Rotation{Every: 24 * time.Hour, MaxTokenLifetime: sts.MaxTokenLifetime}
+	keyring, err := seal.Maintain(ctx, kvs, sealer, rand.Reader, time.Now, rotation)
+	if err != nil {
+		kvs.Close()
+		return nil, fmt.Errorf("session keyring: %w", err)
+	}
+	stsSvc, err := sts.New(sts.Options{
+		Keyring: keyring,
+		Rand:    rand.Reader,
+		Reload: func(ctx context.Context) (*seal.Keyring, error) {
+			var k *seal.Keyring
+			err := kvs.View(ctx, func(tx kv.Tx) error {
+				var err error
+				k, err = seal.LoadKeyring(tx, sealer, rand.Reader, time.Now)
+				return err
+			})
+			return k, err
+		},
+	})
+	if err != nil {
+		kvs.Close()
+		return nil, err
+	}
+	srv = server.New(server.Config{Region: f.region, Mode: f.mode, Logger: logger, IAM: svc, STS: stsSvc})
 	st.server = srv
 
 	// Access-key last use is noted in memory on the request path and written here.
@@ -113,10 +140,19 @@ func openState(ctx context.Context, f serveFlags, logger *slog.Logger) (*state, 
 		defer close(st.flushDone)
 		t := time.NewTicker(time.Second)
 		defer t.Stop()
+		rotate := time.NewTicker(time.Hour)
+		defer rotate.Stop()
 		for {
 			select {
 			case <-fctx.Done():
 				return
+			case <-rotate.C:
+				k, err := seal.Maintain(fctx, kvs, sealer, rand.Reader, time.Now, rotation)
+				if err != nil {
+					logger.Warn("rotating the session keyring", "err", err)
+				} else {
+					stsSvc.SetKeyring(k)
+				}
 			case <-t.C:
 				if err := svc.FlushAccessKeyUse(fctx); err != nil && !errors.Is(err, context.Canceled) {
 					logger.Warn("recording access key use", "err", err)

@@ -14,6 +14,7 @@ import (
 	"gatehouse/internal/awserr"
 	"gatehouse/internal/iam"
 	"gatehouse/internal/sigv4"
+	"gatehouse/internal/sts"
 )
 
 // caller is the authenticated principal of a request.
@@ -22,6 +23,7 @@ type caller struct {
 	account   iam.Account
 	keyID     string
 	root      bool
+	session   *sts.Session // temporary credentials; nil for a long-term key
 }
 
 // keyCache holds long-term access keys by ID so that a signed request in steady state does
@@ -62,6 +64,9 @@ func (k *keyCache) drop(id string) {
 // inactive key, or a long-term key presented with a session token is InvalidClientTokenId,
 // as IAM answers; a wrong signature is SignatureDoesNotMatch.
 func (s *Server) authenticate(c *call, sreq *sigv4.Request) (*caller, error) {
+	if strings.HasPrefix(sreq.AccessKeyID, "ASIA") || sreq.SecurityToken != "" {
+		return s.authenticateSession(c, sreq)
+	}
 	e := s.keys.get(sreq.AccessKeyID)
 	if e == nil {
 		id, err := s.iam.LookupAccessKey(c.r.Context(), sreq.AccessKeyID)

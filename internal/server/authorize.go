@@ -42,6 +42,9 @@ func (pc *policyCache) drop(arn string) {
 
 // principal returns the compiled policies of the caller.
 func (s *Server) principal(ctx context.Context, cl *caller) (*principalEntry, error) {
+	if cl.session != nil {
+		return s.sessionPrincipal(ctx, cl)
+	}
 	arn := cl.principal.ARN
 	gen := s.iam.Generation(cl.account.ID)
 	s.policies.mu.RLock()
@@ -110,6 +113,7 @@ func (s *Server) authorizeIAM(c *call, op string, in any) error {
 	}
 	cond := authz.NewContext(&c.caller.principal, e.tags)
 	s.globalKeys(cond, c)
+	s.sessionKeys(cond, c.caller)
 	if act != nil {
 		if act.SupportsConditionKey("iam:PolicyARN") {
 			if v, ok := inputString(in, "PolicyArn"); ok {

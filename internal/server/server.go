@@ -24,6 +24,7 @@ import (
 	"gatehouse/internal/iam"
 	"gatehouse/internal/policy"
 	"gatehouse/internal/sigv4"
+	"gatehouse/internal/sts"
 )
 
 // Config is what the edge needs to serve; zero fields are filled by withDefaults.
@@ -34,6 +35,9 @@ type Config struct {
 	Now    func() time.Time
 	// IAM is the IAM domain; required.
 	IAM *iam.Service
+	// STS issues and opens temporary credentials; nil serves no STS and accepts no
+	// temporary credentials.
+	STS *sts.Service
 }
 
 func (c Config) withDefaults() Config {
@@ -64,6 +68,8 @@ type Server struct {
 	policies *policyCache
 	targets  targetCache
 	iamCalls map[string]iamMethod
+	sts      *sts.Service
+	sessions *sessionCaches
 	bufs     sync.Pool // *[]byte response buffers
 }
 
@@ -85,6 +91,8 @@ func New(cfg Config) *Server {
 		}),
 		keys:     newKeyCache(),
 		policies: newPolicyCache(policy.NewCache()),
+		sts:      cfg.STS,
+		sessions: newSessionCaches(),
 	}
 	if cfg.IAM != nil {
 		s.iamCalls = iamMethods(cfg.IAM)
@@ -225,6 +233,8 @@ func (s *Server) serveAPI(w http.ResponseWriter, c *call) error {
 	switch c.service {
 	case awsproto.IAM:
 		return s.serveIAM(w, c)
+	case awsproto.STS:
+		return s.serveSTS(w, c)
 	default:
 		return awserr.InvalidAction("Gatehouse does not serve %s requests yet.", strings.ToUpper(c.service.Name))
 	}

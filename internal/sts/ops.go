@@ -83,7 +83,7 @@ func mfa(serial, code *string) error {
 // then authorize sts:AssumeRole (and sts:TagSession, sts:SetSourceIdentity) before Issue.
 // in has passed its model Validate.
 func (s *Service) AssumeRole(c *Caller, role *Role, in *stsapi.AssumeRoleInput) (*Session, error) {
-	if c.Root && c.Session == nil {
+	if c.Root { // root's long-term keys or its GetSessionToken session
 		return nil, accessDenied(msgRootAssumeRole)
 	}
 	if err := mfa(in.SerialNumber, in.TokenCode); err != nil {

@@ -1,0 +1,290 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"gatehouse/internal/authz"
+	"gatehouse/internal/awsproto"
+	"gatehouse/internal/awsproto/iamapi"
+	"gatehouse/internal/iam"
+	"gatehouse/internal/policy"
+	"gatehouse/internal/sigv4"
+	"gatehouse/internal/sts"
+)
+
+// authenticateSession verifies a request signed with temporary credentials: the session
+// token opens with the keyring for this access key ID (no store read), has not expired,
+// and its secret verifies the signature
+// (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_use-resources.html).
+// A forged, garbled or foreign token is InvalidClientTokenId, as AWS answers; an expired
+// one ExpiredToken.
+func (s *Server) authenticateSession(c *call, sreq *sigv4.Request) (*caller, error) {
+	if s.sts == nil || sreq.SecurityToken == "" {
+		return nil, sreq.UnknownAccessKey()
+	}
+	sess, err := s.sts.Open(c.r.Context(), sreq.AccessKeyID, sreq.SecurityToken)
+	if errors.Is(err, sts.ErrExpiredToken) {
+		return nil, sigv4.ExpiredToken()
+	}
+	if err != nil {
+		return nil, sreq.UnknownAccessKey()
+	}
+	if err := sreq.Verify(sess.Secret(), bodyHash(c.body)); err != nil {
+		return nil, err
+	}
+	// GetSessionToken credentials without MFA, and federated-user credentials, "cannot
+	// call IAM API operations"
+	// (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_request.html#stsapi_comparison);
+	// IAM refuses them as it refuses an unknown token.
+	if c.service == awsproto.IAM && (sess.Kind == sts.FederatedUser ||
+		((sess.Kind == sts.UserSession || sess.Kind == sts.RootSession) && !sess.MFA)) {
+		return nil, sreq.UnknownAccessKey()
+	}
+	cl := sessionCaller(sess)
+	return &cl, nil
+}
+
+// sessionCaller is the caller a session signs as.
+func sessionCaller(sess *sts.Session) caller {
+	p := authz.Principal{ARN: sess.ARN(), Partition: sess.Partition, Account: sess.Account, UserID: sess.UserID()}
+	switch sess.Kind {
+	case sts.AssumedRole:
+		p.Kind, p.Name, p.SessionName, p.RoleARN = authz.AssumedRole, sess.RoleName(), sess.Name, sess.RoleARN()
+	case sts.FederatedUser:
+		p.Kind, p.Name = authz.FederatedUser, sess.Name
+	case sts.UserSession:
+		p.Kind, p.Name = authz.User, sess.SourceARN[strings.LastIndexByte(sess.SourceARN, '/')+1:]
+	case sts.RootSession:
+		p.Kind = authz.Root
+	}
+	return caller{
+		principal: p,
+		account:   iam.Account{ID: sess.Account, Partition: sess.Partition, Caller: p.ARN},
+		keyID:     sess.AccessKeyID,
+		root:      sess.Kind == sts.RootSession,
+		session:   sess,
+	}
+}
+
+// sourceEntry is the compiled policies of the identity behind sessions (a role, or the user
+// that federated or got a session token), with what STS needs of a role.
+type sourceEntry struct {
+	policies authz.PrincipalPolicies
+	set      *authz.Set
+	tags     map[string]string
+	uniqueID string
+	arn      string // the ARN with its stored path
+	gen      uint64
+	// Roles only.
+	trust       *authz.ResourceSet
+	maxDuration int
+}
+
+// sessionEntry is a session's compiled policies: the source's with its session policies.
+type sessionEntry struct {
+	entry *principalEntry
+	gen   uint64
+}
+
+// sessionCaches hold compiled sources by ARN and sessions by access key ID. Both are good
+// while their generation is the account's current one, as policyCache's entries are.
+type sessionCaches struct {
+	mu       sync.RWMutex
+	sources  map[string]*sourceEntry
+	sessions map[string]*sessionEntry
+}
+
+// maxCachedSessions bounds the session cache; past it the cache starts over (sessions
+// recompile from their token and the cached sources, no store read).
+const maxCachedSessions = 1 << 16
+
+func newSessionCaches() *sessionCaches {
+	return &sessionCaches{sources: make(map[string]*sourceEntry), sessions: make(map[string]*sessionEntry)}
+}
+
+// errNoSource is a session whose role or user no longer exists (or was recreated under the
+// same name with a new unique ID): it keeps no permissions.
+var errNoSource = errors.New("server: the session's role or user no longer exists")
+
+// source returns the compiled policies of the role or user at arn.
+func (s *Server) source(ctx context.Context, account, arn string) (*sourceEntry, error) {
+	gen := s.iam.Generation(account)
+	s.sessions.mu.RLock()
+	e := s.sessions.sources[arn]
+	s.sessions.mu.RUnlock()
+	if e != nil && e.gen >= gen {
+		return e, nil
+	}
+	ps, err := s.iam.PrincipalPolicies(ctx, arn)
+	if errors.Is(err, iam.ErrNoSuchPrincipal) {
+		return nil, errNoSource
+	}
+	if err != nil {
+		return nil, err
+	}
+	e = &sourceEntry{uniqueID: ps.UniqueID, gen: ps.Generation, maxDuration: ps.MaxSessionDuration}
+	kind := "user"
+	if ps.Kind == iam.PrincipalRole {
+		kind = "role"
+	}
+	e.arn = "arn:" + ps.Partition + ":iam::" + ps.Account + ":" + kind + ps.Path + ps.Name
+	for _, sp := range ps.Policies {
+		p, err := s.policies.compiler.Lenient([]byte(sp.Document))
+		if err != nil {
+			return nil, fmt.Errorf("compiling %s policy %q of %s: %w", sp.Source, sp.Name, sp.Holder, err)
+		}
+		label := sp.ARN
+		if label == "" {
+			label = sp.Holder + "/" + sp.Name
+		}
+		e.policies.Identity = append(e.policies.Identity, authz.Attached{Label: label, Policy: p})
+	}
+	if ps.Boundary != nil {
+		p, err := s.policies.compiler.Lenient([]byte(ps.Boundary.Document))
+		if err != nil {
+			return nil, fmt.Errorf("compiling the permissions boundary of %s: %w", arn, err)
+		}
+		e.policies.Boundary = &authz.Attached{Label: ps.Boundary.ARN, Policy: p}
+	}
+	e.set = authz.NewSet(e.policies)
+	if len(ps.Tags) > 0 {
+		e.tags = make(map[string]string, len(ps.Tags))
+		for _, t := range ps.Tags {
+			e.tags[t.Key] = t.Value
+		}
+	}
+	if ps.TrustPolicy != "" {
+		p, err := s.policies.compiler.Lenient([]byte(ps.TrustPolicy))
+		if err != nil {
+			return nil, fmt.Errorf("compiling the trust policy of %s: %w", arn, err)
+		}
+		e.trust = authz.NewResourceSet(authz.ResourcePolicies{Resource: &authz.Attached{Label: "trust", Policy: p}})
+	}
+	s.sessions.mu.Lock()
+	s.sessions.sources[arn] = e
+	s.sessions.mu.Unlock()
+	return e, nil
+}
+
+// sessionPrincipal returns a session caller's compiled policies: the identity policies and
+// boundary of its role (or user) as they are now — so a change to the role, such as a
+// "revoke active sessions" deny on aws:TokenIssueTime, applies to live sessions at once —
+// and its session policies (access_policies.html#policies_session), and its principal tags:
+// the role's, overridden by the session's (id_session-tags.html).
+func (s *Server) sessionPrincipal(ctx context.Context, cl *caller) (*principalEntry, error) {
+	sess := cl.session
+	gen := s.iam.Generation(sess.Account)
+	s.sessions.mu.RLock()
+	se := s.sessions.sessions[sess.AccessKeyID]
+	s.sessions.mu.RUnlock()
+	if se != nil && se.gen >= gen {
+		return se.entry, nil
+	}
+	src, err := s.source(ctx, sess.Account, sess.SourceARN)
+	if errors.Is(err, errNoSource) {
+		src = &sourceEntry{gen: gen}
+	} else if err != nil {
+		return nil, err
+	}
+	var pp authz.PrincipalPolicies
+	if src.uniqueID == sess.UniqueID {
+		pp = src.policies
+		pp.Identity = pp.Identity[:len(pp.Identity):len(pp.Identity)]
+	}
+	if sess.Policy != "" {
+		// Compiled per session, not interned: session policies come from clients, and the
+		// shared compiler keeps what it compiles forever.
+		p, err := policy.CompileLenient([]byte(sess.Policy))
+		if err != nil {
+			return nil, fmt.Errorf("compiling the session policy of %s: %w", sess.ARN(), err)
+		}
+		pp.Session = append(pp.Session, authz.Attached{Label: "session", Policy: p})
+	}
+	for _, arn := range sess.PolicyARNs {
+		p, err := s.managedPolicy(ctx, sess, arn)
+		if err != nil {
+			return nil, err
+		}
+		if p == nil {
+			// A managed session policy deleted since: it allows nothing, but the session
+			// stays capped by session policies.
+			p, _ = policy.CompileLenient([]byte(`{"Version":"2012-10-17","Statement":[]}`))
+		}
+		pp.Session = append(pp.Session, authz.Attached{Label: arn, Policy: p})
+	}
+	e := &principalEntry{set: src.set, gen: src.gen}
+	if pp.Session != nil || src.uniqueID != sess.UniqueID {
+		e.set = authz.NewSet(pp)
+	}
+	e.tags = src.tags
+	if len(sess.Tags) > 0 {
+		e.tags = make(map[string]string, len(src.tags)+len(sess.Tags))
+		for k, v := range src.tags {
+			e.tags[k] = v
+		}
+		for _, t := range sess.Tags {
+			for k := range e.tags {
+				if strings.EqualFold(k, t.Key) {
+					delete(e.tags, k)
+				}
+			}
+			e.tags[t.Key] = t.Value
+		}
+	}
+	s.sessions.mu.Lock()
+	if len(s.sessions.sessions) >= maxCachedSessions {
+		s.sessions.sessions = make(map[string]*sessionEntry)
+	}
+	s.sessions.sessions[sess.AccessKeyID] = &sessionEntry{entry: e, gen: src.gen}
+	s.sessions.mu.Unlock()
+	return e, nil
+}
+
+// managedPolicy compiles the default version of the managed policy at arn, or nil when it
+// does not exist (any more).
+func (s *Server) managedPolicy(ctx context.Context, sess *sts.Session, arn string) (*policy.Policy, error) {
+	a := iam.Account{ID: sess.Account, Partition: sess.Partition, Caller: sess.ARN()}
+	gp, err := s.iam.GetPolicy(ctx, a, &iamapi.GetPolicyInput{PolicyArn: &arn})
+	if err != nil {
+		return nil, nil
+	}
+	if gp.Policy == nil || gp.Policy.DefaultVersionId == nil {
+		return nil, nil
+	}
+	v, err := s.iam.GetPolicyVersion(ctx, a, &iamapi.GetPolicyVersionInput{PolicyArn: &arn, VersionId: gp.Policy.DefaultVersionId})
+	if err != nil || v.PolicyVersion == nil || v.PolicyVersion.Document == nil {
+		return nil, nil
+	}
+	doc, err := url.QueryUnescape(*v.PolicyVersion.Document)
+	if err != nil {
+		return nil, fmt.Errorf("managed session policy %s: %w", arn, err)
+	}
+	return s.policies.compiler.Lenient([]byte(doc))
+}
+
+// sessionKeys adds the condition keys a session carries
+// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html):
+// aws:TokenIssueTime — what "revoke active sessions" denies on — aws:MultiFactorAuthPresent
+// (and its age) and aws:SourceIdentity. Long-term keys carry none of them.
+func (s *Server) sessionKeys(cond *authz.Context, cl *caller) {
+	sess := cl.session
+	if sess == nil {
+		return
+	}
+	cond.Set("aws:TokenIssueTime", sess.Issued.UTC().Format(time.RFC3339))
+	if sess.MFA {
+		cond.Set("aws:MultiFactorAuthPresent", "true")
+		cond.Set("aws:MultiFactorAuthAge", fmt.Sprint(int64(s.cfg.Now().Sub(sess.Issued)/time.Second)))
+	} else {
+		cond.Set("aws:MultiFactorAuthPresent", "false")
+	}
+	if sess.SourceIdentity != "" {
+		cond.Set("aws:SourceIdentity", sess.SourceIdentity)
+	}
+}

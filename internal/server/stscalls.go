@@ -1,0 +1,325 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"gatehouse/internal/authz"
+	"gatehouse/internal/awserr"
+	"gatehouse/internal/awsproto"
+	"gatehouse/internal/awsproto/stsapi"
+	"gatehouse/internal/iam"
+	"gatehouse/internal/sts"
+)
+
+// serveSTS decodes, authorizes and runs one STS call
+// (https://docs.aws.amazon.com/STS/latest/APIReference/welcome.html).
+func (s *Server) serveSTS(w http.ResponseWriter, c *call) error {
+	if s.sts == nil {
+		return awserr.InvalidAction("Gatehouse does not serve STS requests: no session keyring is configured.")
+	}
+	if c.r.Method != http.MethodPost && c.r.Method != http.MethodGet {
+		return awserr.New(405, "InvalidAction", "STS accepts only GET and POST requests.")
+	}
+	params, err := queryParams(c)
+	if err != nil {
+		return err
+	}
+	if len(params["Action"]) > 0 {
+		c.action = params["Action"][0]
+	}
+	op, in, err := awsproto.STS.DecodeRequest(params)
+	if err != nil {
+		return err
+	}
+	if err := sessionMayCall(c.caller.session, op.Name); err != nil {
+		return err
+	}
+	var out any
+	switch in := in.(type) {
+	case *stsapi.GetCallerIdentityInput:
+		out = s.getCallerIdentity(c)
+	case *stsapi.AssumeRoleInput:
+		out, err = s.assumeRole(c, in)
+	case *stsapi.GetSessionTokenInput:
+		out, err = s.getSessionToken(c, in)
+	case *stsapi.GetFederationTokenInput:
+		out, err = s.getFederationToken(c, in)
+	case *stsapi.GetAccessKeyInfoInput:
+		out, err = s.getAccessKeyInfo(c, in)
+	default:
+		// AssumeRoleWithWebIdentity and AssumeRoleWithSAML need identity providers;
+		// DecodeAuthorizationMessage needs denials that carry an encoded message, which no
+		// service Gatehouse serves sends yet. Say so rather than pretend.
+		return awserr.InvalidAction("Gatehouse does not implement the STS action %s yet.", op.Name)
+	}
+	if err != nil {
+		return err
+	}
+	s.writeOK(w, c, op.Name, out, func(b []byte) []byte {
+		return awsproto.STS.AppendResponse(b, op, out, c.requestID)
+	})
+	return nil
+}
+
+// sessionMayCall applies what temporary credentials may call in STS
+// (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_request.html#stsapi_comparison):
+// GetSessionToken's credentials only AssumeRole and GetCallerIdentity, a federated user's
+// only GetCallerIdentity. GetSessionToken and GetFederationToken answer session callers
+// themselves, in the sts package.
+func sessionMayCall(sess *sts.Session, op string) error {
+	if sess == nil || op == "GetCallerIdentity" || op == "GetSessionToken" || op == "GetFederationToken" {
+		return nil
+	}
+	switch sess.Kind {
+	case sts.FederatedUser:
+		return awserr.AccessDenied("Cannot call " + op + " with federated user credentials")
+	case sts.UserSession, sts.RootSession:
+		if op != "AssumeRole" && !sess.MFA {
+			return awserr.AccessDenied("Cannot call " + op + " with session credentials")
+		}
+	}
+	return nil
+}
+
+// getCallerIdentity answers for every authenticated caller, whatever its policies say: "No
+// permissions are required to perform this operation"
+// (https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html).
+func (s *Server) getCallerIdentity(c *call) *stsapi.GetCallerIdentityOutput {
+	p := &c.caller.principal
+	userID := p.UserID
+	if c.caller.root || userID == "" {
+		userID = p.Account
+	}
+	arn := p.ARN
+	return &stsapi.GetCallerIdentityOutput{UserId: &userID, Account: &p.Account, Arn: &arn}
+}
+
+// stsCaller is the caller as the sts package sees it.
+func stsCaller(cl *caller) *sts.Caller {
+	return &sts.Caller{ARN: cl.principal.ARN, Account: cl.account.ID, Partition: cl.principal.Partition,
+		UserID: cl.principal.UserID, Root: cl.root, Session: cl.session}
+}
+
+func credentialsOut(cr sts.Credentials) *stsapi.Credentials {
+	return &stsapi.Credentials{AccessKeyId: cr.AccessKeyID, SecretAccessKey: cr.SecretAccessKey,
+		SessionToken: cr.SessionToken, Expiration: cr.Expiration}
+}
+
+// assumeRole runs AssumeRole: the sts package plans the session, the policy engine decides
+// sts:AssumeRole with the caller's identity policies and the role's trust policy as the
+// resource policy (same account: either may grant; across accounts both must —
+// id_roles_manage-assume.html, reference_policies_evaluation-logic-cross-account.html),
+// then sts:TagSession and sts:SetSourceIdentity when the request uses them
+// (id_session-tags.html#id_session-tags_permissions-required,
+// id_credentials_temp_control-access_monitor.html#id_credentials_temp_control-access_monitor-perms).
+func (s *Server) assumeRole(c *call, in *stsapi.AssumeRoleInput) (*stsapi.AssumeRoleOutput, error) {
+	ctx := c.r.Context()
+	roleARN := *in.RoleArn
+	denied := awserr.AccessDenied("User: " + c.caller.principal.ARN + " is not authorized to perform: sts:AssumeRole on resource: " + roleARN)
+	acct, ok := roleAccount(roleARN)
+	if !ok {
+		return nil, awserr.ValidationError("%s is invalid", roleARN)
+	}
+	// A role that does not exist is denied exactly as one that does not trust the caller:
+	// AssumeRole does not reveal which roles exist.
+	role, err := s.source(ctx, acct, roleARN)
+	if errors.Is(err, errNoSource) || (err == nil && (role.trust == nil || !strings.EqualFold(role.arn, roleARN))) {
+		if c.caller.root {
+			return nil, awserr.AccessDenied("Roles may not be assumed by root accounts.")
+		}
+		return nil, denied
+	}
+	if err != nil {
+		return nil, err
+	}
+	plan, err := s.sts.AssumeRole(stsCaller(c.caller), &sts.Role{ARN: role.arn, ID: role.uniqueID, Account: acct,
+		Partition: c.caller.principal.Partition, MaxSessionDuration: role.maxDuration}, in)
+	if err != nil {
+		return nil, err
+	}
+	e, err := s.principal(ctx, c.caller)
+	if err != nil {
+		return nil, err
+	}
+	cond := authz.NewContext(&c.caller.principal, e.tags)
+	s.globalKeys(cond, c)
+	s.sessionKeys(cond, c.caller)
+	cond.Set("sts:RoleSessionName", plan.Name)
+	if in.ExternalId != nil {
+		cond.Set("sts:ExternalId", *in.ExternalId)
+	}
+	if in.SourceIdentity != nil {
+		cond.Set("sts:SourceIdentity", *in.SourceIdentity)
+	}
+	if len(plan.Tags) > 0 {
+		keys := make([]string, 0, len(plan.Tags))
+		for _, t := range plan.Tags {
+			cond.Set("aws:RequestTag/"+t.Key, t.Value)
+			keys = append(keys, t.Key)
+		}
+		cond.SetMulti("aws:TagKeys", keys)
+		if len(plan.TransitiveTagKeys) > 0 {
+			cond.SetMulti("sts:TransitiveTagKeys", plan.TransitiveTagKeys)
+		}
+	}
+	req := authz.Request{Principal: &c.caller.principal, Action: "sts:AssumeRole", Resource: roleARN,
+		ResourceAccount: acct, Context: cond, Policies: e.set, Resources: role.trust}
+	res := resultPool.Get().(*authz.Result)
+	defer resultPool.Put(res)
+	decide := func(action string) error {
+		req.Action = action
+		authz.Evaluate(&req, res)
+		s.metrics.observeDecision(res.Decision.String())
+		switch res.Decision {
+		case authz.Allowed:
+			return nil
+		case authz.ExplicitDeny:
+			return awserr.AccessDenied(res.Message())
+		}
+		return awserr.AccessDenied("User: " + c.caller.principal.ARN + " is not authorized to perform: " + action + " on resource: " + roleARN)
+	}
+	if err := decide("sts:AssumeRole"); err != nil {
+		return nil, err
+	}
+	if len(plan.Tags) > 0 {
+		if err := decide("sts:TagSession"); err != nil {
+			return nil, err
+		}
+	}
+	if in.SourceIdentity != nil {
+		if err := decide("sts:SetSourceIdentity"); err != nil {
+			return nil, err
+		}
+	}
+	cr, err := s.sts.Issue(plan)
+	if err != nil {
+		return nil, err
+	}
+	s.iam.RecordRoleUse(role.arn, s.cfg.Region, s.cfg.Now())
+	out := &stsapi.AssumeRoleOutput{
+		Credentials:     credentialsOut(cr),
+		AssumedRoleUser: &stsapi.AssumedRoleUser{AssumedRoleId: plan.UserID(), Arn: plan.ARN()},
+	}
+	if plan.HasSessionPolicy() || len(plan.Tags) > 0 {
+		n := int32(plan.PackedPolicySize)
+		out.PackedPolicySize = &n
+	}
+	if plan.SourceIdentity != "" {
+		out.SourceIdentity = &plan.SourceIdentity
+	}
+	return out, nil
+}
+
+// roleAccount returns the account of a role ARN (arn:PARTITION:iam::ACCOUNT:role/…).
+func roleAccount(arn string) (string, bool) {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "iam" || !strings.HasPrefix(parts[5], "role/") {
+		return "", false
+	}
+	if len(parts[4]) != 12 || strings.Trim(parts[4], "0123456789") != "" {
+		return "", false
+	}
+	return parts[4], true
+}
+
+// getSessionToken runs GetSessionToken: no policy governs it.
+func (s *Server) getSessionToken(c *call, in *stsapi.GetSessionTokenInput) (*stsapi.GetSessionTokenOutput, error) {
+	plan, err := s.sts.GetSessionToken(stsCaller(c.caller), in)
+	if err != nil {
+		return nil, err
+	}
+	cr, err := s.sts.Issue(plan)
+	if err != nil {
+		return nil, err
+	}
+	return &stsapi.GetSessionTokenOutput{Credentials: credentialsOut(cr)}, nil
+}
+
+// getFederationToken runs GetFederationToken, which the user's policies must allow on the
+// federated user's ARN (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_control-access_getfederationtoken.html).
+func (s *Server) getFederationToken(c *call, in *stsapi.GetFederationTokenInput) (*stsapi.GetFederationTokenOutput, error) {
+	plan, err := s.sts.GetFederationToken(stsCaller(c.caller), in)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.authorizeSTS(c, "sts:GetFederationToken", plan.ARN(), func(cond *authz.Context) {
+		if len(plan.Tags) > 0 {
+			keys := make([]string, 0, len(plan.Tags))
+			for _, t := range plan.Tags {
+				cond.Set("aws:RequestTag/"+t.Key, t.Value)
+				keys = append(keys, t.Key)
+			}
+			cond.SetMulti("aws:TagKeys", keys)
+		}
+	}); err != nil {
+		return nil, err
+	}
+	if len(plan.Tags) > 0 {
+		if err := s.authorizeSTS(c, "sts:TagSession", plan.ARN(), nil); err != nil {
+			return nil, err
+		}
+	}
+	cr, err := s.sts.Issue(plan)
+	if err != nil {
+		return nil, err
+	}
+	out := &stsapi.GetFederationTokenOutput{
+		Credentials:   credentialsOut(cr),
+		FederatedUser: &stsapi.FederatedUser{FederatedUserId: plan.UserID(), Arn: plan.ARN()},
+	}
+	if plan.HasSessionPolicy() || len(plan.Tags) > 0 {
+		n := int32(plan.PackedPolicySize)
+		out.PackedPolicySize = &n
+	}
+	return out, nil
+}
+
+// getAccessKeyInfo returns the account of an access key: a temporary key's account is in
+// its ID; a long-term key's is looked up.
+func (s *Server) getAccessKeyInfo(c *call, in *stsapi.GetAccessKeyInfoInput) (*stsapi.GetAccessKeyInfoOutput, error) {
+	if err := s.authorizeSTS(c, "sts:GetAccessKeyInfo", "*", nil); err != nil {
+		return nil, err
+	}
+	id := *in.AccessKeyId
+	if acct, ok := sts.AccessKeyAccount(id); ok {
+		return &stsapi.GetAccessKeyInfoOutput{Account: &acct}, nil
+	}
+	k, err := s.iam.LookupAccessKey(c.r.Context(), id)
+	if errors.Is(err, iam.ErrNoSuchAccessKey) {
+		return nil, awserr.InvalidParameterValue("The access key ID %s is not valid.", id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &stsapi.GetAccessKeyInfoOutput{Account: &k.Account}, nil
+}
+
+// authorizeSTS decides an STS action on resource with the caller's identity policies.
+func (s *Server) authorizeSTS(c *call, action, resource string, keys func(*authz.Context)) error {
+	if c.caller.root {
+		s.metrics.observeDecision("allowed")
+		return nil
+	}
+	e, err := s.principal(c.r.Context(), c.caller)
+	if err != nil {
+		return err
+	}
+	cond := authz.NewContext(&c.caller.principal, e.tags)
+	s.globalKeys(cond, c)
+	s.sessionKeys(cond, c.caller)
+	if keys != nil {
+		keys(cond)
+	}
+	req := authz.Request{Principal: &c.caller.principal, Action: action, Resource: resource,
+		ResourceAccount: c.caller.account.ID, Context: cond, Policies: e.set}
+	res := resultPool.Get().(*authz.Result)
+	defer resultPool.Put(res)
+	authz.Evaluate(&req, res)
+	s.metrics.observeDecision(res.Decision.String())
+	if res.Decision != authz.Allowed {
+		return awserr.AccessDenied(res.Message())
+	}
+	return nil
+}
