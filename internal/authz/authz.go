@@ -474,8 +474,9 @@ func evalLevels(levels []index, list func(int) *cands, first int, q *query, res 
 }
 
 // prepareAction fills q's lower-cased action (in res's scratch buffer), its service and
-// head ("s3" and "s3:g" for "s3:GetObject") and their mask bits, in one pass over the
-// action: this runs on every decision.
+// head ("s3" and "s3:g" for "s3:GetObject") in one pass over the action: this runs on
+// every decision. The mask bits are computed only when a statement scan needs them
+// (query.maskBits).
 func prepareAction(res *Result, q *query) {
 	s := q.action
 	buf := res.scratch[:0]
@@ -484,40 +485,24 @@ func prepareAction(res *Result, q *query) {
 	}
 	buf = buf[:len(s)]
 	colon := -1
-	h := uint32(2166136261) // FNV-1a, as policy.ServiceBit
-	var svcHash, headHash uint32
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if 'A' <= c && c <= 'Z' {
 			c += 'a' - 'A'
 		}
 		buf[i] = c
-		if colon < 0 {
-			if c == ':' {
-				colon = i
-				svcHash = h
-			}
-			h ^= uint32(c)
-			h *= 16777619
-		} else if i == colon+1 {
-			h ^= uint32(c)
-			h *= 16777619
-			headHash = h
+		if c == ':' && colon < 0 {
+			colon = i
 		}
 	}
 	res.scratch = buf
 	q.lower = unsafeString(buf)
-	q.headBit = ^uint64(0)
-	switch {
-	case colon < 0:
-		q.service = q.lower
-		q.svcBit = policy.ServiceBitOf(h)
-	default:
+	q.service, q.head = q.lower, ""
+	if colon >= 0 {
 		q.service = q.lower[:colon]
-		q.svcBit = policy.ServiceBitOf(svcHash)
 		if len(s) > colon+1 {
 			q.head = q.lower[:colon+2]
-			q.headBit = policy.HeadBitOf(headHash)
 		}
 	}
+	q.bitsDone = false
 }

@@ -92,8 +92,21 @@ func addRef(refs []int32, n int32) []int32 {
 type query struct {
 	action, lower, service, head, resource string
 	svcBit, headBit                        uint64
+	bitsDone                               bool
 	ctx                                    *Context
 	principal                              *Principal
+}
+
+// maskBits returns the request's bits for policy.Compiled.MayMatch, computing them once.
+func (q *query) maskBits() (svc, head uint64) {
+	if !q.bitsDone {
+		q.svcBit, q.headBit = policy.ServiceBit(q.service), ^uint64(0)
+		if q.head != "" {
+			q.headBit = policy.HeadBit(q.head)
+		}
+		q.bitsDone = true
+	}
+	return q.svcBit, q.headBit
 }
 
 // cands is the statements of one index whose Action matches one action, with, when
@@ -124,10 +137,11 @@ func (ix *index) candidates(q *query) *cands {
 	if !ix.indexed {
 		// A scanned index's plan holds packed (policy, statement) references.
 		c := &cands{}
+		svcBit, headBit := q.maskBits()
 		for p, a := range ix.pols {
 			sts := a.Policy.Statements
 			for i := range sts {
-				if sts[i].MayMatch(q.svcBit, q.headBit) && sts[i].MatchActionLower(q.lower) {
+				if sts[i].MayMatch(svcBit, headBit) && sts[i].MatchActionLower(q.lower) {
 					c.all = append(c.all, int32(p<<16|i))
 				}
 			}
@@ -210,10 +224,11 @@ func (ix *index) eval(c *cands, q *query, res *Result, e *eval) {
 		return
 	}
 	if !ix.indexed {
+		svcBit, headBit := q.maskBits()
 		for _, a := range ix.pols {
 			sts := a.Policy.Statements
 			for i := range sts {
-				if sts[i].MayMatch(q.svcBit, q.headBit) && sts[i].MatchActionLower(q.lower) {
+				if sts[i].MayMatch(svcBit, headBit) && sts[i].MatchActionLower(q.lower) {
 					ix.try(&sts[i], a.Label, q, res, e)
 				}
 			}

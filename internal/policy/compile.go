@@ -59,7 +59,13 @@ const (
 	highHalf = uint64(0xffffffff00000000)
 )
 
-// fnv32 is FNV-1a; authz computes the same hashes while it lower-cases the action.
+// ServiceBit is the Mask bit of a lower-cased service prefix ("s3").
+func ServiceBit(lowerService string) uint64 { return 1 << (fnv32(lowerService) % 32) }
+
+// HeadBit is the Mask bit of a lower-cased "service:first-letter" ("s3:g").
+func HeadBit(lowerHead string) uint64 { return 1 << (32 + fnv32(lowerHead)%32) }
+
+// fnv32 is FNV-1a.
 func fnv32(s string) uint32 {
 	h := uint32(2166136261)
 	for i := 0; i < len(s); i++ {
@@ -68,18 +74,6 @@ func fnv32(s string) uint32 {
 	}
 	return h
 }
-
-// ServiceBit is the Mask bit of a lower-cased service prefix ("s3"), from its FNV-1a hash.
-func ServiceBit(lowerService string) uint64 { return ServiceBitOf(fnv32(lowerService)) }
-
-// HeadBit is the Mask bit of a lower-cased "service:first-letter" ("s3:g").
-func HeadBit(lowerHead string) uint64 { return HeadBitOf(fnv32(lowerHead)) }
-
-// ServiceBitOf and HeadBitOf map FNV-1a hashes to Mask bits.
-func ServiceBitOf(h uint32) uint64 { return 1 << (h % 32) }
-
-// HeadBitOf: see ServiceBitOf.
-func HeadBitOf(h uint32) uint64 { return 1 << (32 + h%32) }
 
 // MayMatch reports whether the statement's Action could match a request whose service
 // and head bits are svcBit and headBit.
