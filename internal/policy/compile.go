@@ -293,15 +293,15 @@ func NewCache() *Cache { return &Cache{m: map[cacheKey]*Policy{}} }
 
 // Lenient returns the compiled form of a stored document, parsing it leniently once.
 func (c *Cache) Lenient(data []byte) (*Policy, error) {
-	return c.get(data, cacheKey{sum: sha256.Sum256(data)}, func() (*Document, error) { return ParseLenient(data) })
+	return c.get(cacheKey{sum: sha256.Sum256(data)}, func() (*Document, error) { return ParseLenient(data) })
 }
 
 // Strict returns the compiled form of a document parsed strictly as kind.
 func (c *Cache) Strict(data []byte, kind Kind) (*Policy, error) {
-	return c.get(data, cacheKey{sum: sha256.Sum256(data), strict: true, kind: kind}, func() (*Document, error) { return Parse(data, kind) })
+	return c.get(cacheKey{sum: sha256.Sum256(data), strict: true, kind: kind}, func() (*Document, error) { return Parse(data, kind) })
 }
 
-func (c *Cache) get(_ []byte, k cacheKey, parse func() (*Document, error)) (*Policy, error) {
+func (c *Cache) get(k cacheKey, parse func() (*Document, error)) (*Policy, error) {
 	c.mu.Lock()
 	p, ok := c.m[k]
 	c.mu.Unlock()
