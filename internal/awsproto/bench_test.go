@@ -1,6 +1,7 @@
 package awsproto_test
 
 import (
+	"fmt"
 	"net/url"
 	"syscall"
 	"testing"
@@ -64,4 +65,21 @@ func BenchmarkDecodeCreateUserTags(b *testing.B) {
 		}
 	}
 	stop()
+}
+
+// BenchmarkDecodeManyTags decodes 10,000 tags (with Validate refusing them for the list's
+// max 50): decoding must stay O(n log n) in the parameters, however many a client sends.
+func BenchmarkDecodeManyTags(b *testing.B) {
+	// Built directly: url.ParseQuery itself refuses more than 10,000 parameters.
+	params := url.Values{"Action": {"TagUser"}, "Version": {"2010-05-08"}, "UserName": {"alice"}}
+	for i := 1; i <= 10000; i++ {
+		params[fmt.Sprintf("Tags.member.%d.Key", i)] = []string{fmt.Sprintf("k%d", i)}
+		params[fmt.Sprintf("Tags.member.%d.Value", i)] = []string{"v"}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := awsproto.IAM.DecodeRequest(params); err == nil {
+			b.Fatal("10,000 tags accepted")
+		}
+	}
 }

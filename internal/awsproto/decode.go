@@ -46,13 +46,16 @@ func decode(params url.Values, in any, strict bool) error {
 	for k := range params {
 		d.keys = append(d.keys, k)
 	}
+	// Sorted, the parameters under one prefix are contiguous: finding a structure's or a
+	// list's parameters is a binary search, so decoding costs O(n log n) in the number of
+	// parameters however they nest (a scan per list element would be quadratic).
+	slices.Sort(d.keys)
 	if strict {
 		d.used = make(map[string]bool, len(params))
 	}
 	d.structure("", planFor(rv.Elem().Type()), rv.Elem())
 	if d.err == nil && strict {
-		slices.Sort(d.keys) // report the same parameter every time
-		for _, k := range d.keys {
+		for _, k := range d.keys { // sorted: the same parameter is reported every time
 			if !d.used[k] && !envelopeParam(k) {
 				return awserr.New(400, "UnknownParameter", "The parameter %s is not recognized", truncate(k))
 			}
@@ -108,37 +111,33 @@ func truncate(s string) string {
 
 // hasPrefix reports whether any parameter starts with p.
 func (d *decoder) hasPrefix(p string) bool {
-	for _, k := range d.keys {
-		if strings.HasPrefix(k, p) {
-			return true
-		}
-	}
-	return false
+	i, _ := slices.BinarySearch(d.keys, p)
+	return i < len(d.keys) && strings.HasPrefix(d.keys[i], p)
 }
 
 // indices returns the distinct positive indices N of parameters named p.N or p.N.…,
 // ascending.
 func (d *decoder) indices(p string) []int {
+	p += "."
 	var out []int
-	for _, k := range d.keys {
-		rest, ok := strings.CutPrefix(k, p)
-		if !ok || rest == "" || rest[0] != '.' {
-			continue
-		}
-		rest = rest[1:]
-		if i := strings.IndexByte(rest, '.'); i >= 0 {
-			rest = rest[:i]
+	i, _ := slices.BinarySearch(d.keys, p)
+	for ; i < len(d.keys) && strings.HasPrefix(d.keys[i], p); i++ {
+		rest := d.keys[i][len(p):]
+		if j := strings.IndexByte(rest, '.'); j >= 0 {
+			rest = rest[:j]
 		}
 		n, err := strconv.Atoi(rest)
-		if err != nil || n < 1 || rest[0] == '+' {
+		if err != nil || n < 1 || rest[0] == '+' || rest[0] == '0' {
 			continue // not an index: an unknown parameter, ignored
 		}
-		if !slices.Contains(out, n) {
+		// Keys of one index are adjacent in sorted order ("x.1.a" < "x.1.b" < "x.10.a"),
+		// so a repeat is always the last index seen.
+		if len(out) == 0 || out[len(out)-1] != n {
 			out = append(out, n)
 		}
 	}
 	slices.Sort(out)
-	return out
+	return slices.Compact(out)
 }
 
 func (d *decoder) structure(prefix string, sp *structPlan, v reflect.Value) {
