@@ -1,0 +1,238 @@
+package e2e
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/iam/types"
+)
+
+// Input validation from the API model, through the SDK (which validates only required
+// members, so the rest reaches the server): lengths, patterns, ranges and enums are
+// ValidationError with IAM's "1 validation error detected" text, and change nothing.
+func TestIAMInputValidation(t *testing.T) {
+	_, c := newRootServer(t)
+	ctx := ctxT(t)
+	must(c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("u")}))(t)
+	k := must(c.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("u")}))(t).AccessKey
+	cases := []struct {
+		note string
+		call func() error
+	}{
+		{"MaxItems 0", func() error {
+			_, err := c.ListUsers(ctx, &iam.ListUsersInput{MaxItems: aws.Int32(0)})
+			return err
+		}},
+		{"MaxItems 1001", func() error {
+			_, err := c.ListUsers(ctx, &iam.ListUsersInput{MaxItems: aws.Int32(1001)})
+			return err
+		}},
+		{"a path without the trailing slash", func() error {
+			_, err := c.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String("g1"), Path: aws.String("/a")})
+			return err
+		}},
+		{"a group name of 129 characters", func() error {
+			_, err := c.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String(strings.Repeat("g", 129))})
+			return err
+		}},
+		{"a role description of 1,001 characters", func() error {
+			_, err := c.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("r1"), AssumeRolePolicyDocument: aws.String(ec2Trust),
+				Description: aws.String(strings.Repeat("d", 1001))})
+			return err
+		}},
+		{"a status outside the enum", func() error {
+			_, err := c.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{UserName: aws.String("u"), AccessKeyId: k.AccessKeyId, Status: types.StatusType("Paused")})
+			return err
+		}},
+		{"a policy name with a space", func() error {
+			_, err := c.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("u"), PolicyName: aws.String("my policy"), PolicyDocument: aws.String(allowDoc(`"s3:*"`, `"*"`))})
+			return err
+		}},
+		{"a tag key of 129 characters", func() error {
+			_, err := c.TagUser(ctx, &iam.TagUserInput{UserName: aws.String("u"), Tags: []types.Tag{tag(strings.Repeat("k", 129), "v")}})
+			return err
+		}},
+		{"an access key ID of 15 characters", func() error {
+			_, err := c.GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: aws.String("AKIAAAAAAAAAAAA")})
+			return err
+		}},
+	}
+	for _, tc := range cases {
+		err := tc.call()
+		if err == nil {
+			t.Errorf("%s: got success, want ValidationError", tc.note)
+			continue
+		}
+		msg := apiErr(t, err, "ValidationError", 400)
+		if !strings.Contains(msg, "validation error") {
+			t.Errorf("%s: message %q, want IAM's \"1 validation error detected: …\"", tc.note, msg)
+		}
+	}
+	// Nothing was created or changed by the refused calls.
+	if n := len(must(c.ListGroups(ctx, &iam.ListGroupsInput{}))(t).Groups); n != 0 {
+		t.Errorf("groups after refused creates: got %d, want 0", n)
+	}
+	if n := len(must(c.ListRoles(ctx, &iam.ListRolesInput{}))(t).Roles); n != 0 {
+		t.Errorf("roles after a refused create: got %d, want 0", n)
+	}
+	ks := must(c.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String("u")}))(t).AccessKeyMetadata
+	if len(ks) != 1 || ks[0].Status != types.StatusTypeActive {
+		t.Errorf("u's key after a refused update: got %+v, want one Active key", ks)
+	}
+}
+
+// A user deleted and created again under the same name is a new identity: the old key is
+// gone, and the old user's inline policies do not come back
+// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html#identifiers-unique-ids).
+func TestIAMRecreatedUserIsNew(t *testing.T) {
+	inst, root := newRootServer(t)
+	ctx := ctxT(t)
+	old, k := newUserClient(t, inst, root, "sam")
+	oldID := aws.ToString(must(root.GetUser(ctx, &iam.GetUserInput{UserName: aws.String("sam")}))(t).User.UserId)
+	must(root.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("sam"), PolicyName: aws.String("list"), PolicyDocument: aws.String(allowDoc(`"iam:ListUsers"`, `"*"`))}))(t)
+	must(old.ListUsers(ctx, &iam.ListUsersInput{}))(t)
+
+	must(root.DeleteUserPolicy(ctx, &iam.DeleteUserPolicyInput{UserName: aws.String("sam"), PolicyName: aws.String("list")}))(t)
+	must(root.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String("sam"), AccessKeyId: k.AccessKeyId}))(t)
+	must(root.DeleteUser(ctx, &iam.DeleteUserInput{UserName: aws.String("sam")}))(t)
+	_, err := old.ListUsers(ctx, &iam.ListUsersInput{})
+	apiErr(t, err, "InvalidClientTokenId", 403)
+
+	again := must(root.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("sam")}))(t).User
+	if aws.ToString(again.UserId) == oldID {
+		t.Errorf("recreated sam has the old unique ID %s", oldID)
+	}
+	if n := len(must(root.ListUserPolicies(ctx, &iam.ListUserPoliciesInput{UserName: aws.String("sam")}))(t).PolicyNames); n != 0 {
+		t.Errorf("recreated sam's inline policies: got %d, want 0", n)
+	}
+	k2 := must(root.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("sam")}))(t).AccessKey
+	sam := iamClient(t, inst, aws.ToString(k2.AccessKeyId), aws.ToString(k2.SecretAccessKey))
+	_, err = sam.ListUsers(ctx, &iam.ListUsersInput{})
+	apiErr(t, err, "AccessDenied", 403)
+}
+
+// Global condition keys the server fills in for every request
+// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html):
+// aws:SourceIp (loopback here), aws:SecureTransport (false over plain HTTP), aws:CurrentTime,
+// aws:username; and resource ARNs with paths.
+func TestIAMAuthorizationGlobalKeys(t *testing.T) {
+	inst, root := newRootServer(t)
+	ctx := ctxT(t)
+	pat, _ := newUserClient(t, inst, root, "pat")
+	doc := `{"Version":"2012-10-17","Statement":[
+	 {"Sid":"FromLoopback","Effect":"Allow","Action":"iam:ListUsers","Resource":"*","Condition":{"IpAddress":{"aws:SourceIp":"127.0.0.0/8"}}},
+	 {"Sid":"FromElsewhere","Effect":"Allow","Action":"iam:ListGroups","Resource":"*","Condition":{"IpAddress":{"aws:SourceIp":"203.0.113.0/24"}}},
+	 {"Sid":"OnlyTLS","Effect":"Allow","Action":"iam:ListRoles","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"true"}}},
+	 {"Sid":"AfterY2K","Effect":"Allow","Action":"iam:ListPolicies","Resource":"*","Condition":{"DateGreaterThan":{"aws:CurrentTime":"2000-01-01T00:00:00Z"}}},
+	 {"Sid":"BeforeY2K","Effect":"Allow","Action":"iam:ListInstanceProfiles","Resource":"*","Condition":{"DateLessThan":{"aws:CurrentTime":"2000-01-01T00:00:00Z"}}},
+	 {"Sid":"EngOnly","Effect":"Allow","Action":"iam:GetUser","Resource":"arn:aws:iam::*:user/eng/*"},
+	 {"Sid":"NamedPat","Effect":"Allow","Action":"iam:ListAccountAliases","Resource":"*","Condition":{"StringEquals":{"aws:username":"pat"}}}
+	]}`
+	must(root.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("pat"), PolicyName: aws.String("keys"), PolicyDocument: aws.String(doc)}))(t)
+	must(root.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("e1"), Path: aws.String("/eng/")}))(t)
+	must(root.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("o1"), Path: aws.String("/ops/")}))(t)
+
+	allowed := []struct {
+		note string
+		call func() error
+		want bool
+	}{
+		{"aws:SourceIp in 127.0.0.0/8", func() error { _, err := pat.ListUsers(ctx, &iam.ListUsersInput{}); return err }, true},
+		{"aws:SourceIp not in 203.0.113.0/24", func() error { _, err := pat.ListGroups(ctx, &iam.ListGroupsInput{}); return err }, false},
+		{"aws:SecureTransport false", func() error { _, err := pat.ListRoles(ctx, &iam.ListRolesInput{}); return err }, false},
+		{"aws:CurrentTime after 2000", func() error {
+			_, err := pat.ListPolicies(ctx, &iam.ListPoliciesInput{Scope: types.PolicyScopeTypeLocal})
+			return err
+		}, true},
+		{"aws:CurrentTime not before 2000", func() error {
+			_, err := pat.ListInstanceProfiles(ctx, &iam.ListInstanceProfilesInput{})
+			return err
+		}, false},
+		{"a user under /eng/", func() error { _, err := pat.GetUser(ctx, &iam.GetUserInput{UserName: aws.String("e1")}); return err }, true},
+		{"a user under /ops/", func() error { _, err := pat.GetUser(ctx, &iam.GetUserInput{UserName: aws.String("o1")}); return err }, false},
+		{"aws:username pat", func() error { _, err := pat.ListAccountAliases(ctx, &iam.ListAccountAliasesInput{}); return err }, true},
+	}
+	for _, tc := range allowed {
+		err := tc.call()
+		switch {
+		case tc.want && err != nil:
+			t.Errorf("%s: got %v, want allowed", tc.note, err)
+		case !tc.want:
+			if err == nil {
+				t.Errorf("%s: got allowed, want AccessDenied", tc.note)
+				continue
+			}
+			apiErr(t, err, "AccessDenied", 403)
+		}
+	}
+}
+
+// Renaming a group keeps its members' permissions, and a policy removed from the renamed
+// group stops applying on the next request.
+func TestIAMAuthorizationGroupRename(t *testing.T) {
+	inst, root := newRootServer(t)
+	ctx := ctxT(t)
+	lee, _ := newUserClient(t, inst, root, "lee")
+	must(root.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String("old")}))(t)
+	must(root.AddUserToGroup(ctx, &iam.AddUserToGroupInput{GroupName: aws.String("old"), UserName: aws.String("lee")}))(t)
+	must(root.PutGroupPolicy(ctx, &iam.PutGroupPolicyInput{GroupName: aws.String("old"), PolicyName: aws.String("list"), PolicyDocument: aws.String(allowDoc(`"iam:ListUsers"`, `"*"`))}))(t)
+	must(lee.ListUsers(ctx, &iam.ListUsersInput{}))(t)
+	must(root.UpdateGroup(ctx, &iam.UpdateGroupInput{GroupName: aws.String("old"), NewGroupName: aws.String("new")}))(t)
+	must(lee.ListUsers(ctx, &iam.ListUsersInput{}))(t)
+	if got := must(root.ListGroupPolicies(ctx, &iam.ListGroupPoliciesInput{GroupName: aws.String("new")}))(t).PolicyNames; len(got) != 1 {
+		t.Errorf("renamed group's inline policies: got %v, want [list]", got)
+	}
+	must(root.DeleteGroupPolicy(ctx, &iam.DeleteGroupPolicyInput{GroupName: aws.String("new"), PolicyName: aws.String("list")}))(t)
+	_, err := lee.ListUsers(ctx, &iam.ListUsersInput{})
+	apiErr(t, err, "AccessDenied", 403)
+}
+
+// GetGroup pages its members with the SDK's paginator, and ListPolicies over every scope
+// pages customer and AWS managed policies together, each once.
+func TestIAMMorePaginators(t *testing.T) {
+	_, c := newRootServer(t)
+	ctx := ctxT(t)
+	must(c.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String("big")}))(t)
+	const n = 105
+	for i := range n {
+		name := fmt.Sprintf("m%03d", i)
+		must(c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(name)}))(t)
+		must(c.AddUserToGroup(ctx, &iam.AddUserToGroupInput{GroupName: aws.String("big"), UserName: aws.String(name)}))(t)
+	}
+	seen := map[string]bool{}
+	p := iam.NewGetGroupPaginator(c, &iam.GetGroupInput{GroupName: aws.String("big"), MaxItems: aws.Int32(40)})
+	for p.HasMorePages() {
+		for _, u := range must(p.NextPage(ctx))(t).Users {
+			if seen[aws.ToString(u.UserName)] {
+				t.Fatalf("GetGroup listed %s twice", aws.ToString(u.UserName))
+			}
+			seen[aws.ToString(u.UserName)] = true
+		}
+	}
+	if len(seen) != n {
+		t.Errorf("GetGroup pages: got %d members, want %d", len(seen), n)
+	}
+
+	local := aws.ToString(must(c.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("mine"), PolicyDocument: aws.String(allowDoc(`"s3:*"`, `"*"`))}))(t).Policy.Arn)
+	all := map[string]bool{}
+	lp := iam.NewListPoliciesPaginator(c, &iam.ListPoliciesInput{})
+	for lp.HasMorePages() {
+		for _, pol := range must(lp.NextPage(ctx))(t).Policies {
+			a := aws.ToString(pol.Arn)
+			if all[a] {
+				t.Fatalf("ListPolicies listed %s twice", a)
+			}
+			all[a] = true
+		}
+	}
+	// 1,485 AWS managed policies (e2e/testdata/iam/AmazonEC2FullAccess.json's count) and ours.
+	if len(all) != 1485+1 {
+		t.Errorf("ListPolicies Scope=All: got %d policies, want 1,486", len(all))
+	}
+	if !all[local] || !all["arn:aws:iam::aws:policy/AdministratorAccess"] {
+		t.Errorf("ListPolicies Scope=All (%d policies): local policy present %v, AdministratorAccess present %v", len(all), all[local], all["arn:aws:iam::aws:policy/AdministratorAccess"])
+	}
+}
