@@ -10,7 +10,9 @@
 // The member path is the member name with its first letter lower-cased, joined by dots
 // through structures and lists ("tags.1.member.key"). A missing required member is
 // "Value null at '…' failed to satisfy constraint: Member must not be null" — IAM answers
-// ValidationError, not MissingParameter, for it (see testdata in this package's tests).
+// ValidationError, not MissingParameter, for it (IAM-compatible services document the same
+// text, e.g. "1 validation error detected: Value null at 'groupName' failed to satisfy
+// constraint: Member must not be null"; cases in iamapi/testdata/validation.json).
 // Sensitive members (passwords, secrets) are reported without their value
 // ("Value at 'password' failed to …"), so no secret is echoed back.
 //
