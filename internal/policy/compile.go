@@ -136,7 +136,10 @@ func Compile(d *Document) (*Policy, error) {
 			c.Principal = compilePrincipal(s.Principal)
 			c.NotPrincipal = s.NotPrincipal
 		}
-		if len(s.Condition) > 0 {
+		if s.block != nil {
+			c.Condition = s.block
+			c.vars = c.vars || !s.block.Resolves(nil)
+		} else if len(s.Condition) > 0 {
 			b, err := internCondition(s.Condition, vars)
 			if err != nil {
 				return nil, &MalformedError{Message: MsgSyntax, Detail: err.Error()}

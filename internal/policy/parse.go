@@ -176,11 +176,15 @@ func parse(data []byte, o Options, strict bool) (*Document, error) {
 				return nil, legacy("statement %d: resource %q is not a valid ARN", i, r)
 			}
 		}
-		if _, err := condition.Compile(st.Condition, d.Version == Version2012); err != nil {
-			if errors.Is(err, condition.ErrBadValue) {
-				return nil, legacy("statement %d: %v", i, err)
+		if len(st.Condition) > 0 {
+			b, err := internCondition(st.Condition, d.Version == Version2012)
+			if err != nil {
+				if errors.Is(err, condition.ErrBadValue) {
+					return nil, legacy("statement %d: %v", i, err)
+				}
+				return nil, malformed(MsgSyntax, "statement %d: %v", i, err)
 			}
-			return nil, malformed(MsgSyntax, "statement %d: %v", i, err)
+			st.block = b
 		}
 	}
 	if err := checkKind(d, o.Kind); err != nil {
@@ -492,13 +496,22 @@ func checkAction(a string) error {
 }
 
 // resourceFields splits a policy resource into IAM's six fields, padding missing ones
-// with "*" as IAM's messages show it doing.
-func resourceFields(r string) []string {
-	f := strings.SplitN(r, ":", 6)
-	for len(f) < 6 {
-		f = append(f, "*")
+// with "*" as IAM's messages show it doing; n is how many fields r has (at most 6).
+func resourceFields(r string) (f [6]string, n int) {
+	for n < 5 {
+		i := strings.IndexByte(r, ':')
+		if i < 0 {
+			break
+		}
+		f[n], r = r[:i], r[i+1:]
+		n++
 	}
-	return f
+	f[n] = r
+	n++
+	for i := n; i < 6; i++ {
+		f[i] = "*"
+	}
+	return f, n
 }
 
 // legacyBadResource reports resources IAM's legacy parser rejects: an ARN with exactly
@@ -507,10 +520,12 @@ func legacyBadResource(r string) bool {
 	if r == "*" || !strings.Contains(r, ":") {
 		return false
 	}
-	n := strings.Count(r, ":") + 1
-	f := strings.SplitN(r, ":", 6)
+	f, n := resourceFields(r)
 	if f[0] != "arn" || !arn.KnownPartition(f[1]) {
 		return false // reported later with the partition message
+	}
+	if n == 6 {
+		n = strings.Count(r, ":") + 1
 	}
 	return n == 4 || n == 5 || (n >= 3 && f[2] == "")
 }
@@ -522,7 +537,7 @@ func checkResource(r string) error {
 	if !strings.Contains(r, ":") {
 		return malformed(fmt.Sprintf("Resource %s must be in ARN format or \"*\".", r), "resource %q", r)
 	}
-	f := resourceFields(r)
+	f, _ := resourceFields(r)
 	if !arn.KnownPartition(f[1]) {
 		padded := "arn:" + strings.Join(f[1:], ":")
 		return malformed(fmt.Sprintf("Partition %q is not valid for resource %q.", f[1], padded), "resource %q", r)

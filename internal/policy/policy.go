@@ -112,6 +112,8 @@ type Statement struct {
 	HasResource bool
 
 	Condition []condition.Raw
+
+	block *condition.Block // the compiled Condition, when strict parsing already built it
 }
 
 // Principal is the value of a Principal or NotPrincipal element
