@@ -28,16 +28,17 @@ func (s *Server) authenticateSession(c *call, sreq *sigv4.Request) (*caller, err
 	if s.sts == nil || sreq.SecurityToken == "" {
 		return nil, sreq.UnknownAccessKey()
 	}
-	sess, err := s.sts.Open(c.r.Context(), sreq.AccessKeyID, sreq.SecurityToken)
+	e, err := s.openSession(c.r.Context(), sreq.AccessKeyID, sreq.SecurityToken)
 	if errors.Is(err, sts.ErrExpiredToken) {
 		return nil, sigv4.ExpiredToken()
 	}
 	if err != nil {
 		return nil, sreq.UnknownAccessKey()
 	}
-	if err := sreq.Verify(sess.Secret(), bodyHash(c.body)); err != nil {
+	if err := sreq.Verify(e.secret, bodyHash(c.body)); err != nil {
 		return nil, err
 	}
+	sess := e.caller.session
 	// GetSessionToken credentials without MFA, and federated-user credentials, "cannot
 	// call IAM API operations"
 	// (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_request.html#stsapi_comparison);
@@ -46,8 +47,42 @@ func (s *Server) authenticateSession(c *call, sreq *sigv4.Request) (*caller, err
 		((sess.Kind == sts.UserSession || sess.Kind == sts.RootSession) && !sess.MFA)) {
 		return nil, sreq.UnknownAccessKey()
 	}
-	cl := sessionCaller(sess)
+	cl := e.caller
 	return &cl, nil
+}
+
+// openedSession is a token this node has opened: its session, caller and secret.
+type openedSession struct {
+	caller caller
+	secret string
+}
+
+// openSession opens a session token, or finds it among the tokens this node opened before:
+// a token always opens to the same session (it is sealed), so only expiry needs checking
+// again, and a steady stream of requests from one session costs a map lookup rather than
+// AES-GCM and decoding. The cache is keyed by the token itself, not the access key ID.
+func (s *Server) openSession(ctx context.Context, keyID, token string) (*openedSession, error) {
+	s.sessions.mu.RLock()
+	e := s.sessions.opened[token]
+	s.sessions.mu.RUnlock()
+	if e != nil && e.caller.keyID == keyID {
+		if err := s.sts.Check(e.caller.session); err != nil {
+			return nil, err
+		}
+		return e, nil
+	}
+	sess, err := s.sts.Open(ctx, keyID, token)
+	if err != nil {
+		return nil, err
+	}
+	e = &openedSession{caller: sessionCaller(sess), secret: sess.Secret()}
+	s.sessions.mu.Lock()
+	if len(s.sessions.opened) >= maxCachedSessions {
+		s.sessions.opened = make(map[string]*openedSession)
+	}
+	s.sessions.opened[token] = e
+	s.sessions.mu.Unlock()
+	return e, nil
 }
 
 // sessionCaller is the caller a session signs as.
@@ -92,12 +127,15 @@ type sessionEntry struct {
 	gen   uint64
 }
 
-// sessionCaches hold compiled sources by ARN and sessions by access key ID. Both are good
-// while their generation is the account's current one, as policyCache's entries are.
+// sessionCaches hold opened tokens, compiled sources by ARN and compiled sessions. Compiled
+// entries are good while their generation is the account's current one, as policyCache's
+// are. Access key IDs are not keys: a temporary key ID carries 40 random bits, so two
+// sessions of one account may share one, but never a token.
 type sessionCaches struct {
 	mu       sync.RWMutex
-	sources  map[string]*sourceEntry
-	sessions map[string]*sessionEntry
+	opened   map[string]*openedSession      // by session token
+	sources  map[string]*sourceEntry        // by role or user ARN
+	sessions map[*sts.Session]*sessionEntry // by the opened session
 }
 
 // maxCachedSessions bounds the session cache; past it the cache starts over (sessions
@@ -105,7 +143,8 @@ type sessionCaches struct {
 const maxCachedSessions = 1 << 16
 
 func newSessionCaches() *sessionCaches {
-	return &sessionCaches{sources: make(map[string]*sourceEntry), sessions: make(map[string]*sessionEntry)}
+	return &sessionCaches{opened: make(map[string]*openedSession), sources: make(map[string]*sourceEntry),
+		sessions: make(map[*sts.Session]*sessionEntry)}
 }
 
 // errNoSource is a session whose role or user no longer exists (or was recreated under the
@@ -181,7 +220,7 @@ func (s *Server) sessionPrincipal(ctx context.Context, cl *caller) (*principalEn
 	sess := cl.session
 	gen := s.iam.Generation(sess.Account)
 	s.sessions.mu.RLock()
-	se := s.sessions.sessions[sess.AccessKeyID]
+	se := s.sessions.sessions[sess]
 	s.sessions.mu.RUnlock()
 	if se != nil && se.gen >= gen {
 		return se.entry, nil
@@ -239,9 +278,9 @@ func (s *Server) sessionPrincipal(ctx context.Context, cl *caller) (*principalEn
 	}
 	s.sessions.mu.Lock()
 	if len(s.sessions.sessions) >= maxCachedSessions {
-		s.sessions.sessions = make(map[string]*sessionEntry)
+		s.sessions.sessions = make(map[*sts.Session]*sessionEntry)
 	}
-	s.sessions.sessions[sess.AccessKeyID] = &sessionEntry{entry: e, gen: src.gen}
+	s.sessions.sessions[sess] = &sessionEntry{entry: e, gen: src.gen}
 	s.sessions.mu.Unlock()
 	return e, nil
 }

@@ -306,6 +306,16 @@ func (s *Service) Open(ctx context.Context, keyID, token string) (*Session, erro
 	return sess, nil
 }
 
+// Check reports whether a session Open returned earlier is still valid now:
+// ErrExpiredToken once it has expired. A server that keeps opened sessions by token calls
+// it on every request instead of opening the token again.
+func (s *Service) Check(sess *Session) error {
+	if !s.now().Before(sess.Expires) {
+		return ErrExpiredToken
+	}
+	return nil
+}
+
 // reloadKeyring loads the stored keyring, once at a time: a burst of tokens sealed under a
 // key new to this node makes one store read, not one per request.
 func (s *Service) reloadKeyring(ctx context.Context) *seal.Keyring {
