@@ -236,3 +236,54 @@ func TestIAMMorePaginators(t *testing.T) {
 		t.Errorf("ListPolicies Scope=All (%d policies): local policy present %v, AdministratorAccess present %v", len(all), all[local], all["arn:aws:iam::aws:policy/AdministratorAccess"])
 	}
 }
+
+// AWS managed policies with a path keep it in their ARN and are found by PathPrefix; the
+// attached lists filter by the policy's path too (API_ListAttachedRolePolicies.html,
+// PathPrefix: "The path prefix for filtering the results").
+func TestIAMManagedPolicyPaths(t *testing.T) {
+	_, c := newRootServer(t)
+	ctx := ctxT(t)
+	lambda := "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+	gp := must(c.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String(lambda)}))(t).Policy
+	if aws.ToString(gp.Path) != "/service-role/" || aws.ToString(gp.PolicyName) != "AWSLambdaBasicExecutionRole" {
+		t.Errorf("GetPolicy %s: got path %q name %q", lambda, aws.ToString(gp.Path), aws.ToString(gp.PolicyName))
+	}
+	var inPath int
+	p := iam.NewListPoliciesPaginator(c, &iam.ListPoliciesInput{Scope: types.PolicyScopeTypeAws, PathPrefix: aws.String("/service-role/")})
+	for p.HasMorePages() {
+		for _, pol := range must(p.NextPage(ctx))(t).Policies {
+			if !strings.HasPrefix(aws.ToString(pol.Arn), "arn:aws:iam::aws:policy/service-role/") {
+				t.Fatalf("PathPrefix /service-role/ listed %s", aws.ToString(pol.Arn))
+			}
+			inPath++
+		}
+	}
+	// 218 of AWS's managed policies live under /service-role/ in the published set.
+	if inPath != 218 {
+		t.Errorf("AWS managed policies under /service-role/: got %d, want 218", inPath)
+	}
+	must(c.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("fn"), AssumeRolePolicyDocument: aws.String(ec2Trust)}))(t)
+	must(c.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String("fn"), PolicyArn: aws.String(lambda)}))(t)
+	must(c.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String("fn"), PolicyArn: aws.String("arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess")}))(t)
+	ap := must(c.ListAttachedRolePolicies(ctx, &iam.ListAttachedRolePoliciesInput{RoleName: aws.String("fn"), PathPrefix: aws.String("/service-role/")}))(t).AttachedPolicies
+	if len(ap) != 1 || aws.ToString(ap[0].PolicyArn) != lambda {
+		t.Errorf("ListAttachedRolePolicies /service-role/: got %d, want the Lambda policy only", len(ap))
+	}
+}
+
+// A permissions boundary does not hold a user or role back from deletion: DeleteUser and
+// DeleteRole list what must go first, and the boundary is not among them
+// (API_DeleteUser.html, API_DeleteRole.html); the policy's boundary count drops.
+func TestIAMDeleteWithBoundary(t *testing.T) {
+	_, c := newRootServer(t)
+	ctx := ctxT(t)
+	b := aws.ToString(must(c.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("b"), PolicyDocument: aws.String(allowDoc(`"s3:*"`, `"*"`))}))(t).Policy.Arn)
+	must(c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("u"), PermissionsBoundary: aws.String(b)}))(t)
+	must(c.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("r"), AssumeRolePolicyDocument: aws.String(ec2Trust), PermissionsBoundary: aws.String(b)}))(t)
+	must(c.DeleteUser(ctx, &iam.DeleteUserInput{UserName: aws.String("u")}))(t)
+	must(c.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: aws.String("r")}))(t)
+	if n := aws.ToInt32(must(c.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String(b)}))(t).Policy.PermissionsBoundaryUsageCount); n != 0 {
+		t.Errorf("PermissionsBoundaryUsageCount after deleting both holders: got %d, want 0", n)
+	}
+	must(c.DeletePolicy(ctx, &iam.DeletePolicyInput{PolicyArn: aws.String(b)}))(t)
+}
