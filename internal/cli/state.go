@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"gatehouse/internal/ec2"
 	"gatehouse/internal/iam"
 	"gatehouse/internal/kv"
 	"gatehouse/internal/seal"
@@ -24,6 +25,7 @@ type state struct {
 	dir         string
 	store       kv.Store
 	iam         *iam.Service
+	ec2         *ec2.Service
 	server      *server.Server
 	account     string
 	createdRoot bool
@@ -130,7 +132,13 @@ func openState(ctx context.Context, f serveFlags, logger *slog.Logger) (*state, 
 		kvs.Close()
 		return nil, err
 	}
-	srv = server.New(server.Config{Region: f.region, Mode: f.mode, Logger: logger, IAM: svc, STS: stsSvc})
+	ec2Svc, err := ec2.New(ec2.Options{Store: kvs, Region: f.region})
+	if err != nil {
+		kvs.Close()
+		return nil, err
+	}
+	st.ec2 = ec2Svc
+	srv = server.New(server.Config{Region: f.region, Mode: f.mode, Logger: logger, IAM: svc, STS: stsSvc, EC2: ec2Svc})
 	st.server = srv
 
 	// Access-key last use is noted in memory on the request path and written here.

@@ -21,6 +21,7 @@ import (
 
 	"gatehouse/internal/awserr"
 	"gatehouse/internal/awsproto"
+	"gatehouse/internal/ec2"
 	"gatehouse/internal/iam"
 	"gatehouse/internal/policy"
 	"gatehouse/internal/sigv4"
@@ -38,6 +39,8 @@ type Config struct {
 	// STS issues and opens temporary credentials; nil serves no STS and accepts no
 	// temporary credentials.
 	STS *sts.Service
+	// EC2 is the EC2 domain; nil serves no EC2.
+	EC2 *ec2.Service
 }
 
 func (c Config) withDefaults() Config {
@@ -235,6 +238,8 @@ func (s *Server) serveAPI(w http.ResponseWriter, c *call) error {
 		return s.serveIAM(w, c)
 	case awsproto.STS:
 		return s.serveSTS(w, c)
+	case awsproto.EC2:
+		return s.serveEC2(w, c)
 	default:
 		return awserr.InvalidAction("Gatehouse does not serve %s requests yet.", strings.ToUpper(c.service.Name))
 	}
