@@ -1,6 +1,7 @@
 package authz
 
 import (
+	"bytes"
 	"fmt"
 	"runtime"
 	"testing"
@@ -89,13 +90,22 @@ func BenchmarkCompileStatement(b *testing.B) {
 
 // BenchmarkMemory10k compiles and indexes 10,000 principals, each with its own unique
 // 5×10 policy set, and reports retained heap bytes against the policies' JSON bytes.
-func BenchmarkMemory10k(b *testing.B) {
+func BenchmarkMemory10k(b *testing.B) { benchMemory(b, false) }
+
+// BenchmarkMemory10kUniqueARNs is BenchmarkMemory10k with every resource ARN naming its
+// own principal's bucket, so no resource pattern is shared between principals.
+func BenchmarkMemory10kUniqueARNs(b *testing.B) { benchMemory(b, true) }
+
+func benchMemory(b *testing.B, uniqueARNs bool) {
 	for b.Loop() {
 		g := newGen(4)
 		docs := make([][]byte, 0, 50000)
 		jsonBytes := 0
 		for i := 0; i < 10000*5; i++ {
 			d := g.policy(10, 0.1, 0.25)
+			if uniqueARNs {
+				d = bytes.ReplaceAll(d, []byte("bucket-"), []byte(fmt.Sprintf("p%d-bucket-", i/5)))
+			}
 			jsonBytes += policy.Size(d)
 			docs = append(docs, d)
 		}
