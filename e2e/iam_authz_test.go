@@ -198,3 +198,77 @@ func TestIAMAuthorizationIndirectChanges(t *testing.T) {
 	must(root.DeleteUserPermissionsBoundary(ctx, &iam.DeleteUserPermissionsBoundaryInput{UserName: aws.String("ivy2")}))(t)
 	must(ivy.ListUsers(ctx, &iam.ListUsersInput{}))(t)
 }
+
+// Delegated administration as the IAM User Guide's boundary example has it
+// (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html#access_policies_boundaries-delegate):
+// an admin may create users only with a given boundary (iam:PermissionsBoundary), and may not
+// remove it.
+func TestIAMAuthorizationDelegatedBoundary(t *testing.T) {
+	inst, root := newRootServer(t)
+	ctx := ctxT(t)
+	acct := accountID(t, root)
+	bnd := aws.ToString(must(root.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("DevBoundary"), PolicyDocument: aws.String(allowDoc(`"s3:*"`, `"*"`))}))(t).Policy.Arn)
+	doc := `{"Version":"2012-10-17","Statement":[
+	 {"Sid":"CreateWithBoundary","Effect":"Allow","Action":["iam:CreateUser","iam:PutUserPermissionsBoundary"],"Resource":"*",
+	  "Condition":{"StringEquals":{"iam:PermissionsBoundary":"` + bnd + `"}}},
+	 {"Sid":"NoRemoval","Effect":"Deny","Action":"iam:DeleteUserPermissionsBoundary","Resource":"*"},
+	 {"Sid":"Read","Effect":"Allow","Action":"iam:GetUser","Resource":"*"}
+	]}`
+	admin, _ := newUserClient(t, inst, root, "admin")
+	must(root.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("admin"), PolicyName: aws.String("delegate"), PolicyDocument: aws.String(doc)}))(t)
+
+	_, err := admin.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("free")})
+	denied(t, err, "arn:aws:iam::"+acct+":user/admin", "iam:CreateUser", "arn:aws:iam::"+acct+":user/free",
+		"because no identity-based policy allows the iam:CreateUser action")
+	_, err = admin.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("other"), PermissionsBoundary: aws.String("arn:aws:iam::aws:policy/AdministratorAccess")})
+	apiErr(t, err, "AccessDenied", 403)
+	must(admin.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("dev1"), PermissionsBoundary: aws.String(bnd)}))(t)
+	u := must(admin.GetUser(ctx, &iam.GetUserInput{UserName: aws.String("dev1")}))(t).User
+	if u.PermissionsBoundary == nil || aws.ToString(u.PermissionsBoundary.PermissionsBoundaryArn) != bnd {
+		t.Errorf("dev1's boundary: got %+v, want %s", u.PermissionsBoundary, bnd)
+	}
+	_, err = admin.DeleteUserPermissionsBoundary(ctx, &iam.DeleteUserPermissionsBoundaryInput{UserName: aws.String("dev1")})
+	denied(t, err, "arn:aws:iam::"+acct+":user/admin", "iam:DeleteUserPermissionsBoundary", "arn:aws:iam::"+acct+":user/dev1",
+		"with an explicit deny in an identity-based policy")
+	_, err = admin.PutUserPermissionsBoundary(ctx, &iam.PutUserPermissionsBoundaryInput{UserName: aws.String("dev1"), PermissionsBoundary: aws.String("arn:aws:iam::aws:policy/AdministratorAccess")})
+	apiErr(t, err, "AccessDenied", 403)
+	if got := aws.ToString(must(root.GetUser(ctx, &iam.GetUserInput{UserName: aws.String("dev1")}))(t).User.PermissionsBoundary.PermissionsBoundaryArn); got != bnd {
+		t.Errorf("dev1's boundary after refused changes: got %s, want %s", got, bnd)
+	}
+}
+
+// Access-key operations without UserName act on the caller's own keys
+// (API_UpdateAccessKey.html: "If you do not specify a user name, IAM determines the user name
+// implicitly based on the AWS access key ID used to sign the request").
+func TestIAMAuthorizationOwnKeys(t *testing.T) {
+	inst, root := newRootServer(t)
+	ctx := ctxT(t)
+	acct := accountID(t, root)
+	own := allowDoc(`["iam:CreateAccessKey","iam:UpdateAccessKey","iam:GetAccessKeyLastUsed","iam:ListAccessKeys"]`, `"arn:aws:iam::*:user/${aws:username}"`)
+	kay, kk := newUserClient(t, inst, root, "kay")
+	_, lk := newUserClient(t, inst, root, "lou")
+	must(root.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("kay"), PolicyName: aws.String("own"), PolicyDocument: aws.String(own)}))(t)
+
+	k2 := must(kay.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{}))(t).AccessKey
+	if aws.ToString(k2.UserName) != "kay" {
+		t.Errorf("CreateAccessKey without UserName as kay: got a key of %q", aws.ToString(k2.UserName))
+	}
+	must(kay.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{AccessKeyId: k2.AccessKeyId, Status: types.StatusTypeInactive}))(t)
+	lu := must(kay.GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: kk.AccessKeyId}))(t)
+	if aws.ToString(lu.UserName) != "kay" {
+		t.Errorf("GetAccessKeyLastUsed of kay's key: got user %q", aws.ToString(lu.UserName))
+	}
+	// Updating another user's key by naming only the key is not a way around: the key is
+	// looked up among the caller's own, and lou's is not one of them
+	// ("The Access Key with id … cannot be found").
+	_, err := kay.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{AccessKeyId: lk.AccessKeyId, Status: types.StatusTypeInactive})
+	apiErr(t, err, "NoSuchEntity", 404, aws.ToString(lk.AccessKeyId))
+	_, err = kay.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{UserName: aws.String("lou"), AccessKeyId: lk.AccessKeyId, Status: types.StatusTypeInactive})
+	denied(t, err, "arn:aws:iam::"+acct+":user/kay", "iam:UpdateAccessKey", "arn:aws:iam::"+acct+":user/lou",
+		"because no identity-based policy allows the iam:UpdateAccessKey action")
+	for _, k := range must(root.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String("lou")}))(t).AccessKeyMetadata {
+		if k.Status != types.StatusTypeActive {
+			t.Errorf("lou's key %s: status %s after kay's refused update", aws.ToString(k.AccessKeyId), k.Status)
+		}
+	}
+}

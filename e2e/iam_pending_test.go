@@ -55,3 +55,23 @@ func TestIAMTrustPolicyDeletedPrincipalShowsUniqueID(t *testing.T) {
 			got, aws.ToString(trusted.RoleId))
 	}
 }
+
+// GetAccessKeyLastUsed has no UserName; its resource is the user that owns the key (service
+// authorization reference: GetAccessKeyLastUsed, resource type user*). AWS's own policy
+// "allows IAM users to manage their own credentials" grants it on
+// arn:aws:iam::*:user/${aws:username}, which scopes it to the caller's own keys
+// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_examples_aws_my-sec-creds-self-manage.html).
+// Gatehouse authorizes the call against the caller's ARN whatever key is named, so such a
+// user reads the last use of anyone's key.
+func TestIAMGetAccessKeyLastUsedAuthorizesKeyOwner(t *testing.T) {
+	inst, root := newRootServer(t)
+	ctx := ctxT(t)
+	acct := accountID(t, root)
+	kay, _ := newUserClient(t, inst, root, "kay")
+	_, lk := newUserClient(t, inst, root, "lou")
+	must(root.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("kay"), PolicyName: aws.String("own"),
+		PolicyDocument: aws.String(allowDoc(`"iam:GetAccessKeyLastUsed"`, `"arn:aws:iam::*:user/${aws:username}"`))}))(t)
+	_, err := kay.GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: lk.AccessKeyId})
+	denied(t, err, "arn:aws:iam::"+acct+":user/kay", "iam:GetAccessKeyLastUsed", "arn:aws:iam::"+acct+":user/lou",
+		"because no identity-based policy allows the iam:GetAccessKeyLastUsed action")
+}
