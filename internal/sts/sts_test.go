@@ -355,3 +355,32 @@ func FuzzUnmarshalSession(f *testing.F) {
 		}
 	})
 }
+
+// FuzzOpen: whatever a client sends as a token, Open answers ErrInvalidToken (or, for a
+// real token, the session) and never panics.
+func FuzzOpen(f *testing.F) {
+	s, _ := newService(f)
+	plan, err := s.AssumeRole(alice, role1, &stsapi.AssumeRoleInput{RoleArn: str(role1.ARN), RoleSessionName: str("s1")})
+	if err != nil {
+		f.Fatal(err)
+	}
+	cr, err := s.Issue(plan)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(cr.AccessKeyID, cr.SessionToken)
+	f.Add(cr.AccessKeyID, cr.SessionToken[:40])
+	f.Add("ASIA", "")
+	f.Fuzz(func(t *testing.T, keyID, token string) {
+		sess, err := s.Open(context.Background(), keyID, token)
+		if err != nil {
+			if !errors.Is(err, ErrInvalidToken) && !errors.Is(err, ErrExpiredToken) {
+				t.Fatalf("Open: %v, want ErrInvalidToken or ErrExpiredToken", err)
+			}
+			return
+		}
+		if sess.AccessKeyID != keyID || keyID != cr.AccessKeyID {
+			t.Fatalf("a token opened for key %q, issued for %q", keyID, cr.AccessKeyID)
+		}
+	})
+}
