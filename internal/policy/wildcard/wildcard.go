@@ -206,6 +206,22 @@ func Compile(s string, mode Mode, variables bool) Pattern {
 	}
 	if p.shape != sGeneral {
 		p.toks = nil // the fast paths need only lit and suf
+		// Without variables or escapes the literals are the pattern's own text: take
+		// them as substrings rather than keeping copies.
+		if !variables || !strings.Contains(src, "${") {
+			if mode == Action {
+				p.src = src // the lower-cased text; a compiled action pattern keeps only it
+			}
+			first, last := strings.IndexAny(src, "*?"), strings.LastIndexAny(src, "*?")
+			switch p.shape {
+			case sExact:
+				p.lit = src
+			case sPrefix:
+				p.lit = src[:first]
+			case sAffix:
+				p.lit, p.suf = src[:first], src[last+1:]
+			}
+		}
 	}
 	return p
 }
@@ -216,19 +232,41 @@ type internKey struct {
 	vars bool
 }
 
-var interned sync.Map // internKey → *Pattern
+// internShards hold the interned patterns: plain maps under read-write locks, which
+// cost far less memory per entry than a sync.Map; interning happens at compile time,
+// never on the decision path.
+var internShards [32]struct {
+	mu sync.RWMutex
+	m  map[internKey]*Pattern
+}
 
 // Intern returns the shared compiled form of s: patterns are immutable, so every policy
 // that names "s3:GetObject" or "arn:aws:s3:::my_bucket/*" holds the same one.
 func Intern(s string, mode Mode, variables bool) *Pattern {
 	k := internKey{s, mode, variables}
-	if v, ok := interned.Load(k); ok {
-		return v.(*Pattern)
+	h := uint32(2166136261)
+	for i := 0; i < len(s); i++ {
+		h = (h ^ uint32(s[i])) * 16777619
+	}
+	sh := &internShards[h%uint32(len(internShards))]
+	sh.mu.RLock()
+	p, ok := sh.m[k]
+	sh.mu.RUnlock()
+	if ok {
+		return p
 	}
 	k.s = strings.Clone(s)
-	p := Compile(k.s, mode, variables)
-	v, _ := interned.LoadOrStore(k, &p)
-	return v.(*Pattern)
+	c := Compile(k.s, mode, variables)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if p, ok := sh.m[k]; ok {
+		return p
+	}
+	if sh.m == nil {
+		sh.m = map[internKey]*Pattern{}
+	}
+	sh.m[k] = &c
+	return &c
 }
 
 func countColonsOutsideVars(s string, variables bool) int {
