@@ -145,6 +145,17 @@ func TestIAMAccountSummary(t *testing.T) {
 			t.Errorf("%s: went from %d to %d, want +%d", key, before[key], after[key], delta)
 		}
 	}
+	// Every key API_GetAccountSummary.html documents is present.
+	for _, key := range []string{"AccessKeysPerUserQuota", "AccountAccessKeysPresent", "AccountMFAEnabled", "AccountSigningCertificatesPresent",
+		"AttachedPoliciesPerGroupQuota", "AttachedPoliciesPerRoleQuota", "AttachedPoliciesPerUserQuota", "GlobalEndpointTokenVersion",
+		"GroupPolicySizeQuota", "Groups", "GroupsPerUserQuota", "GroupsQuota", "InstanceProfiles", "InstanceProfilesQuota", "MFADevices",
+		"MFADevicesInUse", "Policies", "PoliciesQuota", "PolicySizeQuota", "PolicyVersionsInUse", "PolicyVersionsInUseQuota", "Providers",
+		"RolePolicySizeQuota", "Roles", "RolesQuota", "ServerCertificates", "ServerCertificatesQuota", "SigningCertificatesPerUserQuota",
+		"UserPolicySizeQuota", "Users", "UsersQuota", "VersionsPerPolicyQuota"} {
+		if _, ok := after[key]; !ok {
+			t.Errorf("SummaryMap has no %s", key)
+		}
+	}
 	// Quotas as reference_iam-quotas.html states them.
 	for key, want := range map[string]int32{"AccessKeysPerUserQuota": 2, "VersionsPerPolicyQuota": 5, "AttachedPoliciesPerUserQuota": 10,
 		"UserPolicySizeQuota": 2048, "GroupPolicySizeQuota": 5120, "PolicySizeQuota": 6144, "AccountAccessKeysPresent": 1} {

@@ -290,6 +290,25 @@ func TestIAMGroups(t *testing.T) {
 		t.Errorf("amy's groups after the rename: got %d, want ec2-admins, viewers", len(gfu.Groups))
 	}
 
+	// A user is in at most 10 groups (reference_iam-quotas.html, "Groups an IAM user can be a
+	// member of: 10"); amy is in 2.
+	for i := range 9 {
+		name := fmt.Sprintf("extra-%d", i)
+		must(c.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String(name)}))(t)
+		err := func() error {
+			_, err := c.AddUserToGroup(ctx, &iam.AddUserToGroupInput{UserName: aws.String("amy"), GroupName: aws.String(name)})
+			return err
+		}()
+		if i < 8 && err != nil {
+			t.Fatalf("adding amy to group %d of 10: %v", i+3, err)
+		}
+		if i == 8 {
+			apiErr(t, err, "LimitExceeded", 409, "Cannot exceed quota for GroupsPerUser: 10")
+		}
+	}
+	for i := range 8 {
+		must(c.RemoveUserFromGroup(ctx, &iam.RemoveUserFromGroupInput{UserName: aws.String("amy"), GroupName: aws.String(fmt.Sprintf("extra-%d", i))}))(t)
+	}
 	must(c.RemoveUserFromGroup(ctx, &iam.RemoveUserFromGroupInput{UserName: aws.String("amy"), GroupName: aws.String("viewers")}))(t)
 	must(c.DeleteGroup(ctx, &iam.DeleteGroupInput{GroupName: aws.String("viewers")}))(t)
 	_, err = c.DeleteGroup(ctx, &iam.DeleteGroupInput{GroupName: aws.String("viewers")})
