@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
 )
 
 // A session's condition keys as a role policy sees them: aws:userid is ROLEID:SESSION,
@@ -53,4 +54,28 @@ func TestSTSSessionContextAndDeletedRole(t *testing.T) {
 	apiErr(t, err, "AccessDenied", 403)
 	fresh := must(s.alice.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(s.roleARN), RoleSessionName: aws.String("fresh")}))(t).Credentials
 	must(sessionIAM(s.inst, fresh).ListUsers(ctx, &iam.ListUsersInput{}))(t)
+}
+
+// Managed session policies cap a session as an inline one does; a trust condition on
+// aws:SourceIp decides by the caller's address (the tests call from 127.0.0.1).
+func TestSTSManagedSessionPolicyAndSourceIp(t *testing.T) {
+	s := newSTSSetup(t, `,"Condition":{"IpAddress":{"aws:SourceIp":"127.0.0.0/8"}}`)
+	ctx := ctxT(t)
+	p := must(s.root.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("list-users"),
+		PolicyDocument: aws.String(allowDoc(`"iam:ListUsers"`, `"*"`))}))(t).Policy
+	cr := must(s.alice.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(s.roleARN), RoleSessionName: aws.String("managed"),
+		PolicyArns: []ststypes.PolicyDescriptorType{{Arn: p.Arn}}}))(t).Credentials
+	sess := sessionIAM(s.inst, cr)
+	must(sess.ListUsers(ctx, &iam.ListUsersInput{}))(t)
+	_, err := sess.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String("role_1")})
+	apiErr(t, err, "AccessDenied", 403, "session policy")
+	// An AWS managed policy that grants no IAM action leaves the session nothing in IAM.
+	cr = must(s.alice.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(s.roleARN), RoleSessionName: aws.String("s3only"),
+		PolicyArns: []ststypes.PolicyDescriptorType{{Arn: aws.String("arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess")}}}))(t).Credentials
+	_, err = sessionIAM(s.inst, cr).ListUsers(ctx, &iam.ListUsersInput{})
+	apiErr(t, err, "AccessDenied", 403)
+
+	other := newSTSSetup(t, `,"Condition":{"IpAddress":{"aws:SourceIp":"203.0.113.0/24"}}`)
+	_, err = other.alice.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(other.roleARN), RoleSessionName: aws.String("far")})
+	apiErr(t, err, "AccessDenied", 403, "User: "+other.aliceARN+" is not authorized to perform: sts:AssumeRole on resource: "+other.roleARN)
 }
