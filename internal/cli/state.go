@@ -13,6 +13,7 @@ import (
 
 	"gatehouse/internal/ec2"
 	"gatehouse/internal/iam"
+	"gatehouse/internal/imds"
 	"gatehouse/internal/kv"
 	"gatehouse/internal/seal"
 	"gatehouse/internal/server"
@@ -26,6 +27,7 @@ type state struct {
 	store       kv.Store
 	iam         *iam.Service
 	ec2         *ec2.Service
+	imds        *imds.Host
 	server      *server.Server
 	account     string
 	createdRoot bool
@@ -132,12 +134,32 @@ func openState(ctx context.Context, f serveFlags, logger *slog.Logger) (*state, 
 		kvs.Close()
 		return nil, err
 	}
-	ec2Svc, err := ec2.New(ec2.Options{Store: kvs, Region: f.region})
+	// Each running instance gets its own metadata endpoint; the EC2 domain reports every
+	// change so endpoints open and close with their instances.
+	var host *imds.Host
+	ec2Svc, err := ec2.New(ec2.Options{Store: kvs, Region: f.region, OnChange: func(i ec2.Instance) { host.Sync(i) }})
 	if err != nil {
 		kvs.Close()
 		return nil, err
 	}
 	st.ec2 = ec2Svc
+	mds, err := imds.New(imds.Options{Instances: ec2Svc, Roles: profileRoles{svc}, Issuer: stsSvc})
+	if err == nil {
+		host, err = imds.NewHost(mds, dir, logger)
+	}
+	if err != nil {
+		kvs.Close()
+		return nil, err
+	}
+	st.imds = host
+	running, err := ec2Svc.All(ctx)
+	if err != nil {
+		kvs.Close()
+		return nil, err
+	}
+	for _, i := range running {
+		host.Sync(i)
+	}
 	srv = server.New(server.Config{Region: f.region, Mode: f.mode, Logger: logger, IAM: svc, STS: stsSvc, EC2: ec2Svc})
 	st.server = srv
 
@@ -172,6 +194,7 @@ func openState(ctx context.Context, f serveFlags, logger *slog.Logger) (*state, 
 }
 
 func (st *state) close() {
+	st.imds.Close(context.Background())
 	st.stopFlush()
 	<-st.flushDone
 	_ = st.iam.FlushAccessKeyUse(context.Background())
