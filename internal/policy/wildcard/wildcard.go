@@ -89,8 +89,9 @@ type Pattern struct {
 	src   string
 	fold  bool
 	shape shape
-	lit   string // sExact / sPrefix / sAffix (the part before the star)
-	suf   string // sAffix: the part after the star
+	// The fast shapes' literals are substrings of src: src[:litEnd] before the star,
+	// src[sufStart:] after it (sAffix). sExact's literal is src itself.
+	litEnd, sufStart int32
 	toks  []token
 	vars  bool
 }
@@ -106,7 +107,7 @@ func (p *Pattern) HasVariables() bool { return p.vars }
 func (p *Pattern) LiteralPrefix() string {
 	switch p.shape {
 	case sExact, sPrefix, sAffix:
-		return p.lit
+		return p.lit()
 	case sAny:
 		return ""
 	}
@@ -118,7 +119,16 @@ func (p *Pattern) LiteralPrefix() string {
 
 // IsExact reports whether the pattern matches exactly one string (no wildcard, no
 // variable), which it returns.
-func (p *Pattern) IsExact() (string, bool) { return p.lit, p.shape == sExact }
+func (p *Pattern) IsExact() (string, bool) {
+	if p.shape != sExact {
+		return "", false
+	}
+	return p.src, true
+}
+
+// lit and suf are the fast shapes' literals.
+func (p *Pattern) lit() string { return p.src[:p.litEnd] }
+func (p *Pattern) suf() string { return p.src[p.sufStart:] }
 
 // Compile compiles s. variables enables `${…}` substitution (Version 2012-10-17 only;
 // in older documents the text is literal, and its `*` and `?` are wildcards).
@@ -191,35 +201,32 @@ func Compile(s string, mode Mode, variables bool) Pattern {
 	}
 	flush()
 	switch {
-	case len(p.toks) == 0:
+	case len(p.toks) == 0 || len(p.toks) == 1 && p.toks[0].kind == tLit:
 		p.shape = sExact
-	case len(p.toks) == 1 && p.toks[0].kind == tLit:
-		p.shape, p.lit = sExact, p.toks[0].text
 	case len(p.toks) == 1 && p.toks[0].kind == tStar && p.toks[0].cross:
 		p.shape = sAny
 	case len(p.toks) == 2 && p.toks[0].kind == tLit && p.toks[1].kind == tStar && p.toks[1].cross:
-		p.shape, p.lit = sPrefix, p.toks[0].text
-	case len(p.toks) == 3 && p.toks[0].kind == tLit && p.toks[1].kind == tStar && p.toks[1].cross && p.toks[2].kind == tLit:
-		p.shape, p.lit, p.suf = sAffix, p.toks[0].text, p.toks[2].text
-	case len(p.toks) == 2 && p.toks[0].kind == tStar && p.toks[0].cross && p.toks[1].kind == tLit:
-		p.shape, p.suf = sAffix, p.toks[1].text
+		p.shape = sPrefix
+	case len(p.toks) == 3 && p.toks[0].kind == tLit && p.toks[1].kind == tStar && p.toks[1].cross && p.toks[2].kind == tLit,
+		len(p.toks) == 2 && p.toks[0].kind == tStar && p.toks[0].cross && p.toks[1].kind == tLit:
+		p.shape = sAffix
 	}
 	if p.shape != sGeneral {
-		p.toks = nil // the fast paths need only lit and suf
-		// Without variables or escapes the literals are the pattern's own text: take
-		// them as substrings rather than keeping copies.
-		if !variables || !strings.Contains(src, "${") {
-			if mode == Action {
-				p.src = src // the lower-cased text; a compiled action pattern keeps only it
-			}
+		// A fast shape keeps no tokens: its literals are substrings of the pattern's own
+		// text. Text with "${" (an escape) is not its literal, so it stays general.
+		if variables && strings.Contains(src, "${") {
+			p.shape = sGeneral
+		} else {
+			p.toks = nil
+			p.src = src // lower-cased in Action mode: a compiled action keeps only that
 			first, last := strings.IndexAny(src, "*?"), strings.LastIndexAny(src, "*?")
 			switch p.shape {
 			case sExact:
-				p.lit = src
+				p.litEnd = int32(len(src))
 			case sPrefix:
-				p.lit = src[:first]
+				p.litEnd = int32(first)
 			case sAffix:
-				p.lit, p.suf = src[:first], src[last+1:]
+				p.litEnd, p.sufStart = int32(first), int32(last+1)
 			}
 		}
 	}
@@ -314,27 +321,29 @@ func (p *Pattern) match(s string, r Resolver, fold bool) bool {
 	switch p.shape {
 	case sExact:
 		if fold {
-			return len(s) == len(p.lit) && equalFold(s, p.lit)
+			return len(s) == len(p.src) && equalFold(s, p.src)
 		}
-		return s == p.lit
+		return s == p.src
 	case sPrefix:
-		if len(s) < len(p.lit) {
+		lit := p.lit()
+		if len(s) < len(lit) {
 			return false
 		}
 		if fold {
-			return equalFold(s[:len(p.lit)], p.lit)
+			return equalFold(s[:len(lit)], lit)
 		}
-		return s[:len(p.lit)] == p.lit
+		return s[:len(lit)] == lit
 	case sAny:
 		return true
 	case sAffix:
-		if len(s) < len(p.lit)+len(p.suf) {
+		lit, suf := p.lit(), p.suf()
+		if len(s) < len(lit)+len(suf) {
 			return false
 		}
 		if fold {
-			return equalFold(s[:len(p.lit)], p.lit) && equalFold(s[len(s)-len(p.suf):], p.suf)
+			return equalFold(s[:len(lit)], lit) && equalFold(s[len(s)-len(suf):], suf)
 		}
-		return s[:len(p.lit)] == p.lit && s[len(s)-len(p.suf):] == p.suf
+		return s[:len(lit)] == lit && s[len(s)-len(suf):] == suf
 	}
 	return p.matchGeneral(s, r, fold)
 }
@@ -449,8 +458,8 @@ func equalFold(a, b string) bool {
 // LiteralFold modes) compared by equality. ok is false when a variable cannot be resolved.
 // It allocates only when the pattern has variables.
 func (p *Pattern) Expand(r Resolver) (string, bool) {
-	if !p.vars {
-		return p.lit, true
+	if p.shape == sExact {
+		return p.src, true
 	}
 	var b strings.Builder
 	for i := range p.toks {
