@@ -92,8 +92,8 @@ type Pattern struct {
 	// The fast shapes' literals are substrings of src: src[:litEnd] before the star,
 	// src[sufStart:] after it (sAffix). sExact's literal is src itself.
 	litEnd, sufStart int32
-	toks  []token
-	vars  bool
+	toks             []token
+	vars             bool
 }
 
 // String returns the pattern as written.
