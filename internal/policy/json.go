@@ -28,6 +28,18 @@ func decodeJSON(data []byte) (any, error) {
 	return v, nil
 }
 
+// commonStrings are the words every policy repeats; decoding returns these instead of
+// allocating a copy.
+var commonStrings = func() map[string]string {
+	m := map[string]string{}
+	for _, w := range []string{"Version", "Id", "Statement", "Sid", "Effect", "Principal", "NotPrincipal",
+		"Action", "NotAction", "Resource", "NotResource", "Condition", "Allow", "Deny", "2012-10-17",
+		"2008-10-17", "AWS", "Service", "Federated", "CanonicalUser", "*", "true", "false"} {
+		m[w] = w
+	}
+	return m
+}()
+
 type jsonDecoder struct {
 	data []byte
 	i    int
@@ -200,6 +212,9 @@ func (d *jsonDecoder) str() (string, error) {
 		if c == '"' {
 			s := d.data[start:d.i]
 			d.i++
+			if v, ok := commonStrings[string(s)]; ok {
+				return v, nil // no allocation for the grammar's own words
+			}
 			return string(s), nil
 		}
 		if c == '\\' || c < 0x20 || c >= utf8.RuneSelf {
