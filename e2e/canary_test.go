@@ -72,7 +72,13 @@ func readRootCredentials(t *testing.T, dir string) (string, string) {
 	return id, secret
 }
 
+// newIAMClient is an SDK client with retries off whose responses are read whole before the
+// SDK parses them (see wholeBodyClient in iam_helpers_test.go for the client-side race on
+// loopback this avoids).
 func newIAMClient(endpoint, id, secret string, rt http.RoundTripper) *iam.Client {
+	if _, ok := rt.(*recorder); !ok {
+		rt = &wholeBody{next: rt}
+	}
 	return iam.New(iam.Options{
 		Region:           "us-east-1",
 		BaseEndpoint:     aws.String(endpoint),
@@ -80,6 +86,23 @@ func newIAMClient(endpoint, id, secret string, rt http.RoundTripper) *iam.Client
 		RetryMaxAttempts: 1,
 		HTTPClient:       &http.Client{Transport: rt},
 	})
+}
+
+// wholeBody reads each response body into memory before handing the response on.
+type wholeBody struct{ next http.RoundTripper }
+
+func (w *wholeBody) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := w.next.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	b, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(b))
+	return resp, nil
 }
 
 // encodings are the forms a leaked secret could take in a log, a file or a response.

@@ -26,7 +26,10 @@ func TestCrashLosesNoAcknowledgedWrite(t *testing.T) {
 		inst := startServer(t, dir)
 		ctx := context.Background()
 		id, secret := readRootCredentials(t, dir)
-		c := newIAMClient(inst.Endpoint, id, secret, http.DefaultTransport)
+		// A transport per server process: the restarted server may get the killed one's
+		// port, and pooled connections to a dead process must not be reused.
+		tr := &http.Transport{}
+		c := newIAMClient(inst.Endpoint, id, secret, tr)
 		group := fmt.Sprintf("crash-%d", round)
 		if _, err := c.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String(group)}); err != nil {
 			t.Fatal(err)
@@ -70,8 +73,11 @@ func TestCrashLosesNoAcknowledgedWrite(t *testing.T) {
 		}
 
 		// Restart and check.
+		tr.CloseIdleConnections()
 		inst = startServer(t, dir)
-		c = newIAMClient(inst.Endpoint, id, secret, http.DefaultTransport)
+		tr2 := &http.Transport{}
+		defer tr2.CloseIdleConnections()
+		c = newIAMClient(inst.Endpoint, id, secret, tr2)
 		users := map[string]bool{}
 		p := iam.NewListUsersPaginator(c, &iam.ListUsersInput{})
 		for p.HasMorePages() {
