@@ -1,0 +1,111 @@
+// Package decisions owns the record of authorization decisions that the server keeps in
+// emulator mode: every evaluated request with its principal, action, resource, the context
+// keys it carried, the statements that matched and the policy type that denied it. Soft
+// enforcement (`--enforce soft`) allows would-be denials and records them here; the records
+// are served as JSON lines from /_gatehouse/decisions, and Generate turns what a principal
+// did into a least-privilege policy (`gatehouse policy generate`).
+package decisions
+
+import (
+	"sync"
+	"time"
+)
+
+// Record is one decision.
+type Record struct {
+	Seq       uint64              `json:"seq"`
+	Time      time.Time           `json:"time"`
+	RequestID string              `json:"requestId"`
+	Principal string              `json:"principal"`
+	Action    string              `json:"action"`
+	Resource  string              `json:"resource"`
+	Decision  string              `json:"decision"` // allowed, explicitDeny, implicitDeny
+	DeniedBy  string              `json:"deniedBy,omitempty"`
+	Enforced  bool                `json:"enforced"` // false when soft mode let a denial through
+	Message   string              `json:"message,omitempty"`
+	Matched   []Matched           `json:"matchedStatements,omitempty"`
+	Context   map[string][]string `json:"context,omitempty"`
+}
+
+// Matched is a statement that applied.
+type Matched struct {
+	Policy string `json:"policy"`
+	Sid    string `json:"sid,omitempty"`
+	Effect string `json:"effect"`
+}
+
+// Denied reports whether the engine's answer was a denial, enforced or not.
+func (r *Record) Denied() bool { return r.Decision != "allowed" }
+
+// Log is a bounded, ordered log of decisions. The oldest records are dropped once it holds
+// Capacity; a reader's cursor (the last Seq it saw) survives that, it simply skips ahead.
+type Log struct {
+	mu   sync.Mutex
+	ring []Record
+	head int    // index of the oldest record
+	n    int    // records held
+	seq  uint64 // Seq of the newest record
+}
+
+// DefaultCapacity bounds memory: ~100,000 records of a few hundred bytes.
+const DefaultCapacity = 100_000
+
+// NewLog returns a log holding at most capacity records (DefaultCapacity when ≤ 0).
+func NewLog(capacity int) *Log {
+	if capacity <= 0 {
+		capacity = DefaultCapacity
+	}
+	return &Log{ring: make([]Record, capacity)}
+}
+
+// Add appends r, assigning its Seq, and returns it.
+func (l *Log) Add(r Record) uint64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.seq++
+	r.Seq = l.seq
+	if l.n < len(l.ring) {
+		l.ring[(l.head+l.n)%len(l.ring)] = r
+		l.n++
+	} else {
+		l.ring[l.head] = r
+		l.head = (l.head + 1) % len(l.ring)
+	}
+	return r.Seq
+}
+
+// Query selects records.
+type Query struct {
+	After     uint64    // only records with Seq > After (the `since` cursor)
+	Since     time.Time // only records at or after this time
+	Principal string    // only this principal's records ("" for all)
+	Denied    bool      // only denials
+	Limit     int       // at most this many (≤ 0: all)
+}
+
+// Select returns the matching records, oldest first.
+func (l *Log) Select(q Query) []Record {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []Record
+	for i := 0; i < l.n; i++ {
+		r := &l.ring[(l.head+i)%len(l.ring)]
+		if r.Seq <= q.After || (!q.Since.IsZero() && r.Time.Before(q.Since)) ||
+			(q.Principal != "" && r.Principal != q.Principal) || (q.Denied && !r.Denied()) {
+			continue
+		}
+		out = append(out, *r)
+		if q.Limit > 0 && len(out) == q.Limit {
+			break
+		}
+	}
+	return out
+}
+
+// Reset drops every record (moto's /moto-api/reset).
+func (l *Log) Reset() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.head, l.n = 0, 0
+	clear(l.ring)
+}
