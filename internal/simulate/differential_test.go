@@ -67,33 +67,23 @@ func disagreement(in map[string]any) string {
 	if ok {
 		return ""
 	}
+	why := "engine " + got.Decision + "/" + gotBy + ", reference " + want.Decision + "/" + strings.Join(want.Denials, "|")
 	if want.InvalidStatements > 0 {
-		return knownUnresolved
+		why += " (the reference dropped statements whose policy variables cannot be resolved)"
 	}
-	return "engine " + got.Decision + "/" + gotBy + ", reference " + want.Decision + "/" + strings.Join(want.Denials, "|")
+	return why
 }
-
-// knownUnresolved marks a disagreement on an input where the reference dropped a statement because a
-// policy variable could not be resolved. The User Guide says such a variable "causes the statement to be
-// invalid" (reference_policies_variables.html#principaltable); the engine instead drops only the element
-// value that holds it. Listed in testdata/doccases/KNOWN_DISAGREEMENTS.md (with its pending doc case);
-// counted and logged here rather than failed, so every other disagreement stays visible.
-const knownUnresolved = "known: unresolvable variable"
 
 // TestDifferential: the engine and the reference evaluator agree on the decision and on deniedBy for every
 // random input. A mismatch is printed as the smallest input that still disagrees.
 func TestDifferential(t *testing.T) {
 	n, seed := pairs(t)
 	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
-	failures, known := 0, 0
+	failures := 0
 	for i := range n {
 		in := reference.RandomInput(r)
 		why := disagreement(in)
 		if why == "" {
-			continue
-		}
-		if why == knownUnresolved {
-			known++
 			continue
 		}
 		min := reference.Shrink(in, func(m map[string]any) bool {
@@ -101,8 +91,7 @@ func TestDifferential(t *testing.T) {
 			if _, err := reference.Evaluate(data); err != nil {
 				return false // shrinking must keep the input valid
 			}
-			why := disagreement(m)
-			return why != "" && why != knownUnresolved
+			return disagreement(m) != ""
 		})
 		data, _ := json.Marshal(min)
 		t.Errorf("pair %d (seed %d): %s\n  minimal input: %s\n  (after shrinking: %s)", i, seed, why, data, disagreement(min))
@@ -110,7 +99,7 @@ func TestDifferential(t *testing.T) {
 			t.Fatalf("stopping after %d disagreements in %d pairs", failures, i+1)
 		}
 	}
-	t.Logf("%d pairs, seed %d: %d disagreements, %d known (%s)", n, seed, failures, known, knownUnresolved)
+	t.Logf("%d pairs, seed %d: %d disagreements", n, seed, failures)
 }
 
 func decide(t *testing.T, in map[string]any) output {
