@@ -59,7 +59,6 @@ type propertyWorld struct {
 	pp      PrincipalPolicies
 	rp      ResourcePolicies
 	p       Principal
-	reqs    []Request
 	resAcct string
 }
 
