@@ -33,6 +33,12 @@ type loginRecord struct {
 	Created       time.Time `json:"created"`
 	ResetRequired bool      `json:"resetRequired"`
 	Hash          string    `json:"hash"` // $argon2id$v=19$m=…,t=…,p=…$salt$key
+	// Changed is when the password was last set (the credential report's
+	// password_last_changed); nil means at Created.
+	Changed *time.Time `json:"changed,omitempty"`
+	// History holds the hashes of earlier passwords, newest first, as many as the password
+	// policy's PasswordReusePrevention asks to remember (see password.go).
+	History []string `json:"history,omitempty"`
 }
 
 func loginNotFound(user string) *awserr.Error {
@@ -235,7 +241,7 @@ func (s *Service) UpdateLoginProfile(ctx context.Context, a Account, in *iamapi.
 			return loginNotFound(u.Name)
 		}
 		if hash != "" {
-			rec.Hash = hash
+			rec.setHash(hash, t.now)
 		}
 		if in.PasswordResetRequired != nil {
 			rec.ResetRequired = *in.PasswordResetRequired
