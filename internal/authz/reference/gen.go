@@ -155,13 +155,10 @@ func (g gen) input() map[string]any {
 	}
 	in["context"] = ctx
 
-	// Identity-based policies and boundaries only for callers that can have them (the root user cannot;
-	// services and anonymous callers get some, which must be ignored); session policies only for session
-	// principals. The other combinations are malformed requests, covered by doc cases instead.
+	// Every caller may come with every policy type: the engine must ignore what does not apply to it (a
+	// boundary or identity policies for the root user, a session policy for an IAM user, anything but the
+	// resource-based policy for a service or an anonymous caller).
 	n := g.r.IntN(4)
-	if p.Kind == KindRoot {
-		n = 0
-	}
 	ids := make([]any, 0, n)
 	for range n {
 		ids = append(ids, g.maybeString(g.policy(false)))
@@ -170,12 +167,11 @@ func (g gen) input() map[string]any {
 	if g.chance(0.5) {
 		in["resourcePolicy"] = g.maybeString(g.policy(true))
 	}
-	if p.hasIdentityPolicies() && g.chance(0.3) {
+	if g.chance(0.3) {
 		in["permissionsBoundary"] = g.policy(false)
 	}
-	// A federated user session without a session policy has no permissions (GetFederationToken); that
-	// case is a doc case, and the generator gives federated users the policy they always carry.
-	if p.isSession() && (p.Kind == KindFederated || g.chance(0.4)) {
+	// Session principals carry a session policy more often; a federated user without one is denied.
+	if g.chance(0.2) || (p.isSession() && g.chance(0.5)) {
 		in["sessionPolicy"] = g.policy(false)
 	}
 	if g.chance(0.3) {
