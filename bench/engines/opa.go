@@ -71,7 +71,7 @@ func NewOPA(c *Corpus) (*OPA, error) {
 // RegoModule returns the corpus's policies as one Rego module (package iam).
 func RegoModule(c *Corpus) string {
 	var b strings.Builder
-	b.WriteString("package iam\n\ndefault decision := \"implicitDeny\"\n\n" +
+	b.WriteString("package iam\n\ndefault allow := false\n\ndefault deny := false\n\ndefault decision := \"implicitDeny\"\n\n" +
 		"decision := \"explicitDeny\" if { deny } else := \"allowed\" if { allow }\n\n")
 	for i := range c.Principals {
 		p := &c.Principals[i]
