@@ -33,6 +33,7 @@ const (
 var genPrincipals = []string{
 	"arn:aws:iam::111122223333:user/alice",
 	"arn:aws:iam::111122223333:user/bob",
+	"arn:aws:iam::111122223333:user/division/dave",
 	"arn:aws:iam::444455556666:user/carol",
 	"arn:aws:sts::111122223333:assumed-role/role_1/i-0abc",
 	"arn:aws:sts::444455556666:assumed-role/role_2/build",
@@ -64,7 +65,7 @@ var genResourcePatterns = []string{
 	"*", "arn:aws:s3:::my_bucket", "arn:aws:s3:::my_bucket/*", "arn:aws:s3:::My_Bucket/*", "arn:aws:s3:::*",
 	"arn:aws:s3:::my_bucket/${aws:username}/*", "arn:aws:s3:::my_bucket/${aws:PrincipalTag/team, 'photo.jpg'}",
 	"arn:aws:s3:::my_bucket/${aws:PrincipalTag/team}", "arn:aws:ec2:*:111122223333:instance/*",
-	"arn:aws:iam::111122223333:user/*", "arn:aws:sqs:*:*:q?", "arn:aws:iam::*:role/role_1",
+	"arn:aws:iam::111122223333:user/*", "arn:aws:sqs:*:*:q?", "arn:aws:iam::111122223333:user/division/*", "arn:aws:iam::*:role/role_1",
 	"arn:aws:s3:::my_bucket/${*}", "arn:aws:s3:::other/*", "arn:aws:s3:::my_bucket/photo.jp?",
 }
 
@@ -291,7 +292,8 @@ func (g gen) principalElement() any {
 			acctA, acctB, "arn:aws:iam::444455556666:root", "arn:aws:iam::111122223333:root",
 			"arn:aws:iam::111122223333:user/alice", "arn:aws:iam::444455556666:user/carol",
 			"arn:aws:iam::111122223333:role/role_1", "arn:aws:iam::444455556666:role/role_2",
-			"arn:aws:sts::111122223333:assumed-role/role_1/i-0abc", "arn:aws:sts::111122223333:federated-user/fed")}
+			"arn:aws:sts::111122223333:assumed-role/role_1/i-0abc", "arn:aws:sts::111122223333:federated-user/fed",
+			"arn:aws:iam::111122223333:user/division/dave", "arn:aws:iam::444455556666:role/service-role/role_2")}
 	}
 }
 
