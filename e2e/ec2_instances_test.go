@@ -204,3 +204,46 @@ func TestEC2LifecycleSDK(t *testing.T) {
 		t.Errorf("ModifyInstanceMetadataOptions: got %+v", mod.InstanceMetadataOptions)
 	}
 }
+
+// TestEC2PassRoleConditions: iam:PassRole is decided by the engine with the context EC2
+// gives it — iam:PassedToService ec2.amazonaws.com — so a grant conditioned on EC2 lets a
+// user launch with role_1, one conditioned on Lambda does not, and a grant on another role
+// does not either.
+func TestEC2PassRoleConditions(t *testing.T) {
+	inst, root := newRootServer(t)
+	ctx := ctxT(t)
+	tutorialRole(t, root)
+	acct := accountID(t, root)
+	for _, tc := range []struct {
+		note, service, resource string
+		allowed                 bool
+	}{
+		{"PassRole to EC2 on role_1", "ec2.amazonaws.com", "arn:aws:iam::" + acct + ":role/role_1", true},
+		{"PassRole to Lambda only", "lambda.amazonaws.com", "arn:aws:iam::" + acct + ":role/role_1", false},
+		{"PassRole to EC2 on another role", "ec2.amazonaws.com", "arn:aws:iam::" + acct + ":role/other", false},
+	} {
+		t.Run(tc.note, func(t *testing.T) {
+			name := "u" + strings.ReplaceAll(strings.ToLower(tc.service[:3]), ".", "") + map[bool]string{true: "ok", false: "no"}[tc.allowed] +
+				strings.TrimPrefix(tc.resource[strings.LastIndexByte(tc.resource, '/')+1:], "role_")
+			must(root.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(name)}))(t)
+			must(root.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: aws.String(name),
+				PolicyArn: aws.String("arn:aws:iam::aws:policy/AmazonEC2FullAccess")}))(t)
+			doc := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:PassRole","Resource":"` + tc.resource +
+				`","Condition":{"StringEquals":{"iam:PassedToService":"` + tc.service + `"}}}]}`
+			must(root.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String(name), PolicyName: aws.String("pass"),
+				PolicyDocument: aws.String(doc)}))(t)
+			key := must(root.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(name)}))(t).AccessKey
+			c := ec2Client(t, inst, *key.AccessKeyId, *key.SecretAccessKey, "")
+			_, err := c.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String("ami-12345678"), MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
+				IamInstanceProfile: &ec2types.IamInstanceProfileSpecification{Arn: aws.String("arn:aws:iam::" + acct + ":instance-profile/role_1")}})
+			if tc.allowed {
+				if err != nil {
+					t.Fatalf("got %v, want success", err)
+				}
+				return
+			}
+			apiErr(t, err, "UnauthorizedOperation", 403, "User: arn:aws:iam::"+acct+":user/"+name+
+				" is not authorized to perform: iam:PassRole on resource: arn:aws:iam::"+acct+":role/role_1")
+		})
+	}
+}
