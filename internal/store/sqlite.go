@@ -163,6 +163,7 @@ func (s *SQLite) Close() error {
 		close(s.closed)
 		<-s.committerDone
 		s.watchers.Wait()
+		s.closeReaders()
 		err = s.r.Close()
 		if werr := s.w.Close(); err == nil {
 			err = werr

@@ -185,13 +185,16 @@ type core struct {
 	node    string
 	commits atomic.Uint64
 
+	readers chan *readerConn // idle reader connections with prepared statements (SQLite)
+
 	closed    chan struct{}
 	closeOnce sync.Once
 	watchers  sync.WaitGroup
 }
 
 func newCore(d *dialect, w, r *sql.DB, opts Options) *core {
-	return &core{d: d, s: newStatements(d), w: w, r: r, opts: opts, node: rand.Text(), closed: make(chan struct{})}
+	return &core{d: d, s: newStatements(d), w: w, r: r, opts: opts, node: rand.Text(), closed: make(chan struct{}),
+		readers: make(chan *readerConn, max(opts.Readers, 1))}
 }
 
 func (c *core) isClosed() bool {
@@ -221,27 +224,121 @@ func (c *core) View(ctx context.Context, fn func(kv.Tx) error) error {
 	return fn(t)
 }
 
-// viewOnConn runs a View as BEGIN … ROLLBACK on a pooled connection. It does what
-// database/sql's Tx does minus a goroutine per transaction, which is a good part of the
-// cost of a one-Get View.
+// viewOnConn runs a View as BEGIN … ROLLBACK on a pooled reader connection. It does what
+// database/sql's Tx does minus a goroutine per transaction, and each reader connection keeps
+// its statements prepared (readerConn), so a one-Get View costs three statement steps and no
+// SQL parsing.
 func (c *core) viewOnConn(ctx context.Context, fn func(kv.Tx) error) error {
-	conn, err := c.r.Conn(ctx)
+	rc, err := c.reader(ctx)
 	if err != nil {
 		return fmt.Errorf("store: view: %w", err)
 	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, c.d.beginView); err != nil {
+	if _, err := rc.ExecContext(ctx, c.d.beginView); err != nil {
+		c.dropReader(rc)
 		return fmt.Errorf("store: begin view: %w", err)
 	}
-	t := &tx{c: c, ctx: ctx, sctx: ctx, q: conn}
+	t := &tx{c: c, ctx: ctx, sctx: ctx, q: rc}
 	defer func() {
 		t.finish()
-		if _, err := conn.ExecContext(context.Background(), "ROLLBACK"); err != nil {
-			// The connection's state is unknown: have the pool drop it.
-			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+		if _, err := rc.ExecContext(context.Background(), "ROLLBACK"); err != nil {
+			// The connection's state is unknown: close it rather than reuse it.
+			c.dropReader(rc)
+			return
 		}
+		c.putReader(rc)
 	}()
 	return fn(t)
+}
+
+// readerConn is a reader connection held outside database/sql's pool together with its
+// prepared statements, which go-sqlite3 would otherwise prepare (parse and plan) on every
+// call.
+type readerConn struct {
+	conn  *sql.Conn
+	stmts map[string]*sql.Stmt
+}
+
+func (c *core) reader(ctx context.Context) (*readerConn, error) {
+	select {
+	case rc := <-c.readers:
+		return rc, nil
+	default:
+	}
+	conn, err := c.r.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &readerConn{conn: conn, stmts: make(map[string]*sql.Stmt)}, nil
+}
+
+// putReader returns rc to the idle set, or closes it when the set is full.
+func (c *core) putReader(rc *readerConn) {
+	if c.isClosed() {
+		c.dropReader(rc)
+		return
+	}
+	select {
+	case c.readers <- rc:
+	default:
+		c.dropReader(rc)
+	}
+}
+
+func (c *core) dropReader(rc *readerConn) {
+	for _, st := range rc.stmts {
+		_ = st.Close()
+	}
+	_ = rc.conn.Raw(func(any) error { return driver.ErrBadConn })
+	_ = rc.conn.Close()
+}
+
+// closeReaders closes the idle reader connections (on Close).
+func (c *core) closeReaders() {
+	for {
+		select {
+		case rc := <-c.readers:
+			c.dropReader(rc)
+		default:
+			return
+		}
+	}
+}
+
+func (rc *readerConn) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st, ok := rc.stmts[query]; ok {
+		return st, nil
+	}
+	st, err := rc.conn.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	rc.stmts[query] = st
+	return st, nil
+}
+
+func (rc *readerConn) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	st, err := rc.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(ctx, args...)
+}
+
+func (rc *readerConn) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	st, err := rc.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+func (rc *readerConn) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	st, err := rc.stmt(ctx, query)
+	if err != nil {
+		// Let database/sql build the *sql.Row that carries the error.
+		return rc.conn.QueryRowContext(ctx, query, args...)
+	}
+	return st.QueryRowContext(ctx, args...)
 }
 
 // queryer is what a tx runs statements on: a *sql.Tx, or a *sql.Conn inside BEGIN…ROLLBACK.
