@@ -196,14 +196,14 @@ func TestIAMMorePaginators(t *testing.T) {
 	_, c := newRootServer(t)
 	ctx := ctxT(t)
 	must(c.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String("big")}))(t)
-	const n = 105
+	const n = 45
 	for i := range n {
 		name := fmt.Sprintf("m%03d", i)
 		must(c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(name)}))(t)
 		must(c.AddUserToGroup(ctx, &iam.AddUserToGroupInput{GroupName: aws.String("big"), UserName: aws.String(name)}))(t)
 	}
 	seen := map[string]bool{}
-	p := iam.NewGetGroupPaginator(c, &iam.GetGroupInput{GroupName: aws.String("big"), MaxItems: aws.Int32(40)})
+	p := iam.NewGetGroupPaginator(c, &iam.GetGroupInput{GroupName: aws.String("big"), MaxItems: aws.Int32(20)})
 	for p.HasMorePages() {
 		for _, u := range must(p.NextPage(ctx))(t).Users {
 			if seen[aws.ToString(u.UserName)] {
@@ -218,7 +218,7 @@ func TestIAMMorePaginators(t *testing.T) {
 
 	local := aws.ToString(must(c.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("mine"), PolicyDocument: aws.String(allowDoc(`"s3:*"`, `"*"`))}))(t).Policy.Arn)
 	all := map[string]bool{}
-	lp := iam.NewListPoliciesPaginator(c, &iam.ListPoliciesInput{})
+	lp := iam.NewListPoliciesPaginator(c, &iam.ListPoliciesInput{MaxItems: aws.Int32(1000)})
 	for lp.HasMorePages() {
 		for _, pol := range must(lp.NextPage(ctx))(t).Policies {
 			a := aws.ToString(pol.Arn)
