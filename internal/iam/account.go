@@ -108,12 +108,16 @@ func (s *Service) GetAccountSummary(ctx context.Context, a Account, in *iamapi.G
 	err := s.view(ctx, func(tx kv.Tx) error {
 		k := keysFor(a.ID)
 		for kind, key := range map[entityKind]string{kindUser: "Users", kindGroup: "Groups", kindRole: "Roles",
-			kindProfile: "InstanceProfiles", kindPolicy: "Policies", kindVersion: "PolicyVersionsInUse"} {
+			kindProfile: "InstanceProfiles", kindPolicy: "Policies", kindVersion: "PolicyVersionsInUse",
+			kindMFA: "MFADevices", kindMFAInUse: "MFADevicesInUse"} {
 			n, err := readCount(tx, k, kind)
 			if err != nil {
 				return err
 			}
 			m[key] = int32(n)
+		}
+		if err := fillSummaryExtras(tx, k, m); err != nil {
+			return err
 		}
 		rootKeys, err := hasAny(tx, k.userKeyPrefix(""))
 		if err != nil {

@@ -7,7 +7,7 @@ import (
 	"gatehouse/internal/kv"
 )
 
-// A user's other credentials. Gatehouse does not issue MFA devices, signing certificates, SSH
+// A user's other credentials. Gatehouse does not issue signing certificates, SSH
 // public keys or service-specific credentials (their Create operations are not served), so a
 // user never has any and these lists are empty; they still check the user and the marker as
 // IAM does, because tools that clean up a user (Terraform's force_destroy, aws-nuke) list them
@@ -23,13 +23,6 @@ func (s *Service) credentialOwner(ctx context.Context, a Account, op string, nam
 		_, err := keyOwner(tx, a, name)
 		return err
 	})
-}
-
-func (s *Service) ListMFADevices(ctx context.Context, a Account, in *iamapi.ListMFADevicesInput) (*iamapi.ListMFADevicesOutput, error) {
-	if err := s.credentialOwner(ctx, a, "ListMFADevices", in.UserName, in.Marker, in.MaxItems); err != nil {
-		return nil, err
-	}
-	return &iamapi.ListMFADevicesOutput{MFADevices: []iamapi.MFADevice{}, IsTruncated: ptr(false)}, nil
 }
 
 func (s *Service) ListSigningCertificates(ctx context.Context, a Account, in *iamapi.ListSigningCertificatesInput) (*iamapi.ListSigningCertificatesOutput, error) {

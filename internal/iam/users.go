@@ -157,6 +157,9 @@ func (s *Service) UpdateUser(ctx context.Context, a Account, in *iamapi.UpdateUs
 // renameUserRefs re-keys everything that names user u when its name becomes newName and its
 // path newPath.
 func (t *txn) renameUserRefs(u userRecord, newName, newPath string) error {
+	if err := t.renameUserMFA(u.Name, newName); err != nil {
+		return err
+	}
 	// Access keys: the per-user index moves and each key's record names the new spelling.
 	keysIdx, err := listAll(t.tx, t.k.userKeyPrefix(u.Name))
 	if err != nil {
@@ -218,6 +221,11 @@ func (s *Service) DeleteUser(ctx context.Context, a Account, in *iamapi.DeleteUs
 			return err
 		} else if has {
 			return deleteConflict("Cannot delete entity, must delete access keys first.")
+		}
+		if has, err := hasMFA(t.tx, t.k, name); err != nil {
+			return err
+		} else if has {
+			return deleteConflict("Cannot delete entity, must delete MFA device first.")
 		}
 		if err := deleteHeldCheck(t.tx, t.k, kindUser, name); err != nil {
 			return err
