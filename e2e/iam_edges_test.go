@@ -287,3 +287,49 @@ func TestIAMDeleteWithBoundary(t *testing.T) {
 	}
 	must(c.DeletePolicy(ctx, &iam.DeletePolicyInput{PolicyArn: aws.String(b)}))(t)
 }
+
+// List operations return a subset of attributes: "This operation does not return the following
+// attributes, even though they are an attribute of the returned object: PermissionsBoundary,
+// Tags" (API_ListUsers.html; API_ListRoles.html adds RoleLastUsed), while Get and Create
+// return tags (API_GetPolicy.html, API_GetInstanceProfile.html).
+func TestIAMListAttributeSubsets(t *testing.T) {
+	_, c := newRootServer(t)
+	ctx := ctxT(t)
+	ro := aws.String("arn:aws:iam::aws:policy/ReadOnlyAccess")
+	tags := []types.Tag{tag("a", "b")}
+	must(c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("u"), Tags: tags, PermissionsBoundary: ro}))(t)
+	if u := must(c.ListUsers(ctx, &iam.ListUsersInput{}))(t).Users[0]; len(u.Tags) != 0 || u.PermissionsBoundary != nil {
+		t.Errorf("ListUsers: got tags %v boundary %+v, want neither", tagMap(u.Tags), u.PermissionsBoundary)
+	}
+	must(c.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("r"), AssumeRolePolicyDocument: aws.String(ec2Trust), Tags: tags, PermissionsBoundary: ro}))(t)
+	if r := must(c.ListRoles(ctx, &iam.ListRolesInput{}))(t).Roles[0]; len(r.Tags) != 0 || r.PermissionsBoundary != nil || r.RoleLastUsed != nil {
+		t.Errorf("ListRoles: got tags %v boundary %+v last used %+v, want none of them", tagMap(r.Tags), r.PermissionsBoundary, r.RoleLastUsed)
+	}
+	p := must(c.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("p"), PolicyDocument: aws.String(allowDoc(`"s3:*"`, `"*"`)), Tags: tags}))(t).Policy
+	if tagMap(p.Tags)["a"] != "b" || tagMap(must(c.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: p.Arn}))(t).Policy.Tags)["a"] != "b" {
+		t.Error("CreatePolicy/GetPolicy: want the tag a=b in both")
+	}
+	if lp := must(c.ListPolicies(ctx, &iam.ListPoliciesInput{Scope: types.PolicyScopeTypeLocal}))(t).Policies; len(lp) != 1 || len(lp[0].Tags) != 0 {
+		t.Errorf("ListPolicies Local: got %d policies, the first with tags, want one without", len(lp))
+	}
+	ip := must(c.CreateInstanceProfile(ctx, &iam.CreateInstanceProfileInput{InstanceProfileName: aws.String("ip"), Tags: tags}))(t).InstanceProfile
+	if tagMap(ip.Tags)["a"] != "b" || tagMap(must(c.GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: aws.String("ip")}))(t).InstanceProfile.Tags)["a"] != "b" {
+		t.Error("CreateInstanceProfile/GetInstanceProfile: want the tag a=b in both")
+	}
+}
+
+// Authorization comes before existence: a caller without permission learns nothing about
+// whether the named entity exists (AccessDenied, not NoSuchEntity, for a missing user).
+func TestIAMAuthorizationBeforeExistence(t *testing.T) {
+	inst, root := newRootServer(t)
+	ctx := ctxT(t)
+	acct := accountID(t, root)
+	alice, _ := newUserClient(t, inst, root, "alice")
+	for _, name := range []string{"ghost", "alice"} {
+		_, err := alice.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(name)})
+		denied(t, err, "arn:aws:iam::"+acct+":user/alice", "iam:GetUser", "arn:aws:iam::"+acct+":user/"+name,
+			"because no identity-based policy allows the iam:GetUser action")
+	}
+	_, err := alice.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: aws.String("ghost")})
+	apiErr(t, err, "AccessDenied", 403, "arn:aws:iam::"+acct+":role/ghost")
+}
