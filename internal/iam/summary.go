@@ -1,0 +1,15 @@
+package iam
+
+import "gatehouse/internal/kv"
+
+// fillSummaryExtras adds to GetAccountSummary's map the counts of identity providers,
+// server certificates and root signing certificates, and the STS global endpoint token
+// version (https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetAccountSummary.html).
+func fillSummaryExtras(tx kv.Tx, k keys, m map[string]int32) error {
+	st, err := readState(tx, k)
+	if err != nil {
+		return err
+	}
+	m["Providers"] = int32(st.Counts[kindOIDC] + st.Counts[kindSAML])
+	return nil
+}
