@@ -130,6 +130,24 @@ func TestRunCounts(t *testing.T) {
 			t.Errorf("%s: got %d instances, %q; want %d, %q", tc.note, len(r.Instances), code(err), tc.want, tc.code)
 		}
 	}
+	// Terminated instances free the quota; stopped ones do not.
+	all, _, err := e.svc.Describe(ctx, acct, Query{})
+	if err != nil || len(all) != 20 {
+		t.Fatalf("got %d instances, %v", len(all), err)
+	}
+	if _, err := e.svc.Stop(ctx, acct, []string{all[0].ID}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.Terminate(ctx, acct, []string{all[1].ID, all[2].ID, all[2].ID}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.Terminate(ctx, acct, []string{all[1].ID}); err != nil { // already terminated: no change
+		t.Fatal(err)
+	}
+	r, err := e.svc.Run(ctx, acct, LaunchSpec{ImageID: "ami-12345678", MinCount: 1, MaxCount: 5, Metadata: DefaultMetadata})
+	if err != nil || len(r.Instances) != 2 {
+		t.Errorf("after terminating 2: got %d instances, %v; want 2", len(r.Instances), err)
+	}
 }
 
 func TestTransitions(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -214,7 +215,7 @@ func (s *Service) Run(ctx context.Context, a Account, spec LaunchSpec) (Reservat
 			}
 			launched = append(launched, in)
 		}
-		return nil
+		return setLive(tx, a.ID, live+n)
 	})
 	if err != nil {
 		return Reservation{}, err
@@ -228,8 +229,32 @@ func (s *Service) Run(ctx context.Context, a Account, spec LaunchSpec) (Reservat
 	return res, nil
 }
 
-// countLive counts the account's instances that are not terminated.
+// liveKey holds the number of the account's instances that are not terminated, so that the
+// quota check does not scan every instance the account ever launched.
+func liveKey(acct string) string { return "ec2/" + acct + "/live" }
+
+// countLive is the account's number of instances that are not terminated: the counter, or
+// on first use a scan that sets it.
 func (s *Service) countLive(tx kv.Tx, acct string) (int, error) {
+	b, err := tx.Get(liveKey(acct))
+	if err == nil {
+		return strconv.Atoi(string(b))
+	}
+	if !errors.Is(err, kv.ErrNotFound) {
+		return 0, err
+	}
+	n, err := s.scanLive(tx, acct)
+	if err != nil {
+		return 0, err
+	}
+	return n, setLive(tx, acct, n)
+}
+
+func setLive(tx kv.Tx, acct string, n int) error {
+	return tx.Put(liveKey(acct), []byte(strconv.Itoa(n)))
+}
+
+func (s *Service) scanLive(tx kv.Tx, acct string) (int, error) {
 	n, after := 0, ""
 	for {
 		page, err := tx.List(instancePrefix(acct), after, 500)
@@ -364,6 +389,14 @@ func (s *Service) transition(ctx context.Context, a Account, ids []string, t tra
 	var changed []*Instance
 	err := s.opt.Store.Update(ctx, func(tx kv.Tx) error {
 		out, changed = out[:0], changed[:0]
+		ended, live := 0, 0
+		if t.stored == Terminated {
+			// Read before the loop changes states, so a first-use scan counts them live.
+			var err error
+			if live, err = s.countLive(tx, a.ID); err != nil {
+				return err
+			}
+		}
 		var missing []string
 		ins := make([]*Instance, 0, len(ids))
 		for _, id := range dedupe(ids) {
@@ -397,6 +430,9 @@ func (s *Service) transition(ctx context.Context, a Account, ids []string, t tra
 			} else {
 				in.Reason = ""
 			}
+			if t.stored == Terminated {
+				ended++
+			}
 			if t.stored == Terminated && in.Association != nil {
 				if err := tx.Delete(assocKey(a.ID, in.Association.ID)); err != nil {
 					return err
@@ -407,6 +443,9 @@ func (s *Service) transition(ctx context.Context, a Account, ids []string, t tra
 				return err
 			}
 			changed = append(changed, in)
+		}
+		if ended > 0 {
+			return setLive(tx, a.ID, live-ended)
 		}
 		return nil
 	})
