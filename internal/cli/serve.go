@@ -8,6 +8,8 @@ import (
 	"net"
 	"net/http"
 	"time"
+
+	"gatehouse/internal/server"
 )
 
 func init() { register("serve", "run the AWS API endpoint (IAM, STS, EC2, S3)", runServe) }
@@ -32,6 +34,10 @@ func runServe(ctx context.Context, args []string, std IO) int {
 	}
 	if f.mode != "production" && f.mode != "emulator" {
 		fmt.Fprintf(std.Stderr, "gatehouse serve: --mode must be production or emulator, not %q\n", f.mode)
+		return 2
+	}
+	if _, err := server.ParseEnforce(f.enforce); err != nil {
+		fmt.Fprintf(std.Stderr, "gatehouse serve: --enforce: %v\n", err)
 		return 2
 	}
 	logger := slog.New(slog.NewJSONHandler(std.Stderr, &slog.HandlerOptions{Level: logLevel(osGetenv("GATEHOUSE_LOG_LEVEL"))}))

@@ -160,7 +160,13 @@ func openState(ctx context.Context, f serveFlags, logger *slog.Logger) (*state, 
 	for _, i := range running {
 		host.Sync(i)
 	}
-	srv = server.New(server.Config{Region: f.region, Mode: f.mode, Logger: logger, IAM: svc, STS: stsSvc, EC2: ec2Svc})
+	enforce, err := server.ParseEnforce(f.enforce)
+	if err != nil {
+		kvs.Close()
+		return nil, err
+	}
+	srv = server.New(server.Config{Region: f.region, Mode: f.mode, Logger: logger, IAM: svc, STS: stsSvc, EC2: ec2Svc,
+		Enforce: enforce, Account: st.account})
 	st.server = srv
 
 	// Access-key last use is noted in memory on the request path and written here.

@@ -24,6 +24,8 @@ type caller struct {
 	keyID     string
 	root      bool
 	session   *sts.Session // temporary credentials; nil for a long-term key
+	// emulated marks emulator mode's stand-in root: an access key Gatehouse did not issue.
+	emulated bool
 }
 
 // keyCache holds long-term access keys by ID so that a signed request in steady state does
@@ -65,13 +67,16 @@ func (k *keyCache) drop(id string) {
 // as IAM answers; a wrong signature is SignatureDoesNotMatch.
 func (s *Server) authenticate(c *call, sreq *sigv4.Request) (*caller, error) {
 	if strings.HasPrefix(sreq.AccessKeyID, "ASIA") || sreq.SecurityToken != "" {
+		if s.unknownSession(c, sreq) {
+			return s.unknownKey(c, sreq)
+		}
 		return s.authenticateSession(c, sreq)
 	}
 	e := s.keys.get(sreq.AccessKeyID)
 	if e == nil {
 		id, err := s.iam.LookupAccessKey(c.r.Context(), sreq.AccessKeyID)
 		if errors.Is(err, iam.ErrNoSuchAccessKey) {
-			return nil, sreq.UnknownAccessKey()
+			return s.unknownKey(c, sreq)
 		}
 		if err != nil {
 			return nil, err
@@ -87,6 +92,7 @@ func (s *Server) authenticate(c *call, sreq *sigv4.Request) (*caller, error) {
 	}
 	s.iam.RecordAccessKeyUse(sreq.AccessKeyID, sreq.Service, sreq.Region, s.cfg.Now())
 	cl := e.caller
+	s.rootPartition(&cl, sreq.Region)
 	return &cl, nil
 }
 

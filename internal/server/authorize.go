@@ -97,7 +97,7 @@ var resultPool = sync.Pool{New: func() any { return new(authz.Result) }}
 // governed by identity policies and is always allowed (no organization SCPs exist yet).
 func (s *Server) authorizeIAM(c *call, op string, in any) error {
 	if c.caller.root {
-		s.metrics.observeDecision("allowed")
+		s.rootAllowed(c, "iam:"+op, "")
 		return nil
 	}
 	ctx := c.r.Context()
@@ -161,7 +161,7 @@ func (s *Server) authorizeIAM(c *call, op string, in any) error {
 	defer resultPool.Put(res)
 	authz.Evaluate(&req, res)
 	s.metrics.observeDecision(res.Decision.String())
-	if res.Decision != authz.Allowed {
+	if s.denies(c, &req, res) {
 		return awserr.AccessDenied(res.Message())
 	}
 	return nil

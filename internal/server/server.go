@@ -41,6 +41,13 @@ type Config struct {
 	STS *sts.Service
 	// EC2 is the EC2 domain; nil serves no EC2.
 	EC2 *ec2.Service
+	// Enforce is emulator mode's enforcement level (emulator.go); production ignores it.
+	Enforce Enforce
+	// Account is emulator mode's default account: the one an unknown access key that does
+	// not name an account acts as the root of.
+	Account string
+	// DecisionCapacity bounds emulator mode's decision log (decisions.DefaultCapacity when 0).
+	DecisionCapacity int
 }
 
 func (c Config) withDefaults() Config {
@@ -55,6 +62,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.Account == "" {
+		c.Account = "123456789012"
 	}
 	return c
 }
@@ -73,6 +83,7 @@ type Server struct {
 	iamCalls map[string]iamMethod
 	sts      *sts.Service
 	sessions *sessionCaches
+	emu      *emulator // nil in production mode
 	bufs     sync.Pool // *[]byte response buffers
 }
 
@@ -102,6 +113,10 @@ func New(cfg Config) *Server {
 	}
 	s.bufs.New = func() any { b := make([]byte, 0, 4096); return &b }
 	s.mux.HandleFunc("GET /_gatehouse/health", s.health)
+	if cfg.Mode == "emulator" {
+		s.emu = newEmulator(cfg)
+		s.mux.HandleFunc("GET /_gatehouse/decisions", s.serveDecisions)
+	}
 	s.mux.HandleFunc("GET /_gatehouse/metrics", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
 		s.metrics.write(w)
@@ -140,12 +155,25 @@ type call struct {
 	service   *awsproto.Service // nil until routed
 	action    string
 	caller    *caller
+	enforce   Enforce // emulator mode's level for this request; Strict in production
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(r.URL.Path, "/_gatehouse/") {
 		s.mux.ServeHTTP(w, r)
 		return
+	}
+	if isMotoPath(r.URL.Path) {
+		// moto server's control API exists only in emulator mode; in production an unsigned
+		// request for it is simply not found (a signed one is an S3 request like any other).
+		if s.emu != nil {
+			s.serveMoto(w, r)
+			return
+		}
+		if r.Header.Get("Authorization") == "" && r.URL.Query().Get("X-Amz-Signature") == "" {
+			http.NotFound(w, r)
+			return
+		}
 	}
 	c := &call{r: r, requestID: newRequestID(), start: time.Now()}
 	err := s.serveAPI(w, c)
@@ -227,6 +255,9 @@ func (s *Server) serveAPI(w http.ResponseWriter, c *call) error {
 	c.service = serviceFor(sreq.Service)
 	if c.service == nil {
 		return awserr.New(400, "InvalidAction", "Gatehouse does not serve the service %q named in the credential scope.", sreq.Service)
+	}
+	if s.emu != nil {
+		c.enforce = s.emu.admit()
 	}
 	caller, err := s.authenticate(c, sreq)
 	if err != nil {
