@@ -116,7 +116,8 @@ type Service struct {
 	genMu sync.Mutex
 	gens  map[string]uint64 // account → last generation this node committed or read
 
-	usage usageBuffer
+	usage  usageBuffer
+	access accessBuffer // service last accessed notes (lastaccessed.go)
 }
 
 // New returns a Service over opt.Store.

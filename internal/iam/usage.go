@@ -95,10 +95,14 @@ func (s *Service) pendingUse(id string) (keyUse, bool) {
 }
 
 // FlushAccessKeyUse writes the noted uses of access keys and roles, and users' console
-// sign-ins (PasswordLastUsed), in one transaction. Uses
+// sign-ins (PasswordLastUsed), in one transaction (and, before it, the service accesses
+// RecordServiceAccess noted). Uses
 // of keys or roles deleted meanwhile are dropped. On error the uses are kept for the next
 // flush.
 func (s *Service) FlushAccessKeyUse(ctx context.Context) error {
+	if err := s.flushServiceAccess(ctx); err != nil {
+		return err
+	}
 	s.usage.mu.Lock()
 	batch, roles, signins := s.usage.pending, s.usage.roles, s.usage.signins
 	s.usage.pending, s.usage.roles, s.usage.signins = nil, nil, nil
