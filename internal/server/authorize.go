@@ -164,6 +164,8 @@ func (s *Server) authorizeIAM(c *call, op string, in any) error {
 	if s.denies(c, &req, res) {
 		return awserr.AccessDenied(res.Message())
 	}
+	// Service last accessed data (iam.Service.RecordServiceAccess): no I/O.
+	s.iam.RecordServiceAccess(c.caller.account.ID, c.caller.principal.ARN, "iam", action, s.cfg.Region, s.cfg.Now())
 	return nil
 }
 
