@@ -1,13 +1,16 @@
 package e2e
 
 import (
+	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/smithy-go"
 )
 
 // Input validation from the API model, through the SDK (which validates only required
@@ -332,4 +335,83 @@ func TestIAMAuthorizationBeforeExistence(t *testing.T) {
 	}
 	_, err := alice.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: aws.String("ghost")})
 	apiErr(t, err, "AccessDenied", 403, "arn:aws:iam::"+acct+":role/ghost")
+}
+
+// Names may use every character the model allows ([\w+=,.@-]), paths nest, and a policy
+// document comes back exactly as it was sent — whitespace, "+", "%", non-ASCII — once
+// URL-decoded (API_GetUserPolicy.html: "The policy document returned in this structure is
+// URL-encoded compliant with RFC 3986").
+func TestIAMNamesAndDocumentsRoundTrip(t *testing.T) {
+	_, c := newRootServer(t)
+	ctx := ctxT(t)
+	acct := accountID(t, c)
+	name := "a+b=c,d.e@f-g_h"
+	u := must(c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(name), Path: aws.String("/x/y/z/")}))(t).User
+	if want := "arn:aws:iam::" + acct + ":user/x/y/z/" + name; aws.ToString(u.Arn) != want {
+		t.Errorf("ARN: got %q, want %q", aws.ToString(u.Arn), want)
+	}
+	doc := "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"s3:GetObject\", \"Resource\": \"arn:aws:s3:::b/a+b c%20d/ü*\"}]\n}"
+	must(c.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String(name), PolicyName: aws.String("p"), PolicyDocument: aws.String(doc)}))(t)
+	got := decodeDoc(t, must(c.GetUserPolicy(ctx, &iam.GetUserPolicyInput{UserName: aws.String(name), PolicyName: aws.String("p")}))(t).PolicyDocument)
+	if got != doc {
+		t.Errorf("inline document:\n got %q\nwant %q", got, doc)
+	}
+	p := must(c.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("mp"), PolicyDocument: aws.String(doc)}))(t).Policy
+	v := must(c.GetPolicyVersion(ctx, &iam.GetPolicyVersionInput{PolicyArn: p.Arn, VersionId: aws.String("v1")}))(t).PolicyVersion
+	if got := decodeDoc(t, v.Document); got != doc {
+		t.Errorf("managed document:\n got %q\nwant %q", got, doc)
+	}
+}
+
+// Concurrent calls through the SDK respect the quotas and uniqueness as sequential ones do:
+// of many simultaneous CreateAccessKey calls for one user, two succeed; of simultaneous
+// CreateUser calls for names differing only in case, one does.
+func TestIAMConcurrentQuotas(t *testing.T) {
+	_, c := newRootServer(t)
+	ctx := ctxT(t)
+	must(c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("busy")}))(t)
+	const n = 8
+	run := func(call func(i int) error) (ok int, codes map[string]int) {
+		codes = map[string]int{}
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				err := call(i)
+				mu.Lock()
+				defer mu.Unlock()
+				var ae smithy.APIError
+				switch {
+				case err == nil:
+					ok++
+				case errors.As(err, &ae):
+					codes[ae.ErrorCode()]++
+				default:
+					codes[err.Error()]++
+				}
+			}()
+		}
+		wg.Wait()
+		return ok, codes
+	}
+	ok, codes := run(func(int) error {
+		_, err := c.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("busy")})
+		return err
+	})
+	if ok != 2 || codes["LimitExceeded"] != n-2 {
+		t.Errorf("concurrent CreateAccessKey: %d succeeded, errors %v; want 2 and %d LimitExceeded", ok, codes, n-2)
+	}
+	if k := len(must(c.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String("busy")}))(t).AccessKeyMetadata); k != 2 {
+		t.Errorf("keys stored: got %d, want 2", k)
+	}
+	spellings := []string{"twin", "Twin", "TWIN", "tWin", "twIn", "twiN", "TWin", "tWIN"}
+	ok, codes = run(func(i int) error {
+		_, err := c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(spellings[i])})
+		return err
+	})
+	if ok != 1 || codes["EntityAlreadyExists"] != n-1 {
+		t.Errorf("concurrent CreateUser of one name in %d spellings: %d succeeded, errors %v; want 1", n, ok, codes)
+	}
 }
