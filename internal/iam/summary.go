@@ -11,5 +11,14 @@ func fillSummaryExtras(tx kv.Tx, k keys, m map[string]int32) error {
 		return err
 	}
 	m["Providers"] = int32(st.Counts[kindOIDC] + st.Counts[kindSAML])
+	m["ServerCertificates"] = int32(st.Counts[kindServerCert])
+	rootCerts, err := hasAny(tx, k.signingCertPrefix(rootOwner))
+	if err != nil {
+		return err
+	}
+	m["AccountSigningCertificatesPresent"] = 0
+	if rootCerts {
+		m["AccountSigningCertificatesPresent"] = 1
+	}
 	return nil
 }

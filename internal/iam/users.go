@@ -227,6 +227,9 @@ func (s *Service) DeleteUser(ctx context.Context, a Account, in *iamapi.DeleteUs
 		} else if has {
 			return deleteConflict("Cannot delete entity, must delete MFA device first.")
 		}
+		if err := userCredentialsConflict(t.tx, t.k, u.ID); err != nil {
+			return err
+		}
 		if err := deleteHeldCheck(t.tx, t.k, kindUser, name); err != nil {
 			return err
 		}
