@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -98,12 +99,13 @@ func instanceEnv(dataDir, id string) ([][2]string, error) {
 func runInstance(ctx context.Context, args []string, std IO) int {
 	if len(args) == 0 || (args[0] != "env" && args[0] != "exec") {
 		fmt.Fprintln(std.Stderr, "usage: gatehouse instance env ID [--data DIR]")
-		fmt.Fprintln(std.Stderr, "       gatehouse instance exec [--data DIR] ID -- CMD [ARG…]")
+		fmt.Fprintln(std.Stderr, "       gatehouse instance exec [--data DIR] [--netns] ID -- CMD [ARG…]")
 		return 2
 	}
 	sub := args[0]
 	fset := newFlagSet("instance "+sub, std)
 	data := fset.String("data", "./gatehouse-data", "the state directory gatehouse serve uses")
+	netns := fset.Bool("netns", false, "exec only, Linux as root: run CMD in a network namespace where 169.254.169.254 is the instance's metadata service")
 	// Flags may come before or after the ID: take the ID out first.
 	rest := args[1:]
 	var id string
@@ -157,9 +159,29 @@ func runInstance(ctx context.Context, args []string, std IO) int {
 		return 2
 	}
 	cmd := exec.CommandContext(ctx, cmdArgs[0], cmdArgs[1:]...)
-	cmd.Env = execEnv(os.Environ(), env)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = std.Stdin, std.Stdout, std.Stderr
-	err = cmd.Run()
+	if *netns {
+		// Inside the namespace the SDKs' default, http://169.254.169.254/, is the
+		// instance's endpoint, and the API endpoint's address is forwarded too: nothing
+		// but the region and the API endpoint is configured.
+		meta, api := strings.TrimSuffix(strings.TrimPrefix(env[0][1], "http://"), "/"), strings.TrimPrefix(env[2][1], "http://")
+		cmd.Env = execEnv(os.Environ(), env[2:])
+		cmd.Env = slices.DeleteFunc(cmd.Env, func(kv string) bool { return strings.HasPrefix(kv, "AWS_EC2_METADATA_SERVICE_ENDPOINT") })
+		stop, err := imds.StartInNamespace(cmd, meta, []string{api})
+		if err != nil {
+			fmt.Fprintf(std.Stderr, "gatehouse instance exec --netns: %v\n", err)
+			return 1
+		}
+		err = cmd.Wait()
+		stop()
+		return exitCode(err, std)
+	}
+	cmd.Env = execEnv(os.Environ(), env)
+	return exitCode(cmd.Run(), std)
+}
+
+// exitCode is the exit code of a command that ran (or could not start).
+func exitCode(err error, std IO) int {
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
 		if ee.ExitCode() >= 0 {
