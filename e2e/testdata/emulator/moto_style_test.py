@@ -1,0 +1,251 @@
+"""IAM and STS tests written the way moto's own suite writes them, run in moto's server mode
+against Gatehouse (`gatehouse serve --mode emulator`).
+
+The environment is moto's: TEST_SERVER_MODE=true and TEST_SERVER_MODE_ENDPOINT point
+`@mock_aws` at the server (it POSTs /moto-api/reset when a test starts and points every
+boto3 client at the endpoint), `@set_initial_no_auth_action_count(N)` POSTs
+/moto-api/reset-auth so that the first N requests go through unauthenticated and every later
+one is enforced, and the credentials are moto's documented test keys ("testing"). Nothing
+here knows it talks to Gatehouse rather than moto server.
+
+pytest is not in the image, so a small runner at the bottom collects test_* functions; the
+file also runs under pytest unchanged. Exit status 0 when every test passed.
+"""
+
+import json
+import os
+import sys
+import traceback
+
+import boto3
+from botocore.exceptions import ClientError
+from moto import mock_aws
+from moto.core import set_initial_no_auth_action_count
+
+ACCOUNT = "123456789012"  # moto's DEFAULT_ACCOUNT_ID and Gatehouse's emulator default
+
+
+class raises:
+    """pytest.raises for ClientError, enough for these tests."""
+
+    def __init__(self, exc):
+        self.exc = exc
+        self.value = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, typ, value, tb):
+        if typ is None:
+            raise AssertionError("expected %s, nothing was raised" % self.exc.__name__)
+        if not issubclass(typ, self.exc):
+            return False
+        self.value = value
+        return True
+
+
+def create_user_with_access_key(user_name):
+    client = boto3.client("iam", region_name="us-east-1")
+    client.create_user(UserName=user_name)
+    return client.create_access_key(UserName=user_name)["AccessKey"]
+
+
+def create_user_with_access_key_and_inline_policy(user_name, policy_document, policy_name="policy1"):
+    client = boto3.client("iam", region_name="us-east-1")
+    client.create_user(UserName=user_name)
+    client.put_user_policy(UserName=user_name, PolicyName=policy_name, PolicyDocument=json.dumps(policy_document))
+    return client.create_access_key(UserName=user_name)["AccessKey"]
+
+
+def client_for(service, key, region="us-east-1"):
+    return boto3.client(
+        service,
+        region_name=region,
+        aws_access_key_id=key["AccessKeyId"],
+        aws_secret_access_key=key["SecretAccessKey"],
+        aws_session_token=key.get("SessionToken"),
+    )
+
+
+@mock_aws
+def test_create_user_then_list():
+    client = boto3.client("iam", region_name="us-east-1")
+    client.create_user(UserName="alice", Path="/team/")
+    users = client.list_users()["Users"]
+    assert [u["UserName"] for u in users] == ["alice"], users
+    assert users[0]["Arn"] == "arn:aws:iam::%s:user/team/alice" % ACCOUNT
+
+
+@mock_aws
+def test_reset_between_tests():
+    # @mock_aws POSTed /moto-api/reset: the previous test's user is gone.
+    client = boto3.client("iam", region_name="us-east-1")
+    assert client.list_users()["Users"] == []
+    with raises(ClientError) as ex:
+        client.get_user(UserName="alice")
+    assert ex.value.response["Error"]["Code"] == "NoSuchEntity"
+
+
+@mock_aws
+def test_test_keys_are_root():
+    sts = boto3.client("sts", region_name="us-east-1")
+    ident = sts.get_caller_identity()
+    assert ident["Account"] == ACCOUNT
+    assert ident["Arn"] == "arn:aws:iam::%s:root" % ACCOUNT
+
+
+@mock_aws
+def test_twelve_digit_key_names_the_account():
+    iam = boto3.client("iam", region_name="us-east-1", aws_access_key_id="111111111111", aws_secret_access_key="x")
+    user = iam.create_user(UserName="bob")["User"]
+    assert user["Arn"] == "arn:aws:iam::111111111111:user/bob", user
+    # The default account does not see it.
+    assert boto3.client("iam", region_name="us-east-1").list_users()["Users"] == []
+
+
+@mock_aws
+def test_china_partition():
+    iam = boto3.client("iam", region_name="cn-north-1")
+    user = iam.create_user(UserName="li")["User"]
+    assert user["Arn"] == "arn:aws-cn:iam::%s:user/li" % ACCOUNT, user
+    sts = boto3.client("sts", region_name="cn-north-1")
+    assert sts.get_caller_identity()["Arn"] == "arn:aws-cn:iam::%s:root" % ACCOUNT
+
+
+@mock_aws
+def test_issued_key_keeps_its_identity():
+    key = create_user_with_access_key("carol")
+    ident = client_for("sts", key).get_caller_identity()
+    assert ident["Arn"] == "arn:aws:iam::%s:user/carol" % ACCOUNT, ident
+
+
+@set_initial_no_auth_action_count(0)
+@mock_aws
+def test_invalid_client_token_id():
+    client = boto3.client("iam", region_name="us-east-1", aws_access_key_id="invalid", aws_secret_access_key="invalid")
+    with raises(ClientError) as ex:
+        client.get_user()
+    err = ex.value.response["Error"]
+    assert err["Code"] == "InvalidClientTokenId", err
+    assert ex.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    assert err["Message"] == "The security token included in the request is invalid.", err
+
+
+@set_initial_no_auth_action_count(2)
+@mock_aws
+def test_signature_does_not_match():
+    key = create_user_with_access_key("dave")
+    client = boto3.client("iam", region_name="us-east-1", aws_access_key_id=key["AccessKeyId"], aws_secret_access_key="invalid")
+    with raises(ClientError) as ex:
+        client.get_user()
+    assert ex.value.response["Error"]["Code"] == "SignatureDoesNotMatch", ex.value.response
+
+
+@set_initial_no_auth_action_count(2)
+@mock_aws
+def test_access_denied_with_no_policy():
+    key = create_user_with_access_key("erin")
+    client = client_for("iam", key)
+    with raises(ClientError) as ex:
+        client.list_users()
+    err = ex.value.response["Error"]
+    assert err["Code"] == "AccessDenied", err
+    assert err["Message"].startswith(
+        "User: arn:aws:iam::%s:user/erin is not authorized to perform: iam:ListUsers on resource:" % ACCOUNT
+    ), err
+
+
+@set_initial_no_auth_action_count(3)
+@mock_aws
+def test_allowed_with_inline_policy():
+    doc = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:ListUsers", "Resource": "*"}]}
+    key = create_user_with_access_key_and_inline_policy("frank", doc)
+    client = client_for("iam", key)
+    assert [u["UserName"] for u in client.list_users()["Users"]] == ["frank"]
+    with raises(ClientError) as ex:
+        client.list_roles()
+    assert ex.value.response["Error"]["Code"] == "AccessDenied"
+
+
+@set_initial_no_auth_action_count(3)
+@mock_aws
+def test_explicit_deny_wins():
+    doc = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": "iam:*", "Resource": "*"},
+            {"Effect": "Deny", "Action": "iam:CreateUser", "Resource": "*", "Condition": {"StringEquals": {"aws:RequestedRegion": "us-east-1"}}},
+        ],
+    }
+    key = create_user_with_access_key_and_inline_policy("grace", doc)
+    client = client_for("iam", key)
+    client.list_users()
+    with raises(ClientError) as ex:
+        client.create_user(UserName="mallory")
+    assert ex.value.response["Error"]["Code"] == "AccessDenied"
+    assert "with an explicit deny" in ex.value.response["Error"]["Message"], ex.value.response
+
+
+@set_initial_no_auth_action_count(5)
+@mock_aws
+def test_assume_role_and_use_session():
+    allow_assume = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}
+    key = create_user_with_access_key_and_inline_policy("heidi", allow_assume)  # 3 requests
+    iam = boto3.client("iam", region_name="us-east-1")
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::%s:user/heidi" % ACCOUNT}, "Action": "sts:AssumeRole"}],
+    }
+    iam.create_role(RoleName="reader", AssumeRolePolicyDocument=json.dumps(trust))  # 4
+    read = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:ListRoles", "Resource": "*"}]}
+    iam.put_role_policy(RoleName="reader", PolicyName="read", PolicyDocument=json.dumps(read))  # 5
+    # Everything from here is enforced.
+    creds = client_for("sts", key).assume_role(RoleArn="arn:aws:iam::%s:role/reader" % ACCOUNT, RoleSessionName="s1")["Credentials"]
+    assert creds["AccessKeyId"].startswith("ASIA")
+    session = {"AccessKeyId": creds["AccessKeyId"], "SecretAccessKey": creds["SecretAccessKey"], "SessionToken": creds["SessionToken"]}
+    ident = client_for("sts", session).get_caller_identity()
+    assert ident["Arn"] == "arn:aws:sts::%s:assumed-role/reader/s1" % ACCOUNT, ident
+    assert [r["RoleName"] for r in client_for("iam", session).list_roles()["Roles"]] == ["reader"]
+    with raises(ClientError) as ex:
+        client_for("iam", session).list_users()
+    assert ex.value.response["Error"]["Code"] == "AccessDenied"
+
+
+@set_initial_no_auth_action_count(3)
+@mock_aws
+def test_assume_role_not_trusted():
+    allow_assume = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}
+    key = create_user_with_access_key_and_inline_policy("ivan", allow_assume)
+    with raises(ClientError) as ex:
+        client_for("sts", key).assume_role(RoleArn="arn:aws:iam::%s:role/nobody" % ACCOUNT, RoleSessionName="s1")
+    assert ex.value.response["Error"]["Code"] == "AccessDenied"
+
+
+@mock_aws
+def test_auth_window_is_restored_after_the_test():
+    # set_initial_no_auth_action_count put moto's previous value (inf) back: test keys work.
+    assert boto3.client("sts", region_name="us-east-1").get_caller_identity()["Account"] == ACCOUNT
+
+
+def main():
+    tests = [(n, f) for n, f in list(globals().items()) if n.startswith("test_") and callable(f)]  # definition order
+    only = sys.argv[1:]
+    failed = 0
+    for name, fn in tests:
+        if only and name not in only:
+            continue
+        try:
+            fn()
+            print("PASS", name)
+        except Exception:
+            failed += 1
+            print("FAIL", name)
+            traceback.print_exc()
+    print("%d passed, %d failed" % (len([t for t in tests if not only or t[0] in only]) - failed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    if os.environ.get("TEST_SERVER_MODE", "").lower() != "true":
+        sys.exit("run with TEST_SERVER_MODE=true and TEST_SERVER_MODE_ENDPOINT=http://127.0.0.1:PORT")
+    sys.exit(main())
