@@ -297,6 +297,9 @@ func (s *Service) ListGroupPolicies(ctx context.Context, a Account, in *iamapi.L
 }
 
 func (s *Service) PutRolePolicy(ctx context.Context, a Account, in *iamapi.PutRolePolicyInput) (*iamapi.PutRolePolicyOutput, error) {
+	if err := s.roleModifiable(ctx, a, str(in.RoleName)); err != nil {
+		return nil, err
+	}
 	if err := s.putInline(ctx, a, kindRole, "PutRolePolicy", str(in.RoleName), str(in.PolicyName), str(in.PolicyDocument)); err != nil {
 		return nil, err
 	}
@@ -312,6 +315,9 @@ func (s *Service) GetRolePolicy(ctx context.Context, a Account, in *iamapi.GetRo
 }
 
 func (s *Service) DeleteRolePolicy(ctx context.Context, a Account, in *iamapi.DeleteRolePolicyInput) (*iamapi.DeleteRolePolicyOutput, error) {
+	if err := s.roleModifiable(ctx, a, str(in.RoleName)); err != nil {
+		return nil, err
+	}
 	if err := s.deleteInline(ctx, a, kindRole, "DeleteRolePolicy", str(in.RoleName), str(in.PolicyName)); err != nil {
 		return nil, err
 	}
@@ -371,6 +377,9 @@ func (s *Service) ListAttachedGroupPolicies(ctx context.Context, a Account, in *
 }
 
 func (s *Service) AttachRolePolicy(ctx context.Context, a Account, in *iamapi.AttachRolePolicyInput) (*iamapi.AttachRolePolicyOutput, error) {
+	if err := s.roleModifiable(ctx, a, str(in.RoleName)); err != nil {
+		return nil, err
+	}
 	if err := s.attachPolicy(ctx, a, kindRole, "AttachRolePolicy", str(in.RoleName), str(in.PolicyArn)); err != nil {
 		return nil, err
 	}
@@ -378,6 +387,9 @@ func (s *Service) AttachRolePolicy(ctx context.Context, a Account, in *iamapi.At
 }
 
 func (s *Service) DetachRolePolicy(ctx context.Context, a Account, in *iamapi.DetachRolePolicyInput) (*iamapi.DetachRolePolicyOutput, error) {
+	if err := s.roleModifiable(ctx, a, str(in.RoleName)); err != nil {
+		return nil, err
+	}
 	if err := s.detachPolicy(ctx, a, kindRole, "DetachRolePolicy", str(in.RoleName), str(in.PolicyArn)); err != nil {
 		return nil, err
 	}

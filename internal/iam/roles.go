@@ -178,6 +178,9 @@ func (s *Service) UpdateAssumeRolePolicy(ctx context.Context, a Account, in *iam
 		return nil, err
 	}
 	_, err = s.modifyRole(ctx, a, "UpdateAssumeRolePolicy", str(in.RoleName), func(t *txn, r *roleRecord) error {
+		if err := checkRoleModifiable(*r); err != nil {
+			return err
+		}
 		r.TrustPolicy = trust
 		return nil
 	})
@@ -194,6 +197,9 @@ func (s *Service) DeleteRole(ctx context.Context, a Account, in *iamapi.DeleteRo
 	err := s.update(ctx, a, "DeleteRole", func() string { return "role/" + name }, func(t *txn) error {
 		r, err := getRole(t.tx, t.k, name)
 		if err != nil {
+			return err
+		}
+		if err := checkRoleModifiable(r); err != nil {
 			return err
 		}
 		if has, err := hasAny(t.tx, t.k.roleProfilePrefix(name)); err != nil {
@@ -285,6 +291,9 @@ func (s *Service) PutRolePermissionsBoundary(ctx context.Context, a Account, in 
 		return nil, err
 	}
 	_, err := s.modifyRole(ctx, a, "PutRolePermissionsBoundary", str(in.RoleName), func(t *txn, r *roleRecord) error {
+		if err := checkRoleModifiable(*r); err != nil {
+			return err
+		}
 		if err := t.setBoundary(kindRole, r.Name, r.Boundary, boundary); err != nil {
 			return err
 		}
@@ -299,6 +308,9 @@ func (s *Service) PutRolePermissionsBoundary(ctx context.Context, a Account, in 
 
 func (s *Service) DeleteRolePermissionsBoundary(ctx context.Context, a Account, in *iamapi.DeleteRolePermissionsBoundaryInput) (*iamapi.DeleteRolePermissionsBoundaryOutput, error) {
 	_, err := s.modifyRole(ctx, a, "DeleteRolePermissionsBoundary", str(in.RoleName), func(t *txn, r *roleRecord) error {
+		if err := checkRoleModifiable(*r); err != nil {
+			return err
+		}
 		if err := t.setBoundary(kindRole, r.Name, r.Boundary, ""); err != nil {
 			return err
 		}

@@ -1,6 +1,10 @@
 package iam
 
-import "gatehouse/internal/kv"
+import (
+	"errors"
+
+	"gatehouse/internal/kv"
+)
 
 // fillSummaryExtras adds to GetAccountSummary's map the counts of identity providers,
 // server certificates and root signing certificates, and the STS global endpoint token
@@ -20,5 +24,9 @@ func fillSummaryExtras(tx kv.Tx, k keys, m map[string]int32) error {
 	if rootCerts {
 		m["AccountSigningCertificatesPresent"] = 1
 	}
-	return nil
+	v, err := readTokenVersion(tx, k)
+	m["GlobalEndpointTokenVersion"] = int32(v)
+	return err
 }
+
+func isNotFound(err error) bool { return errors.Is(err, kv.ErrNotFound) }
