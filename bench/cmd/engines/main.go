@@ -94,6 +94,9 @@ func run(o engines.Options, dur time.Duration, count int, only string) int {
 		fmt.Fprintf(os.Stderr, "%s %s: wall %.0f ns cpu %.0f ns\n", label, e.Name(), median(r.wall), median(r.cpu))
 	}
 	for _, class := range engines.ClassNames {
+		if len(classes[class]) == 0 {
+			continue
+		}
 		for _, e := range all {
 			measure(class+", 1 core", e, func() engines.Figures { return engines.Measure(e, classes[class], dur) })
 		}
