@@ -4,7 +4,7 @@ import (
 	"testing"
 )
 
-// corpusFor returns the corpus a test or benchmark runs: small under -short.
+// testOptions sizes the corpus a test or benchmark runs: small under -short.
 func testOptions(short bool) Options {
 	if short {
 		return Options{Seed: 1, Users: 4, RoleStatements: 200, Requests: 150}

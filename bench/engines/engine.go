@@ -2,6 +2,8 @@ package engines
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -50,16 +52,17 @@ type Disagreement struct {
 	Errors    map[string]error
 }
 
+// String describes the request and each engine's answer, engines in name order.
 func (d Disagreement) String(c *Corpus) string {
 	r := d.Request
 	var b strings.Builder
 	fmt.Fprintf(&b, "request %d: principal=%s action=%s resource=%s aws:SourceIp=%q aws:SecureTransport=%q team=%q:",
 		d.Index, c.Principals[r.Principal].ARN, r.Action, r.Resource, r.SourceIP, r.Secure, c.Principals[r.Principal].Team)
-	for name, dec := range d.Decisions {
-		fmt.Fprintf(&b, " %s=%s", name, dec)
+	for _, name := range slices.Sorted(maps.Keys(d.Decisions)) {
+		fmt.Fprintf(&b, " %s=%s", name, d.Decisions[name])
 	}
-	for name, err := range d.Errors {
-		fmt.Fprintf(&b, " %s error: %v", name, err)
+	for _, name := range slices.Sorted(maps.Keys(d.Errors)) {
+		fmt.Fprintf(&b, " %s error: %v", name, d.Errors[name])
 	}
 	return b.String()
 }
