@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -257,5 +258,41 @@ func TestChangeLogPruned(t *testing.T) {
 	}
 	if old != 0 || total == 0 {
 		t.Fatalf("after %d commits the log holds %d expired and %d rows in all; want 0 expired, the rest kept", pruneEvery, old, total)
+	}
+}
+
+// TestViewsMoreThanReaders runs many more concurrent Views than there are reader
+// connections: each must get a connection in turn (a regression test for a pool that
+// parked connections where waiters could not see them).
+func TestViewsMoreThanReaders(t *testing.T) {
+	ctx := context.Background()
+	s, err := OpenSQLite(ctx, filepath.Join(t.TempDir(), "db"), Options{Readers: 2, UnsafeNoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Update(ctx, func(tx kv.Tx) error { return tx.Put("k", []byte("v")) }); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for range 64 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 20 {
+				if err := s.View(ctx, func(tx kv.Tx) error { _, err := tx.Get("k"); return err }); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("View: %v", err)
 	}
 }

@@ -186,6 +186,7 @@ type core struct {
 	commits atomic.Uint64
 
 	readers chan *readerConn // idle reader connections with prepared statements (SQLite)
+	slots   chan struct{}    // one token per reader connection that may still be opened
 
 	closed    chan struct{}
 	closeOnce sync.Once
@@ -193,8 +194,13 @@ type core struct {
 }
 
 func newCore(d *dialect, w, r *sql.DB, opts Options) *core {
-	return &core{d: d, s: newStatements(d), w: w, r: r, opts: opts, node: rand.Text(), closed: make(chan struct{}),
-		readers: make(chan *readerConn, max(opts.Readers, 1))}
+	n := max(opts.Readers, 1)
+	c := &core{d: d, s: newStatements(d), w: w, r: r, opts: opts, node: rand.Text(), closed: make(chan struct{}),
+		readers: make(chan *readerConn, n), slots: make(chan struct{}, n)}
+	for range n {
+		c.slots <- struct{}{}
+	}
+	return c
 }
 
 func (c *core) isClosed() bool {
@@ -258,17 +264,29 @@ type readerConn struct {
 	stmts map[string]*sql.Stmt
 }
 
+// reader returns an idle reader connection, or opens one when fewer than Readers exist, or
+// waits for one. The readers and slots channels are the only limit on reader connections:
+// a connection held here never goes back to database/sql's pool, so waiting in that pool
+// could wait forever.
 func (c *core) reader(ctx context.Context) (*readerConn, error) {
 	select {
 	case rc := <-c.readers:
 		return rc, nil
 	default:
 	}
-	conn, err := c.r.Conn(ctx)
-	if err != nil {
-		return nil, err
+	select {
+	case rc := <-c.readers:
+		return rc, nil
+	case <-c.slots:
+		conn, err := c.r.Conn(ctx)
+		if err != nil {
+			c.slots <- struct{}{}
+			return nil, err
+		}
+		return &readerConn{conn: conn, stmts: make(map[string]*sql.Stmt)}, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
 	}
-	return &readerConn{conn: conn, stmts: make(map[string]*sql.Stmt)}, nil
 }
 
 // putReader returns rc to the idle set, or closes it when the set is full.
@@ -290,6 +308,7 @@ func (c *core) dropReader(rc *readerConn) {
 	}
 	_ = rc.conn.Raw(func(any) error { return driver.ErrBadConn })
 	_ = rc.conn.Close()
+	c.slots <- struct{}{}
 }
 
 // closeReaders closes the idle reader connections (on Close).
