@@ -458,3 +458,27 @@ func containsAny(s, chars string) bool {
 	}
 	return false
 }
+
+func TestClientTokenIdempotency(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	spec := LaunchSpec{ImageID: "ami-12345678", MinCount: 2, MaxCount: 2, Metadata: DefaultMetadata, ClientToken: "tok-1"}
+	first, err := e.svc.Run(ctx, acct, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := e.svc.Run(ctx, acct, spec)
+	if err != nil || again.ID != first.ID || len(again.Instances) != 2 || again.Instances[0].ID != first.Instances[0].ID {
+		t.Fatalf("retry with the same token: got %+v, %v; want reservation %s again", again, err, first.ID)
+	}
+	if all, _, _ := e.svc.Describe(ctx, acct, Query{}); len(all) != 2 {
+		t.Errorf("the retry launched again: %d instances", len(all))
+	}
+	spec.Type = "t3.micro"
+	if _, err := e.svc.Run(ctx, acct, spec); code(err) != "IdempotentParameterMismatch" {
+		t.Errorf("same token, other parameters: got %q, want IdempotentParameterMismatch", code(err))
+	}
+	if _, err := e.svc.Run(ctx, Account{ID: "444455556666"}, LaunchSpec{ImageID: "ami-12345678", MinCount: 1, MaxCount: 1, Metadata: DefaultMetadata, ClientToken: "tok-1"}); err != nil {
+		t.Errorf("the same token in another account: %v", err)
+	}
+}

@@ -3,6 +3,7 @@ package ec2
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -13,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"gatehouse/internal/awserr"
 	"gatehouse/internal/awsproto/ec2api"
 	"gatehouse/internal/kv"
 )
@@ -143,6 +145,23 @@ type LaunchSpec struct {
 	Tags             []Tag
 	Metadata         MetadataOptions
 	Profile          *Profile
+	// ClientToken makes the launch idempotent: the same token returns the first launch's
+	// reservation instead of launching again (the SDKs fill it in, so a retried
+	// RunInstances does not launch twice;
+	// https://docs.aws.amazon.com/AWSEC2/latest/APIReference/Run_Instance_Idempotency.html).
+	ClientToken string
+}
+
+// launchRecord is what a client token remembers of its launch.
+type launchRecord struct {
+	Reservation string   `json:"reservation"`
+	Spec        string   `json:"spec"` // the launch's parameters, to refuse a different request
+	Instances   []string `json:"instances"`
+}
+
+func tokenKey(acct, token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return "ec2/" + acct + "/token/" + hex.EncodeToString(sum[:])
 }
 
 // Reservation is the instances one RunInstances call launched.
@@ -171,11 +190,41 @@ func (s *Service) Run(ctx context.Context, a Account, spec LaunchSpec) (Reservat
 		// The API's default: "Default: m1.small" (API_RunInstances.html).
 		spec.Type = "m1.small"
 	}
-	now := s.opt.Now().UTC()
+	// EC2 reports launch times to the second.
+	now := s.opt.Now().UTC().Truncate(time.Second)
 	res := Reservation{Account: a.ID}
 	var launched []*Instance
-	err := s.opt.Store.Update(ctx, func(tx kv.Tx) error {
-		launched = launched[:0]
+	replay := false
+	fingerprint, err := json.Marshal(spec)
+	if err != nil {
+		return Reservation{}, err
+	}
+	err = s.opt.Store.Update(ctx, func(tx kv.Tx) error {
+		launched, replay = launched[:0], false
+		if spec.ClientToken != "" {
+			b, err := tx.Get(tokenKey(a.ID, spec.ClientToken))
+			if err == nil {
+				var lr launchRecord
+				if err := json.Unmarshal(b, &lr); err != nil {
+					return fmt.Errorf("ec2: client token record: %w", err)
+				}
+				if lr.Spec != string(fingerprint) {
+					return awserr.New(400, "IdempotentParameterMismatch", "Arguments on this idempotent request are inconsistent with arguments used in previous request(s).")
+				}
+				res.ID, replay = lr.Reservation, true
+				for _, id := range lr.Instances {
+					in, err := getInstance(tx, a.ID, id)
+					if err != nil {
+						return err
+					}
+					launched = append(launched, in)
+				}
+				return nil
+			}
+			if !errors.Is(err, kv.ErrNotFound) {
+				return err
+			}
+		}
 		live, err := s.countLive(tx, a.ID)
 		if err != nil {
 			return err
@@ -198,7 +247,7 @@ func (s *Service) Run(ctx context.Context, a Account, spec LaunchSpec) (Reservat
 				ID: id, Account: a.ID, Partition: a.Partition, Region: s.opt.Region, ReservationID: rid,
 				ImageID: spec.ImageID, Type: spec.Type, LaunchIndex: i, AvailabilityZone: spec.AvailabilityZone,
 				Requester: a.Caller, LaunchTime: now, State: Running, Changed: now,
-				Tags: append([]Tag(nil), spec.Tags...), Metadata: spec.Metadata,
+				Tags: append([]Tag(nil), spec.Tags...), Metadata: spec.Metadata, ClientToken: spec.ClientToken,
 			}
 			if spec.Profile != nil {
 				aid, err := s.newID("iip-assoc-")
@@ -215,10 +264,30 @@ func (s *Service) Run(ctx context.Context, a Account, spec LaunchSpec) (Reservat
 			}
 			launched = append(launched, in)
 		}
+		if spec.ClientToken != "" {
+			lr := launchRecord{Reservation: rid, Spec: string(fingerprint)}
+			for _, in := range launched {
+				lr.Instances = append(lr.Instances, in.ID)
+			}
+			b, err := json.Marshal(lr)
+			if err != nil {
+				return err
+			}
+			if err := tx.Put(tokenKey(a.ID, spec.ClientToken), b); err != nil {
+				return err
+			}
+		}
 		return setLive(tx, a.ID, live+n)
 	})
 	if err != nil {
 		return Reservation{}, err
+	}
+	if replay {
+		// The first launch's instances as they are now.
+		for _, in := range launched {
+			res.Instances = append(res.Instances, *in)
+		}
+		return res, nil
 	}
 	s.notify(launched)
 	for _, in := range launched {

@@ -207,9 +207,10 @@ type Instance struct {
 	LaunchIndex      int    `json:"launchIndex"`
 	AvailabilityZone string `json:"az"`
 	// Requester is the ARN of the principal that launched the instance.
-	Requester  string    `json:"requester,omitempty"`
-	LaunchTime time.Time `json:"launched"`
-	State      State     `json:"state"`
+	Requester   string    `json:"requester,omitempty"`
+	ClientToken string    `json:"clientToken,omitempty"`
+	LaunchTime  time.Time `json:"launched"`
+	State       State     `json:"state"`
 	// Changed is when State last changed: a terminated instance stays visible for an hour
 	// after it, as on AWS.
 	Changed  time.Time       `json:"changed"`

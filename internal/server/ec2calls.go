@@ -264,7 +264,10 @@ func (s *Server) runInstances(c *call, a ec2.Account, in *ec2api.RunInstancesInp
 	if !validAMI(image) {
 		return nil, ec2api.InvalidAMIIDMalformed("Invalid id: \"%s\" (expecting \"ami-...\")", image)
 	}
-	spec := ec2.LaunchSpec{ImageID: image, Type: string(in.InstanceType)}
+	spec := ec2.LaunchSpec{ImageID: image, Type: string(in.InstanceType), ClientToken: str(in.ClientToken)}
+	if len(spec.ClientToken) > 64 {
+		return nil, ec2api.InvalidParameterValue("Value (%s) for parameter clientToken is invalid. The client token must be at most 64 characters.", spec.ClientToken)
+	}
 	if in.MinCount != nil {
 		spec.MinCount = int(*in.MinCount)
 	}
@@ -663,7 +666,7 @@ func instanceOut(in *ec2.Instance) ec2api.Instance {
 		MetadataOptions:       metadataOut(in.Metadata),
 		ProductCodes:          []ec2api.ProductCode{},
 		SecurityGroups:        []ec2api.GroupIdentifier{},
-		ClientToken:           ptr(""),
+		ClientToken:           ptr(in.ClientToken),
 		EbsOptimized:          ptr(false),
 	}
 	if in.State == ec2.Stopped || in.State == ec2.Terminated {
