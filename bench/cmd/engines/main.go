@@ -82,29 +82,40 @@ func run(o engines.Options, dur time.Duration, count int, only string) int {
 		allocs float64
 		bytes  float64
 	}
-	var rows []row
-	measure := func(label string, e engines.Engine, f func() engines.Figures) {
-		r := row{label: label, engine: e.Name()}
-		for k := 0; k < count; k++ {
-			fg := f()
-			r.wall, r.cpu = append(r.wall, fg.WallNs), append(r.cpu, fg.CPUNs)
-			r.allocs, r.bytes = fg.AllocsPerOp, fg.BytesPerOp
-		}
+	// Measurements are interleaved (each repetition times every engine once, one after
+	// another) so that a change in the machine's load affects all engines alike and the
+	// ratios stay meaningful.
+	var rows []*row
+	type job struct {
+		r *row
+		f func() engines.Figures
+	}
+	var jobs []job
+	add := func(label string, e engines.Engine, f func() engines.Figures) {
+		r := &row{label: label, engine: e.Name()}
 		rows = append(rows, r)
-		fmt.Fprintf(os.Stderr, "%s %s: wall %.0f ns cpu %.0f ns\n", label, e.Name(), median(r.wall), median(r.cpu))
+		jobs = append(jobs, job{r, f})
 	}
 	for _, class := range engines.ClassNames {
 		if len(classes[class]) == 0 {
 			continue
 		}
 		for _, e := range all {
-			measure(class+", 1 core", e, func() engines.Figures { return engines.Measure(e, classes[class], dur) })
+			add(class+", 1 core", e, func() engines.Figures { return engines.Measure(e, classes[class], dur) })
 		}
 	}
 	for _, e := range all {
-		measure(fmt.Sprintf("typical, %d cores", runtime.GOMAXPROCS(0)), e, func() engines.Figures {
+		add(fmt.Sprintf("typical, %d cores", runtime.GOMAXPROCS(0)), e, func() engines.Figures {
 			return engines.MeasureParallel(e, classes["typical"], dur)
 		})
+	}
+	for k := 0; k < count; k++ {
+		for _, j := range jobs {
+			fg := j.f()
+			j.r.wall, j.r.cpu = append(j.r.wall, fg.WallNs), append(j.r.cpu, fg.CPUNs)
+			j.r.allocs, j.r.bytes = fg.AllocsPerOp, fg.BytesPerOp
+			fmt.Fprintf(os.Stderr, "%d/%d %s %s: wall %.0f ns cpu %.0f ns\n", k+1, count, j.r.label, j.r.engine, fg.WallNs, fg.CPUNs)
+		}
 	}
 	load1 := loadavg()
 
@@ -112,12 +123,12 @@ func run(o engines.Options, dur time.Duration, count int, only string) int {
 		cpuModel(), runtime.NumCPU(), runtime.Version(), load0, load1)
 	fmt.Println("| requests | engine | wall ns/decision (median; min) | CPU ns/decision (median; min) | allocs/decision | bytes/decision | theirs ÷ ours (CPU; wall) |")
 	fmt.Println("| --- | --- | --- | --- | --- | --- | --- |")
-	var oursRow row
+	var oursRow *row
 	for _, r := range rows {
 		ratio := "—"
 		if r.engine == ours.Name() {
 			oursRow = r
-		} else if oursRow.label == r.label {
+		} else if oursRow != nil && oursRow.label == r.label {
 			ratio = fmt.Sprintf("**%.0f×**; %.0f×", median(r.cpu)/median(oursRow.cpu), median(r.wall)/median(oursRow.wall))
 		}
 		fmt.Printf("| %s | %s | %s; %s | %s; %s | %.1f | %.0f | %s |\n", r.label, r.engine,
