@@ -7,7 +7,7 @@ import (
 )
 
 func init() {
-	register("policy", "validate policy documents or simulate a request (policy validate|simulate)", runPolicy)
+	register("policy", "validate, simulate or generate policies (policy validate|simulate|generate)", runPolicy)
 }
 
 // policyCommands holds `gatehouse policy <sub>`; policy_validate.go and policy_simulate.go add theirs.
@@ -15,7 +15,7 @@ var policyCommands = map[string]command{}
 
 func runPolicy(ctx context.Context, args []string, std IO) int {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprintln(std.Stderr, "usage: gatehouse policy <validate|simulate> [flags] FILE…")
+		fmt.Fprintln(std.Stderr, "usage: gatehouse policy <validate|simulate|generate> [flags] …")
 		names := make([]string, 0, len(policyCommands))
 		for n := range policyCommands {
 			names = append(names, n)
