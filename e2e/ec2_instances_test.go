@@ -102,9 +102,10 @@ func TestEC2TutorialLaunchCLI(t *testing.T) {
 	if err == nil || !strings.Contains(stderr, wantMsg) {
 		t.Fatalf("bob with role_1: got %v\n%s\nwant %s", err, stderr, wantMsg)
 	}
-	// AssociateIamInstanceProfile passes the role too.
+	// AssociateIamInstanceProfile passes the role too, and is authorized before the
+	// instance's state (it already has a profile) is looked at.
 	_, stderr, err = awsCLI(t, bobEnv, "ec2", "associate-iam-instance-profile", "--instance-id", id, "--iam-instance-profile", "Name=role_1")
-	if err == nil || !strings.Contains(stderr, "IncorrectState") && !strings.Contains(stderr, "iam:PassRole") {
+	if err == nil || !strings.Contains(stderr, "(UnauthorizedOperation)") || !strings.Contains(stderr, "iam:PassRole on resource: arn:aws:iam::"+acct+":role/role_1") {
 		t.Fatalf("bob associates role_1: got %v\n%s", err, stderr)
 	}
 }
