@@ -225,6 +225,10 @@ func (s *Service) GenerateServiceLastAccessedDetails(ctx context.Context, a Acco
 	if err != nil {
 		return nil, err
 	}
+	// What this node noted and has not flushed yet counts: write it first.
+	if err := s.flushServiceAccess(ctx); err != nil {
+		return nil, err
+	}
 	err = s.update(ctx, a, "GenerateServiceLastAccessedDetails", func() string { return arn }, func(t *txn) error {
 		docs, scope, err := s.accessScope(t.tx, a, arn)
 		if err != nil {
