@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -77,11 +76,10 @@ const terminatedVisible = time.Hour
 
 // Keys: ec2/ACCOUNT/i/INSTANCE-ID holds an instance; ec2/ACCOUNT/a/ASSOC-ID names the
 // instance an association belongs to.
-func instanceKey(acct, id string) string  { return "ec2/" + acct + "/i/" + id }
-func instancePrefix(acct string) string   { return "ec2/" + acct + "/i/" }
-func assocKey(acct, id string) string     { return "ec2/" + acct + "/a/" + id }
-func assocPrefix(acct string) string      { return "ec2/" + acct + "/a/" }
-func instanceIDFromKey(key string) string { return key[strings.LastIndexByte(key, '/')+1:] }
+func instanceKey(acct, id string) string { return "ec2/" + acct + "/i/" + id }
+func instancePrefix(acct string) string  { return "ec2/" + acct + "/i/" }
+func assocKey(acct, id string) string    { return "ec2/" + acct + "/a/" + id }
+func assocPrefix(acct string) string     { return "ec2/" + acct + "/a/" }
 
 func (s *Service) newID(prefix string) (string, error) {
 	var b [9]byte
@@ -637,9 +635,4 @@ func CheckMetadata(ch MetadataChange) (MetadataOptions, error) {
 		m.Endpoint = ch.Endpoint
 	}
 	return m, nil
-}
-
-// sortInstances orders instances by ID, the order pages are cut in.
-func sortInstances(ins []*Instance) {
-	sort.Slice(ins, func(i, j int) bool { return ins[i].ID < ins[j].ID })
 }

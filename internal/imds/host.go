@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -117,14 +118,20 @@ func (h *Host) Sync(in ec2.Instance) {
 
 func (h *Host) start(in ec2.Instance) error {
 	var ln net.Listener
-	var err error
-	if old, rerr := ReadRecord(filepath.Dir(h.dir), in.ID); rerr == nil {
-		if u := old.Endpoint; len(u) > len("http://") {
-			addr := u[len("http://") : len(u)-1]
-			ln, err = net.Listen("tcp", addr)
+	// The port the instance had before, if it is still free: processes started as the
+	// instance keep the endpoint they were given.
+	if old, err := ReadRecord(filepath.Dir(h.dir), in.ID); err == nil {
+		addr := strings.TrimSuffix(strings.TrimPrefix(old.Endpoint, "http://"), "/")
+		if host, _, err := net.SplitHostPort(addr); err == nil && host == "127.0.0.1" {
+			if l, err := net.Listen("tcp", addr); err == nil {
+				ln = l
+			} else {
+				h.logger.Info("instance metadata endpoint moves", "instance", in.ID, "was", addr, "err", err)
+			}
 		}
 	}
 	if ln == nil {
+		var err error
 		if ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
 			return err
 		}
