@@ -18,7 +18,7 @@ func TestTutorialCLI(t *testing.T) {
 	inst := startServer(t, "")
 	env := gatehouseEnv(t, inst)
 	cmd := exec.Command("bash", "testdata/tutorial.sh")
-	cmd.Env = append(cleanAWSEnv(), env...)
+	cmd.Env = append(append(cleanAWSEnv(), env...), "GATEHOUSE="+binary, "GATEHOUSE_DATA="+inst.DataDir)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("tutorial.sh: %v\n%s", err, out)

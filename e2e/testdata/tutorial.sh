@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The tutorial's IAM steps (DESIGN.md, "The story it must tell"), walked with the AWS CLI
 # exactly as a reader would type them. Run by e2e/tutorial_test.go against a fresh server:
-# AWS_ENDPOINT_URL, AWS_SHARED_CREDENTIALS_FILE, AWS_PROFILE=gatehouse and AWS_REGION are set.
+# AWS_ENDPOINT_URL, AWS_SHARED_CREDENTIALS_FILE, AWS_PROFILE=gatehouse and AWS_REGION are set;
+# GATEHOUSE is the binary and GATEHOUSE_DATA the server's data directory.
 set -euo pipefail
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
@@ -69,6 +70,16 @@ aws iam create-instance-profile --instance-profile-name role_1
 aws iam add-role-to-instance-profile --instance-profile-name role_1 --role-name role_1
 aws iam list-instance-profiles-for-role --role-name role_1 --query 'InstanceProfiles[].InstanceProfileName' --output text | grep -qx role_1
 aws iam get-role --role-name role_1 --query 'Role.Description' --output text | grep -q 'EC2 instances'
+
+step "5. an instance with role_1: code on it gets the role's credentials from its metadata service"
+ID=$(aws ec2 run-instances --image-id ami-0abcdef1234567890 --instance-type t2.micro \
+  --iam-instance-profile Name=role_1 --query 'Instances[0].InstanceId' --output text)
+[[ $ID == i-* ]]
+ARN=$("$GATEHOUSE" instance exec --data "$GATEHOUSE_DATA" "$ID" -- aws sts get-caller-identity --query Arn --output text)
+[[ $ARN == arn:aws:sts::*:assumed-role/role_1/$ID ]] || { echo "instance identity: $ARN"; exit 1; }
+expect_denied "$GATEHOUSE" instance exec --data "$GATEHOUSE_DATA" "$ID" -- aws iam list-users
+out=$("$GATEHOUSE" instance exec --data "$GATEHOUSE_DATA" "$ID" -- aws ec2 describe-instances 2>&1) && { echo "describe-instances as the instance succeeded"; exit 1; }
+grep -q UnauthorizedOperation <<<"$out" || { echo "$out"; exit 1; }
 
 step "6. alice's own keys can do only what her policies allow"
 export AWS_ACCESS_KEY_ID=$ALICE_KEY AWS_SECRET_ACCESS_KEY=$ALICE_SECRET
