@@ -74,6 +74,7 @@ func main() {
 		MaxIdleConnsPerHost: *conc * 2, MaxConnsPerHost: *conc * 2,
 		DialContext: (&net.Dialer{}).DialContext, DisableCompression: true,
 	}}
+	var firstFailure sync.Once
 	do := func(s signed) (int, error) {
 		req, _ := http.NewRequest("POST", *endpoint+"/", bytes.NewReader(s.body))
 		req.Header = s.header.Clone()
@@ -81,6 +82,10 @@ func main() {
 		resp, err := client.Do(req)
 		if err != nil {
 			return 0, err
+		}
+		if resp.StatusCode != 200 {
+			b, _ := io.ReadAll(resp.Body)
+			firstFailure.Do(func() { fmt.Fprintf(os.Stderr, "loadgen: first failure: %d %s\n", resp.StatusCode, b) })
 		}
 		_, _ = io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
