@@ -25,14 +25,13 @@ import (
 //
 // Keys (added to the layout of keys.go):
 //
-//	a/<acct>/access/<kind>/<lc>/<service>   serviceAccessRecord: the entity's last access to a service
+//	a/<acct>/access/<uniqueid>/<service>    serviceAccessRecord: a user's or role's last access to a
+//	                                        service, by unique ID: a renamed entity keeps its
+//	                                        history and a recreated one starts afresh
 //	a/<acct>/access-job/<jobid>             accessJobRecord: a generated report
 
-func (k keys) accessPrefix(kind entityKind, name string) string {
-	return k.base() + "access/" + string(kind) + "/" + lower(name) + "/"
-}
-func (k keys) access(kind entityKind, name, service string) string {
-	return k.accessPrefix(kind, name) + service
+func (k keys) access(entityID, service string) string {
+	return k.base() + "access/" + entityID + "/" + service
 }
 func (k keys) accessJob(id string) string { return k.base() + "access-job/" + id }
 
@@ -131,7 +130,7 @@ func (s *Service) flushServiceAccess(ctx context.Context) error {
 			if id == "" {
 				continue
 			}
-			key := k.access(n.kind, n.name, n.service)
+			key := k.access(id, n.service)
 			var rec serviceAccessRecord
 			if _, err := getJSON(tx, key, &rec); err != nil {
 				return err
@@ -449,7 +448,7 @@ func (s *Service) accessServices(tx kv.Tx, a Account, docs []string, scope []acc
 		actions := map[string]*accessJobAction{}
 		for _, e := range scope {
 			var rec serviceAccessRecord
-			found, err := getJSON(tx, k.access(e.Kind, e.Name, ns), &rec)
+			found, err := getJSON(tx, k.access(e.ID, ns), &rec)
 			if err != nil {
 				return nil, err
 			}

@@ -66,6 +66,14 @@ func TestServiceLastAccessed(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// A renamed user keeps its history (it is kept by unique ID).
+	env.must("UpdateUser", `{"UserName":"alice","NewUserName":"alice2"}`)
+	job = env.must("GenerateServiceLastAccessedDetails", `{"Arn":"`+acct+`:user/dev/alice2"}`).(*iamapi.GenerateServiceLastAccessedDetailsOutput)
+	got = env.must("GetServiceLastAccessedDetails", `{"JobId":"`+*job.JobId+`"}`)
+	if err := subset(got, `{"ServicesLastAccessed":[{"ServiceNamespace":"iam"},{"ServiceNamespace":"s3","TotalAuthenticatedEntities":1,"LastAuthenticatedEntity":"`+acct+`:user/dev/alice2"},{"ServiceNamespace":"sts"}]}`); err != nil {
+		t.Fatal(err)
+	}
+
 	_, err := env.call(root(), "GenerateServiceLastAccessedDetails", `{"Arn":"`+acct+`:user/nobody"}`)
 	wantErr(t, err, "NoSuchEntity", "The user with name nobody cannot be found.")
 	_, err = env.call(root(), "GetServiceLastAccessedDetails", `{"JobId":"00000000-0000-4000-8000-000000000000"}`)

@@ -281,11 +281,13 @@ func (s *Service) DeleteLoginProfile(ctx context.Context, a Account, in *iamapi.
 var ErrBadPassword = fmt.Errorf("iam: wrong user name or password")
 
 // VerifyPassword checks a user's console password (for the web console's sign-in). It
-// returns the user's ARN and whether a new password must be set. A success is a sign-in:
+// returns the user's ARN and whether a new password must be set (PasswordResetRequired, or
+// the password is older than the password policy's MaxPasswordAge). A success is a sign-in:
 // it sets the user's PasswordLastUsed (written by the next FlushAccessKeyUse).
 func (s *Service) VerifyPassword(ctx context.Context, accountID, userName, password string) (arn string, resetRequired bool, err error) {
 	var rec loginRecord
 	var u userRecord
+	var pol passwordPolicy
 	var found bool
 	err = s.view(ctx, func(tx kv.Tx) error {
 		k := keysFor(accountID)
@@ -293,7 +295,10 @@ func (s *Service) VerifyPassword(ctx context.Context, accountID, userName, passw
 		if found, err = getJSON(tx, k.entity(kindUser, userName), &u); err != nil || !found {
 			return err
 		}
-		found, err = getJSON(tx, k.userLogin(userName), &rec)
+		if found, err = getJSON(tx, k.userLogin(userName), &rec); err != nil || !found {
+			return err
+		}
+		_, err = getJSON(tx, k.passwordPolicy(), &pol)
 		return err
 	})
 	if err != nil {
@@ -309,8 +314,13 @@ func (s *Service) VerifyPassword(ctx context.Context, accountID, userName, passw
 		return "", false, ErrBadPassword
 	}
 	arn = Account{ID: accountID}.arn(kindUser, u.Path, u.Name)
-	s.noteSignIn(arn, s.opt.Now())
-	return arn, rec.ResetRequired, nil
+	now := s.opt.Now()
+	s.noteSignIn(arn, now)
+	// An expired password must be changed at this sign-in ("When a password expires, the
+	// user must set a new password",
+	// https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_passwords_account-policy.html).
+	expired := pol.MaxAge > 0 && !now.Before(rec.changedAt().AddDate(0, 0, pol.MaxAge))
+	return arn, rec.ResetRequired || expired, nil
 }
 
 func passwordPolicyNotFound(a Account) *awserr.Error {
