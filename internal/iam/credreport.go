@@ -121,7 +121,11 @@ func (s *Service) credentialReport(tx kv.Tx, a Account, now time.Time) ([]byte, 
 	if err != nil {
 		return nil, err
 	}
-	if err := w.Write(append(append(row, keyCols...), certColumns()...)); err != nil {
+	certCols, err := reportCerts(tx, k, rootOwner)
+	if err != nil {
+		return nil, err
+	}
+	if err := w.Write(append(append(row, keyCols...), certCols...)); err != nil {
 		return nil, err
 	}
 	users, err := listAll(tx, k.base()+string(kindUser)+"/")
@@ -166,7 +170,11 @@ func (s *Service) credentialReport(tx kv.Tx, a Account, now time.Time) ([]byte, 
 		if err != nil {
 			return nil, err
 		}
-		if err := w.Write(append(append(row, keyCols...), certColumns()...)); err != nil {
+		certCols, err := reportCerts(tx, k, u.ID)
+		if err != nil {
+			return nil, err
+		}
+		if err := w.Write(append(append(row, keyCols...), certCols...)); err != nil {
 			return nil, err
 		}
 	}
@@ -212,9 +220,32 @@ func (s *Service) reportKeys(tx kv.Tx, k keys, user string) ([]string, error) {
 	return out, nil
 }
 
-// certColumns are the signing-certificate columns: Gatehouse reports no signing certificates
-// here yet.
-func certColumns() []string { return []string{"false", reportNA, "false", reportNA} }
+// reportCerts is the four signing-certificate columns of an owner (a user's unique ID, or
+// rootOwner): its certificates oldest first, active and uploaded ("last rotated").
+func reportCerts(tx kv.Tx, k keys, ownerID string) ([]string, error) {
+	ps, err := listAll(tx, k.signingCertPrefix(ownerID))
+	if err != nil {
+		return nil, err
+	}
+	certs := make([]signingCertRecord, 0, len(ps))
+	for _, p := range ps {
+		var c signingCertRecord
+		if err := jsonValue(p, &c); err != nil {
+			return nil, err
+		}
+		certs = append(certs, c)
+	}
+	slices.SortStableFunc(certs, func(x, y signingCertRecord) int { return x.Uploaded.Compare(y.Uploaded) })
+	var out []string
+	for i := range 2 {
+		if i >= len(certs) {
+			out = append(out, "false", reportNA)
+			continue
+		}
+		out = append(out, strconv.FormatBool(certs[i].Status == "Active"), reportTime(certs[i].Uploaded))
+	}
+	return out, nil
+}
 
 // pendingSignIn returns a console sign-in noted on this node and not yet flushed.
 func (s *Service) pendingSignIn(userARN string) (time.Time, bool) {

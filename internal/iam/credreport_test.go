@@ -28,6 +28,9 @@ func TestCredentialReport(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	cert := newTestCert(t, "alice-signer", 0, time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC), nil)
+	env.must("UploadSigningCertificate", jsonIn(t, map[string]any{"UserName": "alice", "CertificateBody": cert.CertPEM}))
+
 	gen := env.must("GenerateCredentialReport", `{}`).(*iamapi.GenerateCredentialReportOutput)
 	if gen.State != iamapi.ReportStateTypeSTARTED {
 		t.Fatalf("first GenerateCredentialReport: got %s, want STARTED", gen.State)
@@ -83,6 +86,12 @@ func TestCredentialReport(t *testing.T) {
 	check("bob", "access_key_2_active", "true")
 	check("bob", "access_key_2_last_used_date", "N/A")
 	check("bob", "cert_1_active", "false")
+	check("alice", "cert_1_active", "true")
+	check("alice", "cert_2_active", "false")
+	check("alice", "cert_2_last_rotated", "N/A")
+	if byUser["alice"]["cert_1_last_rotated"] == "N/A" {
+		t.Errorf("alice cert_1_last_rotated: got N/A, want the upload time")
+	}
 
 	env.clock.advance(credentialReportTTL)
 	_, err = env.call(root(), "GetCredentialReport", `{}`)
