@@ -80,6 +80,15 @@ ARN=$("$GATEHOUSE" instance exec --data "$GATEHOUSE_DATA" "$ID" -- aws sts get-c
 expect_denied "$GATEHOUSE" instance exec --data "$GATEHOUSE_DATA" "$ID" -- aws iam list-users
 out=$("$GATEHOUSE" instance exec --data "$GATEHOUSE_DATA" "$ID" -- aws ec2 describe-instances 2>&1) && { echo "describe-instances as the instance succeeded"; exit 1; }
 grep -q UnauthorizedOperation <<<"$out" || { echo "$out"; exit 1; }
+# The instance's credentials carry ec2:SourceInstanceARN and ec2:RoleDelivery: a role policy
+# conditioned on this very instance lets it read its role, and nothing else does.
+ACCOUNT=$(cut -d: -f5 <<<"$ARN")
+cat > "$WORK/from-instance.json" <<JSON
+{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:GetRole", "Resource": "*",
+  "Condition": {"StringEquals": {"ec2:SourceInstanceARN": "arn:aws:ec2:us-east-1:$ACCOUNT:instance/$ID", "ec2:RoleDelivery": "1.0"}}}]}
+JSON
+aws iam put-role-policy --role-name role_1 --policy-name from-this-instance --policy-document "file://$WORK/from-instance.json"
+"$GATEHOUSE" instance exec --data "$GATEHOUSE_DATA" "$ID" -- aws iam get-role --role-name role_1 --query Role.RoleName --output text | grep -qx role_1
 
 step "6. alice's own keys can do only what her policies allow"
 export AWS_ACCESS_KEY_ID=$ALICE_KEY AWS_SECRET_ACCESS_KEY=$ALICE_SECRET

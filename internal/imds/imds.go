@@ -401,6 +401,11 @@ func (s *Service) session(in *ec2.Instance, role sts.Role) (sts.Credentials, tim
 		Name:      in.ID, // "the role session name is the instance ID"
 		Issued:    now.UTC().Truncate(time.Second),
 		Expires:   now.UTC().Truncate(time.Second).Add(s.opt.SessionDuration),
+		// ec2:SourceInstanceARN and ec2:RoleDelivery: "2.0" when the instance accepts
+		// only IMDSv2, "1.0" while IMDSv1 may also deliver the credentials
+		// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_iam-condition-keys.html#ck_roledelivery).
+		SourceInstanceARN: in.ARN(),
+		RoleDelivery:      roleDelivery(in),
 	}
 	c, err := s.opt.Issuer.Issue(sess)
 	if err != nil {
@@ -408,6 +413,13 @@ func (s *Service) session(in *ec2.Instance, role sts.Role) (sts.Credentials, tim
 	}
 	s.creds[in.ID] = &cached{assocID: in.Association.ID, roleARN: role.ARN, issued: sess.Issued, c: c}
 	return c, sess.Issued, nil
+}
+
+func roleDelivery(in *ec2.Instance) string {
+	if in.Metadata.Tokens == ec2.TokensRequired {
+		return "2.0"
+	}
+	return "1.0"
 }
 
 // Forget drops what the service holds for an instance (its cached credentials).

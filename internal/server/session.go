@@ -326,4 +326,8 @@ func (s *Server) sessionKeys(cond *authz.Context, cl *caller) {
 	if sess.SourceIdentity != "" {
 		cond.Set("aws:SourceIdentity", sess.SourceIdentity)
 	}
+	if sess.SourceInstanceARN != "" {
+		cond.Set("ec2:SourceInstanceARN", sess.SourceInstanceARN)
+		cond.Set("ec2:RoleDelivery", sess.RoleDelivery)
+	}
 }

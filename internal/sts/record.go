@@ -14,7 +14,8 @@ import (
 // JSON would double its size.
 
 // recordVersion is the first byte of every record; a node refuses versions it does not know.
-const recordVersion = 1
+// Version 2 appends the EC2 role-delivery fields; version 1 records (without them) still open.
+const recordVersion = 2
 
 // secretBytes is the raw length of a temporary secret access key: 30 bytes are 40 base64
 // characters, the length of AWS's secrets.
@@ -75,6 +76,8 @@ func (s *Session) marshal() []byte {
 	for _, k := range s.TransitiveTagKeys {
 		b = appendString(b, k)
 	}
+	b = appendString(b, s.SourceInstanceARN)
+	b = appendString(b, s.RoleDelivery)
 	return b
 }
 
@@ -137,7 +140,8 @@ func (r *reader) count() int {
 // decodes was written by a node holding the keyring.
 func unmarshalSession(b []byte) (*Session, error) {
 	r := reader{b: b}
-	if r.byte() != recordVersion {
+	version := r.byte()
+	if version != 1 && version != recordVersion {
 		return nil, errRecord
 	}
 	s := &Session{Kind: Kind(r.byte())}
@@ -179,6 +183,10 @@ func unmarshalSession(b []byte) (*Session, error) {
 		for i := range s.TransitiveTagKeys {
 			s.TransitiveTagKeys[i] = r.string()
 		}
+	}
+	if version >= 2 {
+		s.SourceInstanceARN = r.string()
+		s.RoleDelivery = r.string()
 	}
 	if r.err || len(r.b) != 0 {
 		return nil, errRecord

@@ -91,6 +91,13 @@ type Session struct {
 	// PackedPolicySize is the percentage of the packed-policy allowance the session
 	// policies and tags use (AssumeRole's and GetFederationToken's PackedPolicySize).
 	PackedPolicySize int
+	// SourceInstanceARN and RoleDelivery are set on the sessions an instance's metadata
+	// service vends: the instance's ARN and the IMDS version that may deliver them ("1.0"
+	// or "2.0"), which IAM exposes as ec2:SourceInstanceARN and ec2:RoleDelivery
+	// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_iam-condition-keys.html#ck_sourceinstancearn).
+	// They are sealed in the token, so no caller can claim them through AssumeRole.
+	SourceInstanceARN string
+	RoleDelivery      string
 
 	AccessKeyID string
 	secret      [secretBytes]byte

@@ -57,6 +57,9 @@ func TestSessionRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The fields only an instance's metadata service sets travel sealed too.
+	plan.SourceInstanceARN = "arn:aws:ec2:us-east-1:111122223333:instance/i-0123456789abcdef0"
+	plan.RoleDelivery = "2.0"
 	cr, err := s.Issue(plan)
 	if err != nil {
 		t.Fatal(err)
