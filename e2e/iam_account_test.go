@@ -17,6 +17,7 @@ import (
 // GetAccessKeyLastUsed updated by real use of the key
 // (https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetAccessKeyLastUsed.html).
 func TestIAMAccessKeys(t *testing.T) {
+	t.Parallel()
 	inst, c := newRootServer(t)
 	ctx := ctxT(t)
 	must(c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("kim")}))(t)
@@ -105,6 +106,7 @@ func TestIAMAccessKeys(t *testing.T) {
 
 // Account aliases: https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateAccountAlias.html.
 func TestIAMAccountAliases(t *testing.T) {
+	t.Parallel()
 	_, c := newRootServer(t)
 	ctx := ctxT(t)
 	if got := must(c.ListAccountAliases(ctx, &iam.ListAccountAliasesInput{}))(t).AccountAliases; len(got) != 0 {
@@ -130,6 +132,7 @@ func TestIAMAccountAliases(t *testing.T) {
 // GetAccountSummary counts the account's entities and states IAM's quotas
 // (https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetAccountSummary.html).
 func TestIAMAccountSummary(t *testing.T) {
+	t.Parallel()
 	_, c := newRootServer(t)
 	ctx := ctxT(t)
 	before := must(c.GetAccountSummary(ctx, &iam.GetAccountSummaryInput{}))(t).SummaryMap
@@ -168,6 +171,7 @@ func TestIAMAccountSummary(t *testing.T) {
 // GetAccountAuthorizationDetails with its Filter, through the SDK's paginator
 // (https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetAccountAuthorizationDetails.html).
 func TestIAMAccountAuthorizationDetails(t *testing.T) {
+	t.Parallel()
 	_, c := newRootServer(t)
 	ctx := ctxT(t)
 	s3 := "arn:aws:iam::aws:policy/AmazonS3FullAccess"

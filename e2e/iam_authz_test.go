@@ -32,6 +32,7 @@ func denied(t *testing.T, err error, user, action, resource, why string) {
 // A user created by root can do exactly what its policies allow, through the SDK, with its
 // own key; changes apply to the very next request.
 func TestIAMAuthorization(t *testing.T) {
+	t.Parallel()
 	inst, root := newRootServer(t)
 	ctx := ctxT(t)
 	acct := accountID(t, root)
@@ -83,6 +84,7 @@ func TestIAMAuthorization(t *testing.T) {
 // The policy variable ${aws:username} lets each user manage only its own keys
 // (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_examples_iam_credentials_console.html).
 func TestIAMAuthorizationPolicyVariable(t *testing.T) {
+	t.Parallel()
 	inst, root := newRootServer(t)
 	ctx := ctxT(t)
 	acct := accountID(t, root)
@@ -111,6 +113,7 @@ func TestIAMAuthorizationPolicyVariable(t *testing.T) {
 // A permissions boundary caps what an AdministratorAccess-like inline policy grants
 // (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html).
 func TestIAMAuthorizationBoundary(t *testing.T) {
+	t.Parallel()
 	inst, root := newRootServer(t)
 	ctx := ctxT(t)
 	acct := accountID(t, root)
@@ -133,6 +136,7 @@ func TestIAMAuthorizationBoundary(t *testing.T) {
 // key is InvalidClientTokenId (both 403, as IAM answers:
 // https://docs.aws.amazon.com/IAM/latest/APIReference/CommonErrors.html).
 func TestIAMAuthentication(t *testing.T) {
+	t.Parallel()
 	inst, root := newRootServer(t)
 	ctx := ctxT(t)
 	eve, k := newUserClient(t, inst, root, "eve")
@@ -160,6 +164,7 @@ func TestIAMAuthentication(t *testing.T) {
 // of a managed policy the user's group attaches, a renamed user (whose key now speaks for the
 // new ARN), and a removed permissions boundary.
 func TestIAMAuthorizationIndirectChanges(t *testing.T) {
+	t.Parallel()
 	inst, root := newRootServer(t)
 	ctx := ctxT(t)
 	acct := accountID(t, root)
@@ -204,6 +209,7 @@ func TestIAMAuthorizationIndirectChanges(t *testing.T) {
 // an admin may create users only with a given boundary (iam:PermissionsBoundary), and may not
 // remove it.
 func TestIAMAuthorizationDelegatedBoundary(t *testing.T) {
+	t.Parallel()
 	inst, root := newRootServer(t)
 	ctx := ctxT(t)
 	acct := accountID(t, root)
@@ -241,6 +247,7 @@ func TestIAMAuthorizationDelegatedBoundary(t *testing.T) {
 // (API_UpdateAccessKey.html: "If you do not specify a user name, IAM determines the user name
 // implicitly based on the AWS access key ID used to sign the request").
 func TestIAMAuthorizationOwnKeys(t *testing.T) {
+	t.Parallel()
 	inst, root := newRootServer(t)
 	ctx := ctxT(t)
 	acct := accountID(t, root)

@@ -20,6 +20,7 @@ import (
 // model, which internal/server binds by that name) must be called through the SDK client
 // somewhere in the e2e package (not counting the pending file).
 func TestIAMSuiteCoversEveryOperation(t *testing.T) {
+	t.Parallel()
 	served := map[string]bool{}
 	svc := reflect.TypeFor[*iam.Service]()
 	for i := range svc.NumMethod() {

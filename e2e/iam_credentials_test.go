@@ -93,6 +93,7 @@ func sshRSA(t *testing.T) string {
 // DeactivateMFADevice, DeleteVirtualMFADevice, GetMFADevice, ListVirtualMFADevices,
 // ListMFADevices, and tags.
 func TestIAMVirtualMFADevices(t *testing.T) {
+	t.Parallel()
 	_, c := newRootServer(t)
 	ctx := ctxT(t)
 	acct := accountID(t, c)
@@ -158,6 +159,7 @@ func TestIAMVirtualMFADevices(t *testing.T) {
 
 // SSH public keys for CodeCommit: https://docs.aws.amazon.com/IAM/latest/APIReference/API_UploadSSHPublicKey.html.
 func TestIAMSSHPublicKeys(t *testing.T) {
+	t.Parallel()
 	_, c := newRootServer(t)
 	ctx := ctxT(t)
 	must(c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("dev")}))(t)
@@ -190,6 +192,7 @@ func TestIAMSSHPublicKeys(t *testing.T) {
 
 // Signing certificates: https://docs.aws.amazon.com/IAM/latest/APIReference/API_UploadSigningCertificate.html.
 func TestIAMSigningCertificates(t *testing.T) {
+	t.Parallel()
 	_, c := newRootServer(t)
 	ctx := ctxT(t)
 	must(c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("signer")}))(t)
@@ -217,6 +220,7 @@ func TestIAMSigningCertificates(t *testing.T) {
 // Service-specific credentials: https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateServiceSpecificCredential.html
 // (the password is returned on create and reset only).
 func TestIAMServiceSpecificCredentials(t *testing.T) {
+	t.Parallel()
 	_, c := newRootServer(t)
 	ctx := ctxT(t)
 	must(c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("git")}))(t)
@@ -246,6 +250,7 @@ func TestIAMServiceSpecificCredentials(t *testing.T) {
 // ChangePassword: a user changes its own console password, with the old one, when the
 // account's password policy allows users to (https://docs.aws.amazon.com/IAM/latest/APIReference/API_ChangePassword.html).
 func TestIAMChangePassword(t *testing.T) {
+	t.Parallel()
 	inst, root := newRootServer(t)
 	ctx := ctxT(t)
 	ann, _ := newUserClient(t, inst, root, "ann")

@@ -15,6 +15,7 @@ import (
 // identity policy names no principal, a trust policy names one and no resource; nothing is
 // stored when a document is refused.
 func TestIAMPolicyGrammar(t *testing.T) {
+	t.Parallel()
 	_, c := newRootServer(t)
 	ctx := ctxT(t)
 	must(c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("u")}))(t)
@@ -70,6 +71,7 @@ func TestIAMPolicyGrammar(t *testing.T) {
 // ("Role policy size cannot exceed 10,240 characters", reference_iam-quotas.html), counted
 // for all of a holder's inline policies together and without whitespace.
 func TestIAMInlinePolicySizeQuotas(t *testing.T) {
+	t.Parallel()
 	_, c := newRootServer(t)
 	ctx := ctxT(t)
 	must(c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("u")}))(t)
@@ -119,6 +121,7 @@ func TestIAMInlinePolicySizeQuotas(t *testing.T) {
 // specify a user name, IAM determines the user name implicitly based on the Amazon Web
 // Services access key ID used to sign the request"), and root's keys are listed without a name.
 func TestIAMRootIdentity(t *testing.T) {
+	t.Parallel()
 	inst, c := newRootServer(t)
 	ctx := ctxT(t)
 	acct := accountID(t, c)
@@ -137,6 +140,7 @@ func TestIAMRootIdentity(t *testing.T) {
 // aws:RequestTag and aws:TagKeys limit the tags it may set, aws:ResourceTag the users it may
 // change (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsidentityandaccessmanagementiam.html).
 func TestIAMAuthorizationConditions(t *testing.T) {
+	t.Parallel()
 	inst, root := newRootServer(t)
 	ctx := ctxT(t)
 	acct := accountID(t, root)

@@ -17,6 +17,7 @@ import (
 // members, so the rest reaches the server): lengths, patterns, ranges and enums are
 // ValidationError with IAM's "1 validation error detected" text, and change nothing.
 func TestIAMInputValidation(t *testing.T) {
+	t.Parallel()
 	_, c := newRootServer(t)
 	ctx := ctxT(t)
 	must(c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("u")}))(t)
@@ -91,6 +92,7 @@ func TestIAMInputValidation(t *testing.T) {
 // gone, and the old user's inline policies do not come back
 // (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html#identifiers-unique-ids).
 func TestIAMRecreatedUserIsNew(t *testing.T) {
+	t.Parallel()
 	inst, root := newRootServer(t)
 	ctx := ctxT(t)
 	old, k := newUserClient(t, inst, root, "sam")
@@ -122,6 +124,7 @@ func TestIAMRecreatedUserIsNew(t *testing.T) {
 // aws:SourceIp (loopback here), aws:SecureTransport (false over plain HTTP), aws:CurrentTime,
 // aws:username; and resource ARNs with paths.
 func TestIAMAuthorizationGlobalKeys(t *testing.T) {
+	t.Parallel()
 	inst, root := newRootServer(t)
 	ctx := ctxT(t)
 	pat, _ := newUserClient(t, inst, root, "pat")
@@ -176,6 +179,7 @@ func TestIAMAuthorizationGlobalKeys(t *testing.T) {
 // Renaming a group keeps its members' permissions, and a policy removed from the renamed
 // group stops applying on the next request.
 func TestIAMAuthorizationGroupRename(t *testing.T) {
+	t.Parallel()
 	inst, root := newRootServer(t)
 	ctx := ctxT(t)
 	lee, _ := newUserClient(t, inst, root, "lee")
@@ -196,6 +200,7 @@ func TestIAMAuthorizationGroupRename(t *testing.T) {
 // GetGroup pages its members with the SDK's paginator, and ListPolicies over every scope
 // pages customer and AWS managed policies together, each once.
 func TestIAMMorePaginators(t *testing.T) {
+	t.Parallel()
 	_, c := newRootServer(t)
 	ctx := ctxT(t)
 	must(c.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String("big")}))(t)
@@ -244,6 +249,7 @@ func TestIAMMorePaginators(t *testing.T) {
 // attached lists filter by the policy's path too (API_ListAttachedRolePolicies.html,
 // PathPrefix: "The path prefix for filtering the results").
 func TestIAMManagedPolicyPaths(t *testing.T) {
+	t.Parallel()
 	_, c := newRootServer(t)
 	ctx := ctxT(t)
 	lambda := "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
@@ -278,6 +284,7 @@ func TestIAMManagedPolicyPaths(t *testing.T) {
 // DeleteRole list what must go first, and the boundary is not among them
 // (API_DeleteUser.html, API_DeleteRole.html); the policy's boundary count drops.
 func TestIAMDeleteWithBoundary(t *testing.T) {
+	t.Parallel()
 	_, c := newRootServer(t)
 	ctx := ctxT(t)
 	b := aws.ToString(must(c.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("b"), PolicyDocument: aws.String(allowDoc(`"s3:*"`, `"*"`))}))(t).Policy.Arn)
@@ -296,6 +303,7 @@ func TestIAMDeleteWithBoundary(t *testing.T) {
 // Tags" (API_ListUsers.html; API_ListRoles.html adds RoleLastUsed), while Get and Create
 // return tags (API_GetPolicy.html, API_GetInstanceProfile.html).
 func TestIAMListAttributeSubsets(t *testing.T) {
+	t.Parallel()
 	_, c := newRootServer(t)
 	ctx := ctxT(t)
 	ro := aws.String("arn:aws:iam::aws:policy/ReadOnlyAccess")
@@ -324,6 +332,7 @@ func TestIAMListAttributeSubsets(t *testing.T) {
 // Authorization comes before existence: a caller without permission learns nothing about
 // whether the named entity exists (AccessDenied, not NoSuchEntity, for a missing user).
 func TestIAMAuthorizationBeforeExistence(t *testing.T) {
+	t.Parallel()
 	inst, root := newRootServer(t)
 	ctx := ctxT(t)
 	acct := accountID(t, root)
@@ -342,6 +351,7 @@ func TestIAMAuthorizationBeforeExistence(t *testing.T) {
 // URL-decoded (API_GetUserPolicy.html: "The policy document returned in this structure is
 // URL-encoded compliant with RFC 3986").
 func TestIAMNamesAndDocumentsRoundTrip(t *testing.T) {
+	t.Parallel()
 	_, c := newRootServer(t)
 	ctx := ctxT(t)
 	acct := accountID(t, c)
@@ -367,6 +377,7 @@ func TestIAMNamesAndDocumentsRoundTrip(t *testing.T) {
 // of many simultaneous CreateAccessKey calls for one user, two succeed; of simultaneous
 // CreateUser calls for names differing only in case, one does.
 func TestIAMConcurrentQuotas(t *testing.T) {
+	t.Parallel()
 	_, c := newRootServer(t)
 	ctx := ctxT(t)
 	must(c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("busy")}))(t)

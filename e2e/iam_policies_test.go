@@ -20,6 +20,7 @@ import (
 // ("A managed policy can have up to five versions"; one is the default; the default cannot
 // be deleted; version IDs are never reused).
 func TestIAMManagedPolicyVersions(t *testing.T) {
+	t.Parallel()
 	_, c := newRootServer(t)
 	ctx := ctxT(t)
 	acct := accountID(t, c)
@@ -135,6 +136,7 @@ type awsManagedFixture struct {
 // The AWS managed policies are listed, readable with their real documents, attachable, and
 // not changeable (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_managed-vs-inline.html#aws-managed-policies).
 func TestIAMAWSManagedPolicies(t *testing.T) {
+	t.Parallel()
 	_, c := newRootServer(t)
 	ctx := ctxT(t)
 	raw, err := os.ReadFile("testdata/iam/AmazonEC2FullAccess.json")
@@ -207,6 +209,7 @@ func TestIAMAWSManagedPolicies(t *testing.T) {
 // ListEntitiesForPolicy; DeleteConflict for an attached policy; the quota of 10 managed
 // policies per principal (reference_iam-quotas.html).
 func TestIAMAttachedPolicies(t *testing.T) {
+	t.Parallel()
 	_, c := newRootServer(t)
 	ctx := ctxT(t)
 	acct := accountID(t, c)
@@ -301,6 +304,7 @@ func TestIAMAttachedPolicies(t *testing.T) {
 // the URL-encoded document, List names them, Delete removes; documents are validated, and
 // a user's inline policies together are at most 2,048 characters (reference_iam-quotas.html).
 func TestIAMInlinePolicies(t *testing.T) {
+	t.Parallel()
 	_, c := newRootServer(t)
 	ctx := ctxT(t)
 	must(c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("alice")}))(t)
@@ -362,6 +366,7 @@ func TestIAMInlinePolicies(t *testing.T) {
 // removed with Delete; the policy's PermissionsBoundaryUsageCount and the usage filters
 // (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html).
 func TestIAMPermissionsBoundaries(t *testing.T) {
+	t.Parallel()
 	_, c := newRootServer(t)
 	ctx := ctxT(t)
 	s3 := "arn:aws:iam::aws:policy/AmazonS3FullAccess"

@@ -18,6 +18,7 @@ import (
 // OpenID Connect providers: https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateOpenIDConnectProvider.html
 // (the ARN is the URL without https://; client IDs and thumbprints are edited in place).
 func TestIAMOpenIDConnectProviders(t *testing.T) {
+	t.Parallel()
 	_, c := newRootServer(t)
 	ctx := ctxT(t)
 	acct := accountID(t, c)
@@ -76,6 +77,7 @@ func samlMetadata(t *testing.T, entityID string) string {
 
 // SAML providers: https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateSAMLProvider.html.
 func TestIAMSAMLProviders(t *testing.T) {
+	t.Parallel()
 	_, c := newRootServer(t)
 	ctx := ctxT(t)
 	acct := accountID(t, c)
@@ -115,6 +117,7 @@ func TestIAMSAMLProviders(t *testing.T) {
 // Server certificates: https://docs.aws.amazon.com/IAM/latest/APIReference/API_UploadServerCertificate.html
 // (the private key must match the certificate; it is never returned).
 func TestIAMServerCertificates(t *testing.T) {
+	t.Parallel()
 	_, c := newRootServer(t)
 	ctx := ctxT(t)
 	acct := accountID(t, c)
@@ -156,6 +159,7 @@ func TestIAMServerCertificates(t *testing.T) {
 // CSV with AWS's header and a <root_account> row
 // (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_getting-report.html).
 func TestIAMCredentialReport(t *testing.T) {
+	t.Parallel()
 	_, c := newRootServer(t)
 	ctx := ctxT(t)
 	must(c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("rep")}))(t)
@@ -198,6 +202,7 @@ func TestIAMCredentialReport(t *testing.T) {
 // lists every service the entity's policies allow, and …WithEntities names who reached one
 // (https://docs.aws.amazon.com/IAM/latest/APIReference/API_GenerateServiceLastAccessedDetails.html).
 func TestIAMServiceLastAccessed(t *testing.T) {
+	t.Parallel()
 	inst, root := newRootServer(t)
 	ctx := ctxT(t)
 	acct := accountID(t, root)

@@ -17,6 +17,7 @@ import (
 // groups, policies with versions, roles in instance profiles, tags, the alias, and a key's
 // last use. Each phase is a subtest, so the harness stops its server when the phase ends.
 func TestIAMRestart(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	var (
 		acct, rootKey string

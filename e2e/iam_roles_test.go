@@ -27,6 +27,7 @@ func sameJSON(t *testing.T, got, want string) bool {
 // Roles: https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html, UpdateRole,
 // UpdateRoleDescription, UpdateAssumeRolePolicy, tags, and the tutorial's role_1 for EC2.
 func TestIAMRoles(t *testing.T) {
+	t.Parallel()
 	_, c := newRootServer(t)
 	ctx := ctxT(t)
 	acct := accountID(t, c)
@@ -127,6 +128,7 @@ func TestIAMRoles(t *testing.T) {
 // AddRoleToInstanceProfile (one role per profile), ListInstanceProfilesForRole, tags, and
 // DeleteRole refused while the role is in a profile.
 func TestIAMInstanceProfiles(t *testing.T) {
+	t.Parallel()
 	_, c := newRootServer(t)
 	ctx := ctxT(t)
 	acct := accountID(t, c)

@@ -15,6 +15,7 @@ import (
 // decides documents given inline; GetContextKeysFor… list the condition keys the policies use
 // (https://docs.aws.amazon.com/IAM/latest/APIReference/API_SimulatePrincipalPolicy.html).
 func TestIAMPolicySimulator(t *testing.T) {
+	t.Parallel()
 	inst, root := newRootServer(t)
 	ctx := ctxT(t)
 	acct := accountID(t, root)
@@ -79,6 +80,7 @@ func TestIAMPolicySimulator(t *testing.T) {
 // AWS's name and path for the service, protected from ordinary edits (UnmodifiableEntity), and
 // deleted through a deletion task.
 func TestIAMServiceLinkedRoles(t *testing.T) {
+	t.Parallel()
 	_, c := newRootServer(t)
 	ctx := ctxT(t)
 	r := must(c.CreateServiceLinkedRole(ctx, &iam.CreateServiceLinkedRoleInput{AWSServiceName: aws.String("spot.amazonaws.com")}))(t).Role
@@ -109,6 +111,7 @@ func TestIAMServiceLinkedRoles(t *testing.T) {
 // issues, which GetAccountSummary reports as GlobalEndpointTokenVersion
 // (https://docs.aws.amazon.com/IAM/latest/APIReference/API_SetSecurityTokenServicePreferences.html).
 func TestIAMSecurityTokenServicePreferences(t *testing.T) {
+	t.Parallel()
 	_, c := newRootServer(t)
 	ctx := ctxT(t)
 	must(c.SetSecurityTokenServicePreferences(ctx, &iam.SetSecurityTokenServicePreferencesInput{GlobalEndpointTokenVersion: types.GlobalEndpointTokenVersionV2Token}))(t)

@@ -16,6 +16,7 @@ import (
 // Users: https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateUser.html and the
 // operations beside it, driven through aws-sdk-go-v2.
 func TestIAMUsers(t *testing.T) {
+	t.Parallel()
 	_, c := newRootServer(t)
 	ctx := ctxT(t)
 	acct := accountID(t, c)
@@ -108,6 +109,7 @@ func TestIAMUsers(t *testing.T) {
 // DeleteUser refuses while the user has keys, policies, groups or a login profile: "you must
 // delete the items attached to the user manually" (API_DeleteUser.html, DeleteConflict).
 func TestIAMDeleteUserConflicts(t *testing.T) {
+	t.Parallel()
 	_, c := newRootServer(t)
 	ctx := ctxT(t)
 	must(c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("dan")}))(t)
@@ -177,6 +179,7 @@ func TestIAMDeleteUserConflicts(t *testing.T) {
 // ListUsers pages with Marker/MaxItems; the SDK paginator walks all of them
 // (https://docs.aws.amazon.com/IAM/latest/APIReference/pagination.html).
 func TestIAMListUsersPaginator(t *testing.T) {
+	t.Parallel()
 	_, c := newRootServer(t)
 	ctx := ctxT(t)
 	const n = 137
@@ -221,6 +224,7 @@ func TestIAMListUsersPaginator(t *testing.T) {
 // RemoveUserFromGroup, ListGroupsForUser, UpdateGroup, DeleteGroup
 // (https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetGroup.html).
 func TestIAMGroups(t *testing.T) {
+	t.Parallel()
 	_, c := newRootServer(t)
 	ctx := ctxT(t)
 	acct := accountID(t, c)
@@ -317,6 +321,7 @@ func TestIAMGroups(t *testing.T) {
 
 // Login profiles (console passwords): https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateLoginProfile.html.
 func TestIAMLoginProfiles(t *testing.T) {
+	t.Parallel()
 	_, c := newRootServer(t)
 	ctx := ctxT(t)
 	must(c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("eve")}))(t)
@@ -348,6 +353,7 @@ func TestIAMLoginProfiles(t *testing.T) {
 // ("If you do not specify a value for a parameter, then the operation uses the default
 // value"); passwords that break it are PasswordPolicyViolation.
 func TestIAMAccountPasswordPolicy(t *testing.T) {
+	t.Parallel()
 	_, c := newRootServer(t)
 	ctx := ctxT(t)
 	acct := accountID(t, c)
@@ -383,6 +389,7 @@ func TestIAMAccountPasswordPolicy(t *testing.T) {
 // credentials, but lists them (empty) as IAM does, for tools that clean a user up before
 // DeleteUser; a missing user is NoSuchEntity.
 func TestIAMOtherCredentialLists(t *testing.T) {
+	t.Parallel()
 	_, c := newRootServer(t)
 	ctx := ctxT(t)
 	must(c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("gus")}))(t)
