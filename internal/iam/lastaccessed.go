@@ -70,23 +70,17 @@ type serviceAccessRecord struct {
 // FlushAccessKeyUse writes it. Other principals (root, federated users) are ignored, as
 // IAM reports last access for users and roles only.
 func (s *Service) RecordServiceAccess(account, principalARN, service, action, region string, t time.Time) {
-	p, ok := parsePrincipalARN(principalARN)
+	kind, name, ok := accessEntityOf(principalARN)
 	if !ok {
-		return
-	}
-	var kind entityKind
-	switch p.Resource {
-	case "user":
-		kind = kindUser
-	case "role", "assumed-role":
-		kind = kindRole
-	default:
 		return
 	}
 	if i := strings.IndexByte(action, ':'); i >= 0 {
 		action = action[i+1:]
 	}
-	k := accessNoteKey{account: account, kind: kind, name: p.Name, service: strings.ToLower(service), action: action}
+	if strings.ContainsFunc(service, func(r rune) bool { return 'A' <= r && r <= 'Z' }) {
+		service = strings.ToLower(service)
+	}
+	k := accessNoteKey{account: account, kind: kind, name: name, service: service, action: action}
 	t = t.UTC().Truncate(time.Second)
 	s.access.mu.Lock()
 	defer s.access.mu.Unlock()
@@ -97,6 +91,34 @@ func (s *Service) RecordServiceAccess(account, principalARN, service, action, re
 		return
 	}
 	s.access.m[k] = accessNote{region: region, t: t}
+}
+
+// accessEntityOf reads, without allocating, the user or role a principal ARN names:
+// arn:P:iam::A:user/PATH/NAME, arn:P:iam::A:role/PATH/NAME or a session
+// arn:P:sts::A:assumed-role/ROLE/SESSION. Anything else is not tracked.
+func accessEntityOf(arn string) (entityKind, string, bool) {
+	res := arn
+	for range 5 {
+		i := strings.IndexByte(res, ':')
+		if i < 0 {
+			return "", "", false
+		}
+		res = res[i+1:]
+	}
+	var kind entityKind
+	switch {
+	case strings.HasPrefix(res, "user/"):
+		kind = kindUser
+	case strings.HasPrefix(res, "role/"):
+		kind = kindRole
+	case strings.HasPrefix(res, "assumed-role/"):
+		role, _, ok := strings.Cut(res[len("assumed-role/"):], "/")
+		return kindRole, role, ok && role != ""
+	default:
+		return "", "", false
+	}
+	name := res[strings.LastIndexByte(res, '/')+1:]
+	return kind, name, name != ""
 }
 
 // flushServiceAccess writes the noted accesses in one transaction; on error they are kept.

@@ -79,3 +79,37 @@ func TestServiceLastAccessed(t *testing.T) {
 	_, err = env.call(root(), "GetServiceLastAccessedDetails", `{"JobId":"00000000-0000-4000-8000-000000000000"}`)
 	wantErr(t, err, "NoSuchEntity", "")
 }
+
+// BenchmarkRecordServiceAccess is the cost an allowed request pays for service last
+// accessed data.
+func BenchmarkRecordServiceAccess(b *testing.B) {
+	env := newEnv(b)
+	arn := "arn:aws:iam::" + testAccount + ":user/alice"
+	now := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		env.svc.RecordServiceAccess(testAccount, arn, "iam", "iam:GetUser", "us-east-1", now)
+	}
+}
+
+func TestAccessEntityOf(t *testing.T) {
+	for _, c := range []struct {
+		arn  string
+		kind entityKind
+		name string
+		ok   bool
+	}{
+		{"arn:aws:iam::123456789012:user/dev/alice", kindUser, "alice", true},
+		{"arn:aws:iam::123456789012:role/role_1", kindRole, "role_1", true},
+		{"arn:aws:sts::123456789012:assumed-role/role_1/i-0abc", kindRole, "role_1", true},
+		{"arn:aws:iam::123456789012:root", "", "", false},
+		{"arn:aws:sts::123456789012:federated-user/bob", "", "", false},
+		{"arn:aws:iam::123456789012:user/", kindUser, "", false},
+		{"not an arn", "", "", false},
+	} {
+		kind, name, ok := accessEntityOf(c.arn)
+		if kind != c.kind || name != c.name || ok != c.ok {
+			t.Errorf("%s: got %s %q %v, want %s %q %v", c.arn, kind, name, ok, c.kind, c.name, c.ok)
+		}
+	}
+}

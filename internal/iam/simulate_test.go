@@ -4,6 +4,10 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"gatehouse/internal/authz"
+	"gatehouse/internal/awserr"
+	"gatehouse/internal/awsproto/iamapi"
 )
 
 func TestStatementSpans(t *testing.T) {
@@ -39,4 +43,21 @@ func TestPolicyVariables(t *testing.T) {
 	if diff := cmp.Diff([]string{"aws:username", "aws:PrincipalTag/team"}, got); diff != "" {
 		t.Fatal(diff)
 	}
+}
+
+// FuzzSimContext: any context entry is either accepted or refused with InvalidInput, never a
+// panic.
+func FuzzSimContext(f *testing.F) {
+	f.Add("aws:SourceIp", "ip", "203.0.113.0/24", "")
+	f.Add("aws:CurrentTime", "date", "2026-11-30T10:00:00Z", "x")
+	f.Add("aws:MultiFactorAuthAge", "numericList", "1", "2")
+	f.Fuzz(func(t *testing.T, key, typ, v1, v2 string) {
+		p := authz.Principal{Kind: authz.User, ARN: "arn:aws:iam::123456789012:user/u", Account: "123456789012", Name: "u"}
+		_, err := simContext(&p, nil, []iamapi.ContextEntry{{ContextKeyName: &key, ContextKeyType: iamapi.ContextKeyTypeEnum(typ), ContextKeyValues: []string{v1, v2}}})
+		if err != nil {
+			if ae, ok := awserr.As(err); !ok || ae.Code != "InvalidInput" {
+				t.Fatalf("got %v, want InvalidInput", err)
+			}
+		}
+	})
 }
