@@ -25,6 +25,11 @@
 //     policies and its groups', or a role's, the boundary, tags, unique ID and the generation.
 //   - InstanceProfileRole(ctx, profileARN) for EC2 and the metadata service, and
 //     VerifyPassword for console sign-in.
+//   - RecordServiceAccess(account, principalARN, service, action, region, t) after every
+//     allowed request of a user or role (no I/O; flushed with key use) for service last
+//     accessed data (lastaccessed.go).
+//   - VerifyMFA(ctx, account, userName, serialNumber, code) for STS calls that carry an MFA
+//     SerialNumber and TokenCode: ErrNoSuchMFADevice or ErrInvalidMFACode (mfa.go).
 //
 // Storage is a kv.Store (layout in keys.go). Every mutation is one Update transaction that
 // also writes an audit record (caller, action, target; never a secret) and bumps the
