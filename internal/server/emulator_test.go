@@ -481,3 +481,35 @@ func rusageCPU() time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// BenchmarkRecordedDecision is one signed, allowed GetUser of a user with a policy through
+// ServeHTTP: production, and emulator mode where the decision is also recorded (soft).
+func BenchmarkRecordedDecision(b *testing.B) {
+	for _, mode := range []string{"production", "emulator"} {
+		b.Run(mode, func(b *testing.B) {
+			f := newEmuFixture(b, mode, Soft)
+			id, secret := f.user("alice", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:GetUser","Resource":"*"}]}`)
+			params := url.Values{"Action": {"GetUser"}, "Version": {"2010-05-08"}}
+			body := []byte(params.Encode())
+			req := httptest.NewRequest("POST", "http://127.0.0.1:7474/", nil)
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
+			sum := sha256.Sum256(body)
+			if err := v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: id, SecretAccessKey: secret},
+				req, hex.EncodeToString(sum[:]), "iam", "us-east-1", time.Now()); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			c0 := rusageCPU()
+			defer func() { b.ReportMetric(float64(rusageCPU()-c0)/float64(b.N), "cpu-ns/op") }()
+			for b.Loop() {
+				r := req.Clone(req.Context())
+				r.Body = io.NopCloser(bytes.NewReader(body))
+				w := httptest.NewRecorder()
+				f.srv.ServeHTTP(w, r)
+				if w.Code != 200 {
+					b.Fatalf("GetUser: %d %s", w.Code, w.Body)
+				}
+			}
+		})
+	}
+}
