@@ -136,14 +136,10 @@ func (s *Service) CreateServiceLinkedRole(ctx context.Context, a Account, in *ia
 	if !ok {
 		return nil, invalidInput("Service name %s is not a valid service principal.", service)
 	}
-	name := "AWSServiceRoleFor" + e.Stem
-	if suffix := str(in.CustomSuffix); suffix != "" {
-		if !e.Suffix {
-			return nil, invalidInput("Custom suffix is not allowed for %s", service)
-		}
-		name += "_" + suffix
+	if str(in.CustomSuffix) != "" && !e.Suffix {
+		return nil, invalidInput("Custom suffix is not allowed for %s", service)
 	}
-	path := slrPathPrefix + service + "/"
+	path, name, _ := ServiceLinkedRoleName(service, str(in.CustomSuffix))
 	trust, err := checkTrustPolicy(slrTrustPolicy(service))
 	if err != nil {
 		return nil, err
@@ -321,4 +317,19 @@ func readTokenVersion(tx kv.Tx, k keys) (int, error) {
 		return 2, nil
 	}
 	return 1, nil
+}
+
+// ServiceLinkedRoleName returns the path and name CreateServiceLinkedRole gives the role of
+// service with suffix ("" for none), so that the edge can authorize the call on the ARN the
+// role will have; ok is false for a name that is not a service principal.
+func ServiceLinkedRoleName(service, suffix string) (path, name string, ok bool) {
+	e, ok := slrFor(service)
+	if !ok {
+		return "", "", false
+	}
+	name = "AWSServiceRoleFor" + e.Stem
+	if suffix != "" {
+		name += "_" + suffix
+	}
+	return slrPathPrefix + service + "/", name, true
 }

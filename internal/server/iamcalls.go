@@ -196,6 +196,13 @@ func (s *Server) iamResource(ctx context.Context, c *call, op string, act *catal
 		}), nil
 	case "role":
 		name, _ := inputString(in, "RoleName")
+		if op == "CreateServiceLinkedRole" { // the ARN the role will have
+			svc, _ := inputString(in, "AWSServiceName")
+			sfx, _ := inputString(in, "CustomSuffix")
+			if path, slr, ok := iam.ServiceLinkedRoleName(svc, sfx); ok {
+				return iamTarget{arn: prefix + "role" + path + slr}, nil
+			}
+		}
 		if op == "CreateRole" {
 			return iamTarget{arn: prefix + "role" + pathOf(in) + name}, nil
 		}
@@ -243,6 +250,42 @@ func (s *Server) iamResource(ctx context.Context, c *call, op string, act *catal
 		if arn, ok := inputString(in, "PolicyArn"); ok {
 			return iamTarget{arn: arn}, nil
 		}
+	case "oidc-provider":
+		if arn, ok := inputString(in, "OpenIDConnectProviderArn"); ok {
+			return iamTarget{arn: arn}, nil
+		}
+		if u, ok := inputString(in, "Url"); ok { // CreateOpenIDConnectProvider: the ARN it will have
+			_, res, found := strings.Cut(u, "://")
+			if !found {
+				res = u
+			}
+			res = strings.TrimRight(res, "/")
+			if i := strings.IndexByte(res, '/'); i >= 0 {
+				res = strings.ToLower(res[:i]) + res[i:]
+			} else {
+				res = strings.ToLower(res)
+			}
+			return iamTarget{arn: prefix + "oidc-provider/" + res}, nil
+		}
+	case "saml-provider":
+		if arn, ok := inputString(in, "SAMLProviderArn"); ok {
+			return iamTarget{arn: arn}, nil
+		}
+		if name, ok := inputString(in, "Name"); ok { // CreateSAMLProvider
+			return iamTarget{arn: prefix + "saml-provider/" + name}, nil
+		}
+	case "server-certificate":
+		name, _ := inputString(in, "ServerCertificateName")
+		if op == "UploadServerCertificate" {
+			return iamTarget{arn: prefix + "server-certificate" + pathOf(in) + name}, nil
+		}
+		return s.targets.lookup(s.iam, a.ID, "server-certificate", name, func() iamTarget {
+			out, err := s.iam.GetServerCertificate(ctx, a, &iamapi.GetServerCertificateInput{ServerCertificateName: &name})
+			if err != nil {
+				return iamTarget{arn: prefix + "server-certificate/" + name}
+			}
+			return iamTarget{arn: out.ServerCertificate.ServerCertificateMetadata.Arn, tags: out.ServerCertificate.Tags}
+		}), nil
 	}
 	// Actions with no resource type are granted on "*"; IAM names the list operations'
 	// resource after the entity kind and path prefix in its AccessDenied messages
