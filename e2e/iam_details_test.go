@@ -172,3 +172,68 @@ func TestIAMAuthorizationConditions(t *testing.T) {
 	apiErr(t, err, "AccessDenied", 403)
 	must(root.GetUser(ctx, &iam.GetUserInput{UserName: aws.String("red2")}))(t)
 }
+
+// IAM's exact texts for a missing or duplicate entity, as the API sends them (the same
+// texts boto3, the CLI and Terraform show users).
+func TestIAMEntityMessages(t *testing.T) {
+	t.Parallel()
+	_, c := newRootServer(t)
+	ctx := ctxT(t)
+	acct := accountID(t, c)
+	must(c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("u")}))(t)
+	must(c.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("r"), AssumeRolePolicyDocument: aws.String(ec2Trust)}))(t)
+	must(c.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String("g")}))(t)
+	cases := []struct {
+		note   string
+		call   func() error
+		code   string
+		status int
+		msg    string
+	}{
+		{"attach a missing policy", func() error {
+			_, err := c.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: aws.String("u"), PolicyArn: aws.String("arn:aws:iam::" + acct + ":policy/none")})
+			return err
+		}, "NoSuchEntity", 404, "Policy arn:aws:iam::" + acct + ":policy/none does not exist or is not attachable."},
+		{"detach a policy not attached", func() error {
+			_, err := c.DetachUserPolicy(ctx, &iam.DetachUserPolicyInput{UserName: aws.String("u"), PolicyArn: aws.String("arn:aws:iam::aws:policy/ReadOnlyAccess")})
+			return err
+		}, "NoSuchEntity", 404, "Policy arn:aws:iam::aws:policy/ReadOnlyAccess was not found."},
+		{"a missing user policy", func() error {
+			_, err := c.DeleteUserPolicy(ctx, &iam.DeleteUserPolicyInput{UserName: aws.String("u"), PolicyName: aws.String("x")})
+			return err
+		}, "NoSuchEntity", 404, "The user policy with name x cannot be found."},
+		{"a missing role policy", func() error {
+			_, err := c.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String("r"), PolicyName: aws.String("x")})
+			return err
+		}, "NoSuchEntity", 404, "The role policy with name x cannot be found."},
+		{"a missing role", func() error {
+			_, err := c.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String("x")})
+			return err
+		}, "NoSuchEntity", 404, "The role with name x cannot be found."},
+		{"a missing group", func() error {
+			_, err := c.GetGroup(ctx, &iam.GetGroupInput{GroupName: aws.String("x")})
+			return err
+		}, "NoSuchEntity", 404, "The group with name x cannot be found."},
+		{"a missing managed policy", func() error {
+			_, err := c.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String("arn:aws:iam::" + acct + ":policy/x")})
+			return err
+		}, "NoSuchEntity", 404, "Policy arn:aws:iam::" + acct + ":policy/x was not found."},
+		{"a missing instance profile", func() error {
+			_, err := c.GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: aws.String("x")})
+			return err
+		}, "NoSuchEntity", 404, "Instance Profile x cannot be found."},
+		{"a group name taken in another case", func() error {
+			_, err := c.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String("G")})
+			return err
+		}, "EntityAlreadyExists", 409, "Group with name G already exists."},
+		{"a role name taken in another case", func() error {
+			_, err := c.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("R"), AssumeRolePolicyDocument: aws.String(ec2Trust)})
+			return err
+		}, "EntityAlreadyExists", 409, "Role with name R already exists."},
+	}
+	for _, tc := range cases {
+		if msg := apiErr(t, tc.call(), tc.code, tc.status); msg != tc.msg {
+			t.Errorf("%s: got %q, want %q", tc.note, msg, tc.msg)
+		}
+	}
+}
