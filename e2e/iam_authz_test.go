@@ -279,3 +279,22 @@ func TestIAMAuthorizationOwnKeys(t *testing.T) {
 		}
 	}
 }
+
+// A Deny in the permissions boundary is named as such in the AccessDenied message
+// (https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html: "…with an
+// explicit deny in a permissions boundary").
+func TestIAMAuthorizationBoundaryDeny(t *testing.T) {
+	t.Parallel()
+	inst, root := newRootServer(t)
+	ctx := ctxT(t)
+	acct := accountID(t, root)
+	bnd := aws.ToString(must(root.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("no-create"), PolicyDocument: aws.String(
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"iam:CreateUser","Resource":"*"}]}`)}))(t).Policy.Arn)
+	gil, _ := newUserClient(t, inst, root, "gil")
+	must(root.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("gil"), PolicyName: aws.String("all"), PolicyDocument: aws.String(allowDoc(`"*"`, `"*"`))}))(t)
+	must(root.PutUserPermissionsBoundary(ctx, &iam.PutUserPermissionsBoundaryInput{UserName: aws.String("gil"), PermissionsBoundary: aws.String(bnd)}))(t)
+	must(gil.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String("fine")}))(t)
+	_, err := gil.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("nope")})
+	denied(t, err, "arn:aws:iam::"+acct+":user/gil", "iam:CreateUser", "arn:aws:iam::"+acct+":user/nope",
+		"with an explicit deny in a permissions boundary")
+}
