@@ -361,3 +361,19 @@ func (s *Service) GetHumanReadableSummary(ctx context.Context, a Account, in *ia
 	fmt.Fprintf(&b, ". Purpose: %s. The request is %s.", r.Description, r.State)
 	return &iamapi.GetHumanReadableSummaryOutput{SummaryContent: ptr(b.String()), Locale: ptr("en"), SummaryState: iamapi.SummaryStateTypeAVAILABLE}, nil
 }
+
+// resetDelegation is Reset's part for one delegation request the account can see: the
+// requests it made go with it (they live outside the account's keys).
+func (t *txn) resetDelegation(id string) error {
+	var r delegationRecord
+	found, err := getJSON(t.tx, delegationKey(id), &r)
+	if err != nil || !found || r.RequestorAccount != t.acct.ID {
+		return err
+	}
+	if r.OwnerAccount != "" {
+		if err := t.tx.Delete(keysFor(r.OwnerAccount).delegationIndexPrefix() + id); err != nil {
+			return err
+		}
+	}
+	return t.tx.Delete(delegationKey(id))
+}

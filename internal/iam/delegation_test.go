@@ -79,3 +79,27 @@ func TestDelegationRequestLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Reset of the requestor's account takes its requests with it, from both accounts' views.
+func TestDelegationRequestReset(t *testing.T) {
+	env := newEnv(t)
+	partnerAcct := "210987654321"
+	if _, err := env.svc.Bootstrap(ctx(), partnerAcct); err != nil {
+		t.Fatal(err)
+	}
+	partner := Account{ID: partnerAcct, Partition: "aws", Caller: "arn:aws:iam::" + partnerAcct + ":root"}
+	out, err := env.call(partner, "CreateDelegationRequest", `{"Description":"d","RequestorWorkflowId":"wf-000000000001","NotificationChannel":"arn:aws:sns:us-east-1:`+partnerAcct+`:dr",
+		"OwnerAccountId":"`+testAccount+`","SessionDuration":900,"Permissions":{"PolicyTemplateArn":"arn:aws:iam::aws:delegation-template/T"}}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := pick(t, out, "DelegationRequestId")
+	if err := env.svc.Reset(ctx(), partnerAcct); err != nil {
+		t.Fatal(err)
+	}
+	_, err = env.call(root(), "GetDelegationRequest", `{"DelegationRequestId":"`+id+`"}`)
+	wantErr(t, err, "NoSuchEntity", "")
+	if err := subset(env.must("ListDelegationRequests", `{}`), `{"DelegationRequests":[]}`); err != nil {
+		t.Fatal(err)
+	}
+}

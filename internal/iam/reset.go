@@ -24,6 +24,10 @@ func (s *Service) Reset(ctx context.Context, accountID string) error {
 			switch {
 			case p.Key == t.k.state() || strings.HasPrefix(p.Key, rootKeys):
 				continue
+			case strings.HasPrefix(p.Key, base+"delegation/"):
+				if err := t.resetDelegation(p.Key[len(base+"delegation/"):]); err != nil {
+					return err
+				}
 			case strings.HasPrefix(p.Key, base+"user-key/"):
 				id := p.Key[strings.LastIndexByte(p.Key, '/')+1:]
 				t.accessKeys[id] = true

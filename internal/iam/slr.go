@@ -139,7 +139,10 @@ func (s *Service) CreateServiceLinkedRole(ctx context.Context, a Account, in *ia
 	if str(in.CustomSuffix) != "" && !e.Suffix {
 		return nil, invalidInput("Custom suffix is not allowed for %s", service)
 	}
-	path, name, _ := ServiceLinkedRoleName(service, str(in.CustomSuffix))
+	path, name, ok := ServiceLinkedRoleName(service, str(in.CustomSuffix))
+	if !ok {
+		return nil, invalidInput("The role name for %s with suffix %q would be longer than %d characters.", service, str(in.CustomSuffix), maxRoleNameLen)
+	}
 	trust, err := checkTrustPolicy(slrTrustPolicy(service))
 	if err != nil {
 		return nil, err
@@ -331,5 +334,11 @@ func ServiceLinkedRoleName(service, suffix string) (path, name string, ok bool) 
 	if suffix != "" {
 		name += "_" + suffix
 	}
+	if len(name) > maxRoleNameLen {
+		return "", "", false
+	}
 	return slrPathPrefix + service + "/", name, true
 }
+
+// maxRoleNameLen is IAM's limit on role names (the model's roleNameType).
+const maxRoleNameLen = 64
