@@ -221,6 +221,81 @@ def test_assume_role_not_trusted():
     assert ex.value.response["Error"]["Code"] == "AccessDenied"
 
 
+@set_initial_no_auth_action_count(3)
+@mock_aws
+def test_caller_identity_needs_no_permission():
+    deny = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "sts:GetCallerIdentity", "Resource": "*"}]}
+    key = create_user_with_access_key_and_inline_policy("judy", deny)
+    assert client_for("sts", key).get_caller_identity()["Arn"] == "arn:aws:iam::%s:user/judy" % ACCOUNT
+
+
+@set_initial_no_auth_action_count(3)
+@mock_aws
+def test_get_user_without_name_is_the_caller():
+    doc = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:*", "Resource": "*"}]}
+    key = create_user_with_access_key_and_inline_policy("karl", doc)
+    assert client_for("iam", key).get_user()["User"]["UserName"] == "karl"
+
+
+@set_initial_no_auth_action_count(4)
+@mock_aws
+def test_managed_policy_attached_to_user():
+    iam = boto3.client("iam", region_name="us-east-1")
+    iam.create_user(UserName="lena")
+    doc = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:ListGroups", "Resource": "*"}]}
+    arn = iam.create_policy(PolicyName="groups", PolicyDocument=json.dumps(doc))["Policy"]["Arn"]
+    iam.attach_user_policy(UserName="lena", PolicyArn=arn)
+    key = iam.create_access_key(UserName="lena")["AccessKey"]
+    assert client_for("iam", key).list_groups()["Groups"] == []
+
+
+@set_initial_no_auth_action_count(7)
+@mock_aws
+def test_group_not_action_deny():
+    allow_all = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+    key = create_user_with_access_key_and_inline_policy("mia", allow_all)  # 3
+    iam = boto3.client("iam", region_name="us-east-1")
+    iam.create_group(GroupName="only-get-user")  # 4
+    deny = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "NotAction": "iam:GetUser", "Resource": "*"}]}
+    iam.put_group_policy(GroupName="only-get-user", PolicyName="deny", PolicyDocument=json.dumps(deny))  # 5
+    iam.add_user_to_group(GroupName="only-get-user", UserName="mia")  # 6
+    iam.list_users()  # 7: still in the window
+    client = client_for("iam", key)
+    assert client.get_user()["User"]["UserName"] == "mia"
+    with raises(ClientError) as ex:
+        client.list_users()
+    assert "with an explicit deny in an identity-based policy" in ex.value.response["Error"]["Message"], ex.value.response
+
+
+@set_initial_no_auth_action_count(4)
+@mock_aws
+def test_test_keys_assume_a_role_trusting_the_account():
+    iam = boto3.client("iam", region_name="us-east-1")
+    trust = {"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::%s:root" % ACCOUNT}, "Action": "sts:AssumeRole"}}
+    arn = iam.create_role(RoleName="worker", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]  # 1
+    doc = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:ListRoles", "Resource": "*"}]}
+    parn = iam.create_policy(PolicyName="roles", PolicyDocument=json.dumps(doc))["Policy"]["Arn"]  # 2
+    iam.attach_role_policy(RoleName="worker", PolicyArn=parn)  # 3
+    creds = boto3.client("sts", region_name="us-east-1").assume_role(RoleArn=arn, RoleSessionName="job")["Credentials"]  # 4
+    session = {"AccessKeyId": creds["AccessKeyId"], "SecretAccessKey": creds["SecretAccessKey"], "SessionToken": creds["SessionToken"]}
+    assert [r["RoleName"] for r in client_for("iam", session).list_roles()["Roles"]] == ["worker"]
+    with raises(ClientError) as ex:
+        client_for("iam", session).create_user(UserName="x")
+    err = ex.value.response["Error"]
+    assert err["Code"] == "AccessDenied"
+    assert err["Message"].startswith("User: arn:aws:sts::%s:assumed-role/worker/job is not authorized to perform: iam:CreateUser" % ACCOUNT), err
+
+
+@set_initial_no_auth_action_count(0)
+@mock_aws
+def test_ec2_unknown_key_is_auth_failure():
+    client = boto3.client("ec2", region_name="us-east-1", aws_access_key_id="invalid", aws_secret_access_key="invalid")
+    with raises(ClientError) as ex:
+        client.describe_instances()
+    assert ex.value.response["Error"]["Code"] == "AuthFailure", ex.value.response
+    assert ex.value.response["ResponseMetadata"]["HTTPStatusCode"] == 401
+
+
 @mock_aws
 def test_auth_window_is_restored_after_the_test():
     # set_initial_no_auth_action_count put moto's previous value (inf) back: test keys work.
