@@ -101,3 +101,45 @@ func TestIAM4VirtualMFA(t *testing.T) {
 	_, err = root.DeleteVirtualMFADevice(ctx, &iam.DeleteVirtualMFADeviceInput{SerialNumber: aws.String(serial)})
 	apiErr(t, err, "NoSuchEntity", 404)
 }
+
+// The IAM User Guide's self-service MFA policy works as written: a user may create a device
+// named after itself and enable it on its own user, and nothing else
+// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_examples_iam_mfa-selfmanage.html).
+// MFA operations are authorized on the device's ARN (arn:aws:iam::ACCOUNT:mfa/NAME), and
+// the simulator on the entity it simulates.
+func TestIAM4SelfManagedMFA(t *testing.T) {
+	inst, root := newRootServer(t)
+	ctx := ctxT(t)
+	acct := accountID(t, root)
+	erin, _ := newUserClient(t, inst, root, "erin")
+	must(root.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("frank")}))(t)
+	self := `{"Version":"2012-10-17","Statement":[` +
+		`{"Effect":"Allow","Action":["iam:CreateVirtualMFADevice","iam:DeleteVirtualMFADevice"],"Resource":"arn:aws:iam::*:mfa/${aws:username}"},` +
+		`{"Effect":"Allow","Action":["iam:EnableMFADevice","iam:ListMFADevices","iam:ResyncMFADevice","iam:DeactivateMFADevice","iam:SimulatePrincipalPolicy"],"Resource":"arn:aws:iam::*:user/${aws:username}"}]}`
+	must(root.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("erin"), PolicyName: aws.String("self-mfa"), PolicyDocument: aws.String(self)}))(t)
+
+	_, err := erin.CreateVirtualMFADevice(ctx, &iam.CreateVirtualMFADeviceInput{VirtualMFADeviceName: aws.String("frank")})
+	denied(t, err, "arn:aws:iam::"+acct+":user/erin", "iam:CreateVirtualMFADevice", "arn:aws:iam::"+acct+":mfa/frank",
+		"because no identity-based policy allows the iam:CreateVirtualMFADevice action")
+	dev := must(erin.CreateVirtualMFADevice(ctx, &iam.CreateVirtualMFADeviceInput{VirtualMFADeviceName: aws.String("erin")}))(t).VirtualMFADevice
+	seed := string(dev.Base32StringSeed)
+	now := time.Now()
+	codes := func(at time.Time) (*string, *string) {
+		return aws.String(totpAt(t, seed, at.Add(-30*time.Second))), aws.String(totpAt(t, seed, at))
+	}
+	c1, c2 := codes(now)
+	_, err = erin.EnableMFADevice(ctx, &iam.EnableMFADeviceInput{UserName: aws.String("frank"), SerialNumber: dev.SerialNumber, AuthenticationCode1: c1, AuthenticationCode2: c2})
+	apiErr(t, err, "AccessDenied", 403, "iam:EnableMFADevice")
+	must(erin.EnableMFADevice(ctx, &iam.EnableMFADeviceInput{UserName: aws.String("erin"), SerialNumber: dev.SerialNumber, AuthenticationCode1: c1, AuthenticationCode2: c2}))(t)
+	if ds := must(erin.ListMFADevices(ctx, &iam.ListMFADevicesInput{}))(t).MFADevices; len(ds) != 1 {
+		t.Fatalf("ListMFADevices as erin: got %d devices", len(ds))
+	}
+
+	// The simulator: on erin's own ARN only.
+	must(erin.SimulatePrincipalPolicy(ctx, &iam.SimulatePrincipalPolicyInput{PolicySourceArn: aws.String("arn:aws:iam::" + acct + ":user/erin"),
+		ActionNames: []string{"iam:CreateVirtualMFADevice"}}))(t)
+	_, err = erin.SimulatePrincipalPolicy(ctx, &iam.SimulatePrincipalPolicyInput{PolicySourceArn: aws.String("arn:aws:iam::" + acct + ":user/frank"),
+		ActionNames: []string{"iam:CreateVirtualMFADevice"}})
+	denied(t, err, "arn:aws:iam::"+acct+":user/erin", "iam:SimulatePrincipalPolicy", "arn:aws:iam::"+acct+":user/frank",
+		"because no identity-based policy allows the iam:SimulatePrincipalPolicy action")
+}

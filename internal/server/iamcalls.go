@@ -171,6 +171,17 @@ func (s *Server) iamResource(ctx context.Context, c *call, op string, act *catal
 			}
 		}
 	}
+	// Operations on an entity named by ARN are authorized on that ARN.
+	switch op {
+	case "GenerateServiceLastAccessedDetails":
+		if arn, ok := inputString(in, "Arn"); ok {
+			return iamTarget{arn: arn}, nil
+		}
+	case "SimulatePrincipalPolicy", "GetContextKeysForPrincipalPolicy":
+		if arn, ok := inputString(in, "PolicySourceArn"); ok {
+			return iamTarget{arn: arn}, nil
+		}
+	}
 	switch rt {
 	case "user":
 		name, ok := inputString(in, "UserName")
@@ -249,6 +260,13 @@ func (s *Server) iamResource(ctx context.Context, c *call, op string, act *catal
 		}
 		if arn, ok := inputString(in, "PolicyArn"); ok {
 			return iamTarget{arn: arn}, nil
+		}
+	case "mfa": // arn:aws:iam::ACCOUNT:mfa/PATH/NAME, as the self-service MFA policies name it
+		if serial, ok := inputString(in, "SerialNumber"); ok {
+			return iamTarget{arn: serial}, nil
+		}
+		if name, ok := inputString(in, "VirtualMFADeviceName"); ok {
+			return iamTarget{arn: prefix + "mfa" + pathOf(in) + name}, nil
 		}
 	case "oidc-provider":
 		if arn, ok := inputString(in, "OpenIDConnectProviderArn"); ok {
