@@ -27,6 +27,7 @@ import (
 
 	"gatehouse/internal/awsproto/iamapi"
 	"gatehouse/internal/decisions"
+	"gatehouse/internal/ec2"
 	"gatehouse/internal/iam"
 	"gatehouse/internal/seal"
 	"gatehouse/internal/store"
@@ -132,7 +133,11 @@ func newEmuFixture(t testing.TB, mode string, enforce Enforce) *emuFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.srv = New(Config{Mode: mode, Enforce: enforce, Account: f.account, IAM: svc, STS: stsSvc,
+	ec2Svc, err := ec2.New(ec2.Options{Store: st, Region: "us-east-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.srv = New(Config{Mode: mode, Enforce: enforce, Account: f.account, IAM: svc, STS: stsSvc, EC2: ec2Svc,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	return f
 }
@@ -141,7 +146,7 @@ func newEmuFixture(t testing.TB, mode string, enforce Enforce) *emuFixture {
 func (f *emuFixture) call(service, region, keyID, secret, token string, params url.Values) *httptest.ResponseRecorder {
 	f.t.Helper()
 	if params.Get("Version") == "" {
-		params.Set("Version", map[string]string{"iam": "2010-05-08", "sts": "2011-06-15"}[service])
+		params.Set("Version", map[string]string{"iam": "2010-05-08", "sts": "2011-06-15", "ec2": "2016-11-15"}[service])
 	}
 	body := []byte(params.Encode())
 	req := httptest.NewRequest("POST", "http://127.0.0.1:7474/", bytes.NewReader(body))
@@ -267,6 +272,9 @@ func TestMotoAPI(t *testing.T) {
 	f := newEmuFixture(t, "emulator", Off)
 	f.user("alice", "")
 	f.call("iam", "us-east-1", "111122223333", "x", "", url.Values{"Action": {"CreateUser"}, "UserName": {"bob"}})
+	if w := f.root("ec2", url.Values{"Action": {"RunInstances"}, "ImageId": {"ami-0123456789abcdef0"}, "MinCount": {"1"}, "MaxCount": {"1"}}); w.Code != 200 {
+		t.Fatalf("RunInstances: %d %s", w.Code, w.Body)
+	}
 	if w := f.post("/moto-api/reset", ""); w.Code != 200 || w.Body.String() != `{"status": "ok"}` {
 		t.Fatalf("reset: got %d %s", w.Code, w.Body)
 	}
@@ -276,7 +284,11 @@ func TestMotoAPI(t *testing.T) {
 			t.Errorf("ListUsers as %s after reset: got %d %s, want no users", k, w.Code, w.Body)
 		}
 	}
-	w := httptest.NewRecorder()
+	w := f.root("ec2", url.Values{"Action": {"DescribeInstances"}})
+	if !strings.Contains(w.Body.String(), "<name>terminated</name>") || strings.Contains(w.Body.String(), "<name>running</name>") {
+		t.Errorf("an instance after reset: got %d %s, want it terminated", w.Code, w.Body)
+	}
+	w = httptest.NewRecorder()
 	f.srv.ServeHTTP(w, httptest.NewRequest("GET", "/moto-api/reset", nil))
 	if w.Code != 400 || w.Body.String() != `{"Error": "Need to POST to reset Moto"}` {
 		t.Errorf("GET reset: got %d %s", w.Code, w.Body)
@@ -512,4 +524,23 @@ func BenchmarkRecordedDecision(b *testing.B) {
 			}
 		})
 	}
+}
+
+func FuzzDecisionQuery(f *testing.F) {
+	for _, q := range []string{"denied=true&since=42&principal=arn:aws:iam::123456789012:user/a", "since=2026-11-30T10:00:00Z&limit=5", "denied=maybe", "limit=-1", "since=%zz"} {
+		f.Add(q)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		v, err := url.ParseQuery(raw)
+		if err != nil {
+			return
+		}
+		q, err := decisionQuery(v)
+		if err != nil {
+			return
+		}
+		if q.Limit < 0 || (q.After != 0 && !q.Since.IsZero()) {
+			t.Fatalf("%q: got %+v", raw, q)
+		}
+	})
 }
