@@ -66,8 +66,18 @@ func parseServerCertificate(body, key, chain string) (*x509.Certificate, error) 
 		return nil, malformedCertificate("Unable to parse private key. Please ensure the private key is in PEM format.")
 	}
 	if chain != "" {
-		if _, err := parseCertificateChainPEM(chain); err != nil {
+		certs, err := parseCertificateChainPEM(chain)
+		if err != nil {
 			return nil, malformedCertificate("Unable to parse certificate chain. Please ensure the certificate chain is in PEM format.")
+		}
+		// Each certificate of the chain must have signed the one before it, starting with the
+		// body's issuer; IAM names the first that did not.
+		prev := cert
+		for i, c := range certs {
+			if err := prev.CheckSignatureFrom(c); err != nil {
+				return nil, malformedCertificate("Unable to validate certificate chain. The certificate chain must start with the immediate signing certificate, followed by any intermediaries in order. The index within the chain of the invalid certificate is: %d", i)
+			}
+			prev = c
 		}
 	}
 	pub, ok := cert.PublicKey.(interface{ Equal(crypto.PublicKey) bool })

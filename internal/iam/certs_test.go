@@ -35,6 +35,7 @@ func TestServerCertificates(t *testing.T) {
 		{"a key that is not PEM", leaf.CertPEM, "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", "", "MalformedCertificate"},
 		{"another certificate's key", leaf.CertPEM, other.KeyPEM, "", "KeyPairMismatch"},
 		{"a chain that is not PEM certificates", leaf.CertPEM, leaf.KeyPEM, "junk", "MalformedCertificate"},
+		{"a chain that did not sign the body", leaf.CertPEM, leaf.KeyPEM, other.CertPEM, "MalformedCertificate"},
 	}
 	for _, c := range cases {
 		in := map[string]any{"ServerCertificateName": "bad", "CertificateBody": c.body, "PrivateKey": c.key}
@@ -137,7 +138,7 @@ func TestSigningCertificates(t *testing.T) {
 		t.Fatalf("ListSigningCertificates: %s", b)
 	}
 	_, err = env.call(root(), "DeleteUser", `{"UserName":"bob"}`)
-	wantErr(t, err, "DeleteConflict", "Cannot delete entity, must delete signing certificates first.")
+	wantErr(t, err, "DeleteConflict", "Cannot delete entity, must delete certificates first.")
 
 	// The root's own certificate, uploaded without UserName.
 	env.must("UploadSigningCertificate", jsonIn(t, map[string]any{"CertificateBody": certs[2].CertPEM}))
@@ -208,7 +209,7 @@ func TestSSHPublicKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = env.call(root(), "DeleteUser", `{"UserName":"bob"}`)
-	wantErr(t, err, "DeleteConflict", "Cannot delete entity, must delete SSH public keys first.")
+	wantErr(t, err, "DeleteConflict", "Cannot delete entity, must remove referenced objects first.")
 	// Renaming the user keeps its keys.
 	env.must("UpdateUser", `{"UserName":"bob","NewUserName":"robert"}`)
 	if err := subset(env.must("ListSSHPublicKeys", `{"UserName":"robert"}`), `{"SSHPublicKeys":[{"UserName":"robert"}]}`); err != nil {
@@ -271,7 +272,7 @@ func TestServiceSpecificCredentials(t *testing.T) {
 		t.Fatalf("AllUsers: %s", b)
 	}
 	_, err = env.call(root(), "DeleteUser", `{"UserName":"eve"}`)
-	wantErr(t, err, "DeleteConflict", "Cannot delete entity, must delete service specific credentials first.")
+	wantErr(t, err, "DeleteConflict", "Cannot delete entity, must remove referenced objects first.")
 	env.must("DeleteServiceSpecificCredential", `{"UserName":"bob","ServiceSpecificCredentialId":"`+id+`"}`)
 	_, err = env.call(root(), "DeleteServiceSpecificCredential", `{"UserName":"bob","ServiceSpecificCredentialId":"`+id+`"}`)
 	wantErr(t, err, "NoSuchEntity", "")

@@ -313,19 +313,20 @@ func (s *Service) VerifyServiceSpecificCredential(ctx context.Context, account, 
 	return user, err
 }
 
-// userCredentialsConflict is DeleteUser's check for the credentials of this file's family:
-// IAM refuses to delete a user that still has signing certificates, SSH public keys or
-// service-specific credentials.
+// userCredentialsConflict is DeleteUser's check for the credentials of this file's family,
+// with IAM's messages: "must delete certificates first" for signing certificates, and the
+// generic "must remove referenced objects first" for SSH public keys and service-specific
+// credentials (as aws-nuke and Terraform users report them).
 func userCredentialsConflict(tx kv.Tx, k keys, userID string) error {
-	for _, c := range []struct{ prefix, what string }{
-		{k.signingCertPrefix(userID), "signing certificates"},
-		{k.sshKeyPrefix(userID), "SSH public keys"},
-		{k.serviceCredPrefix(userID), "service specific credentials"},
+	for _, c := range []struct{ prefix, msg string }{
+		{k.signingCertPrefix(userID), "Cannot delete entity, must delete certificates first."},
+		{k.sshKeyPrefix(userID), "Cannot delete entity, must remove referenced objects first."},
+		{k.serviceCredPrefix(userID), "Cannot delete entity, must remove referenced objects first."},
 	} {
 		if has, err := hasAny(tx, c.prefix); err != nil {
 			return err
 		} else if has {
-			return deleteConflict("Cannot delete entity, must delete %s first.", c.what)
+			return deleteConflict("%s", c.msg)
 		}
 	}
 	return nil
