@@ -228,7 +228,7 @@ func (s *Service) CreateSAMLProvider(ctx context.Context, a Account, in *iamapi.
 		if found, err := exists(t.tx, t.k.saml(name)); err != nil {
 			return err
 		} else if found {
-			return entityAlreadyExists("SAMLProvider %s already exists.", name)
+			return entityAlreadyExists("Provider with name %s already exists.", name)
 		}
 		if err := t.count(kindSAML, 1, maxSAMLProviders, "SAMLProvidersPerAccount"); err != nil {
 			return err

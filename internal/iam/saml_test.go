@@ -61,7 +61,7 @@ func TestSAMLProviderLifecycle(t *testing.T) {
 	if _, err := env.call(root(), "CreateSAMLProvider", strings.Replace(string(in), `"Okta"`, `"OKTA"`, 1)); err == nil {
 		t.Fatal("a second provider named OKTA: got success, want EntityAlreadyExists")
 	} else {
-		wantErr(t, err, "EntityAlreadyExists", "")
+		wantErr(t, err, "EntityAlreadyExists", "Provider with name OKTA already exists.")
 	}
 	get := env.must("GetSAMLProvider", `{"SAMLProviderArn":"`+arn+`"}`)
 	if err := subset(get, `{"ValidUntil":"2030-01-02T03:04:05Z","AssertionEncryptionMode":"Allowed","Tags":[{"Key":"k","Value":"v"}]}`); err != nil {
