@@ -26,11 +26,13 @@ import (
 // Decision: an expired certificate is accepted, as IAM keeps expired server certificates
 // (the user guide asks you to delete them); its Expiration says so.
 
+// kindServerCert shares the entity layout of users and roles.
+const kindServerCert entityKind = "server-certificate"
+
 const (
-	kindServerCert   entityKind = "server-certificate"
-	prefixServerCert            = "ASCA"
-	maxServerCerts              = 20 // "Server certificates stored in IAM: 20" (quotas)
-	maxSigningCerts             = 2  // "Signing certificates assigned to an IAM user: 2"
+	prefixServerCert = "ASCA"
+	maxServerCerts   = 20 // "Server certificates stored in IAM: 20" (quotas)
+	maxSigningCerts  = 2  // "Signing certificates assigned to an IAM user: 2"
 )
 
 func malformedCertificate(format string, args ...any) *awserr.Error {

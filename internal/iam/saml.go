@@ -22,10 +22,12 @@ import (
 // the IdP's entity ID and signing certificates without parsing XML on every call. Stored
 // under a/<acct>/saml/<lc name>.
 
+// kindSAML counts SAML providers in the account state.
+const kindSAML entityKind = "saml"
+
 const (
-	kindSAML         entityKind = "saml"
-	maxSAMLProviders            = 100 // "SAML providers in an AWS account: 100" (IAM quotas)
-	maxSAMLKeys                 = 2   // private keys for assertion decryption per provider
+	maxSAMLProviders = 100 // "SAML providers in an AWS account: 100" (IAM quotas)
+	maxSAMLKeys      = 2   // private keys for assertion decryption per provider
 )
 
 const (
