@@ -425,6 +425,10 @@ func TestEmulatedRootAssumesRoles(t *testing.T) {
 	if w.Code != 200 || !strings.Contains(w.Body.String(), "assumed-role/r/sess") {
 		t.Errorf("AssumeRole with a test key: got %d %s", w.Code, w.Body)
 	}
+	w = f.call("sts", "us-east-1", "testing", "x", "", url.Values{"Action": {"GetFederationToken"}, "Name": {"bob"}})
+	if w.Code != 200 || !strings.Contains(w.Body.String(), "<Arn>arn:aws:sts::123456789012:federated-user/bob</Arn>") {
+		t.Errorf("GetFederationToken with a test key: got %d %s", w.Code, w.Body)
+	}
 	// The issued root key is AWS's root: it may not.
 	w = f.root("sts", url.Values{"Action": {"AssumeRole"}, "RoleArn": {"arn:aws:iam::123456789012:role/r"}, "RoleSessionName": {"sess"}})
 	if w.Code != 403 {

@@ -135,6 +135,9 @@ func (s *Server) assumeRole(c *call, in *stsapi.AssumeRoleInput) (*stsapi.Assume
 		return nil, err
 	}
 	sc := stsCaller(c.caller)
+	if err := s.verifyMFA(c, sc, in.SerialNumber, in.TokenCode); err != nil {
+		return nil, err
+	}
 	// moto and LocalStack let their test keys assume any role; so does the emulator's
 	// stand-in root (emulator.go), which AWS's "Roles may not be assumed by root accounts"
 	// would otherwise stop.
@@ -151,6 +154,11 @@ func (s *Server) assumeRole(c *call, in *stsapi.AssumeRoleInput) (*stsapi.Assume
 	cond := authz.NewContext(&c.caller.principal, e.tags)
 	s.globalKeys(cond, c)
 	s.sessionKeys(cond, c.caller)
+	if sc.MFAVerified {
+		// The trust policy sees the MFA this request proved (aws:MultiFactorAuthPresent).
+		cond.Set("aws:MultiFactorAuthPresent", "true")
+		cond.Set("aws:MultiFactorAuthAge", "0")
+	}
 	cond.Set("sts:RoleSessionName", plan.Name)
 	if in.ExternalId != nil {
 		cond.Set("sts:ExternalId", *in.ExternalId)
@@ -223,6 +231,32 @@ func (s *Server) assumeRole(c *call, in *stsapi.AssumeRoleInput) (*stsapi.Assume
 	return out, nil
 }
 
+// verifyMFA checks SerialNumber and TokenCode against the calling IAM user's enabled MFA
+// device (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_mfa_configure-api-require.html)
+// and marks the caller verified; without them it does nothing. A device that is not the
+// caller's, and a wrong or replayed code, are AccessDenied with STS's texts.
+func (s *Server) verifyMFA(c *call, sc *sts.Caller, serial, code *string) error {
+	if serial == nil && code == nil {
+		return nil
+	}
+	if serial == nil || code == nil || c.caller.root || c.caller.session != nil || c.caller.principal.Name == "" {
+		return awserr.AccessDenied(msgMFAUnknownDevice)
+	}
+	err := s.iam.VerifyMFA(c.r.Context(), c.caller.account.ID, c.caller.principal.Name, *serial, *code)
+	switch {
+	case err == nil:
+		sc.MFAVerified = true
+		return nil
+	case errors.Is(err, iam.ErrInvalidMFACode):
+		return awserr.AccessDenied("MultiFactorAuthentication failed with invalid MFA one time pass code. ")
+	case errors.Is(err, iam.ErrNoSuchMFADevice):
+		return awserr.AccessDenied(msgMFAUnknownDevice)
+	}
+	return err
+}
+
+const msgMFAUnknownDevice = "MultiFactorAuthentication failed, unable to validate MFA code. Please verify your MFA serial number is valid and associated with this user."
+
 // roleAccount returns the account of a role ARN (arn:PARTITION:iam::ACCOUNT:role/…).
 func roleAccount(arn string) (string, bool) {
 	parts := strings.SplitN(arn, ":", 6)
@@ -237,7 +271,11 @@ func roleAccount(arn string) (string, bool) {
 
 // getSessionToken runs GetSessionToken: no policy governs it.
 func (s *Server) getSessionToken(c *call, in *stsapi.GetSessionTokenInput) (*stsapi.GetSessionTokenOutput, error) {
-	plan, err := s.sts.GetSessionToken(stsCaller(c.caller), in)
+	sc := stsCaller(c.caller)
+	if err := s.verifyMFA(c, sc, in.SerialNumber, in.TokenCode); err != nil {
+		return nil, err
+	}
+	plan, err := s.sts.GetSessionToken(sc, in)
 	if err != nil {
 		return nil, err
 	}
@@ -251,7 +289,10 @@ func (s *Server) getSessionToken(c *call, in *stsapi.GetSessionTokenInput) (*sts
 // getFederationToken runs GetFederationToken, which the user's policies must allow on the
 // federated user's ARN (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_control-access_getfederationtoken.html).
 func (s *Server) getFederationToken(c *call, in *stsapi.GetFederationTokenInput) (*stsapi.GetFederationTokenOutput, error) {
-	plan, err := s.sts.GetFederationToken(stsCaller(c.caller), in)
+	sc := stsCaller(c.caller)
+	// As with AssumeRole, the emulator's stand-in root may federate: moto's test keys can.
+	sc.Root = sc.Root && !c.caller.emulated
+	plan, err := s.sts.GetFederationToken(sc, in)
 	if err != nil {
 		return nil, err
 	}

@@ -297,6 +297,13 @@ def test_ec2_unknown_key_is_auth_failure():
 
 
 @mock_aws
+def test_federation_token_with_test_keys():
+    out = boto3.client("sts", region_name="us-east-1").get_federation_token(Name="Bob", DurationSeconds=900)
+    assert out["FederatedUser"]["Arn"] == "arn:aws:sts::%s:federated-user/Bob" % ACCOUNT, out["FederatedUser"]
+    assert out["Credentials"]["AccessKeyId"].startswith("ASIA")
+
+
+@mock_aws
 def test_auth_window_is_restored_after_the_test():
     # set_initial_no_auth_action_count put moto's previous value (inf) back: test keys work.
     assert boto3.client("sts", region_name="us-east-1").get_caller_identity()["Account"] == ACCOUNT
