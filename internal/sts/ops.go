@@ -22,6 +22,9 @@ type Caller struct {
 	// Session is the caller's session when it signed with temporary credentials; nil for
 	// a long-term key.
 	Session *Session
+	// MFAVerified says the edge checked the request's SerialNumber and TokenCode against
+	// the caller's enabled MFA device (iam.Service.VerifyMFA): the package does no I/O.
+	MFAVerified bool
 }
 
 // Role is the role AssumeRole would assume, as IAM stores it.
@@ -67,14 +70,18 @@ func duration(req *int32, def int) int {
 	return int(*req)
 }
 
-// mfa answers a request that carries SerialNumber or TokenCode. Gatehouse issues no MFA
-// devices yet, so no serial number is associated with the caller: AWS's answer for a device
-// that is not the caller's. (Verifying a TOTP code comes with MFA devices.)
-func mfa(serial, code *string) error {
-	if serial != nil || code != nil {
-		return accessDenied(msgMFAUnknownDevice)
+// mfa answers whether a request's SerialNumber and TokenCode make the session MFA-
+// authenticated. The edge verifies the code against the caller's device before planning;
+// a request that carries them unverified gets AWS's answer for a device that is not the
+// caller's.
+func mfa(c *Caller, serial, code *string) (bool, error) {
+	if serial == nil && code == nil {
+		return false, nil
 	}
-	return nil
+	if !c.MFAVerified || serial == nil || code == nil {
+		return false, accessDenied(msgMFAUnknownDevice)
+	}
+	return true, nil
 }
 
 // AssumeRole plans an AssumeRole session: it applies the operation's rules that no policy
@@ -86,7 +93,8 @@ func (s *Service) AssumeRole(c *Caller, role *Role, in *stsapi.AssumeRoleInput) 
 	if c.Root { // root's long-term keys or its GetSessionToken session
 		return nil, accessDenied(msgRootAssumeRole)
 	}
-	if err := mfa(in.SerialNumber, in.TokenCode); err != nil {
+	verified, err := mfa(c, in.SerialNumber, in.TokenCode)
+	if err != nil {
 		return nil, err
 	}
 	// "Role chaining limits your AWS CLI or AWS API role session to a maximum of one hour":
@@ -120,9 +128,7 @@ func (s *Service) AssumeRole(c *Caller, role *Role, in *stsapi.AssumeRoleInput) 
 	if err := sourceIdentity(sess, c, in.SourceIdentity); err != nil {
 		return nil, err
 	}
-	if c.Session != nil {
-		sess.MFA = c.Session.MFA
-	}
+	sess.MFA = verified || (c.Session != nil && c.Session.MFA)
 	if err := packedSize(sess); err != nil {
 		return nil, err
 	}
@@ -138,7 +144,8 @@ func (s *Service) GetSessionToken(c *Caller, in *stsapi.GetSessionTokenInput) (*
 	if c.Session != nil {
 		return nil, accessDenied("Cannot call GetSessionToken with session credentials")
 	}
-	if err := mfa(in.SerialNumber, in.TokenCode); err != nil {
+	verified, err := mfa(c, in.SerialNumber, in.TokenCode)
+	if err != nil {
 		return nil, err
 	}
 	d := duration(in.DurationSeconds, DefaultUserDuration)
@@ -149,7 +156,8 @@ func (s *Service) GetSessionToken(c *Caller, in *stsapi.GetSessionTokenInput) (*
 		kind = RootSession
 		d = min(d, RootMaxDuration)
 	}
-	sess := &Session{Kind: kind, Partition: partition(c.Partition), Account: c.Account, SourceARN: c.ARN, UniqueID: c.UserID}
+	sess := &Session{Kind: kind, Partition: partition(c.Partition), Account: c.Account, SourceARN: c.ARN, UniqueID: c.UserID,
+		MFA: verified}
 	s.stamp(sess, d)
 	return sess, nil
 }
