@@ -32,7 +32,7 @@ func init() {
 // them (decisions.Generate), checked with the same analyzer as `policy validate`.
 func runPolicyGenerate(ctx context.Context, args []string, std IO) int {
 	fs := newFlagSet("policy generate", std)
-	principal := fs.String("principal", "", "the principal's ARN (user, role, or assumed-role session)")
+	principal := fs.String("principal", "", "the principal's ARN: a user, a role (what its sessions did), or one assumed-role session")
 	since := fs.String("since", "", "only decisions after this: a sequence number, an RFC 3339 time, or a duration ago (10m)")
 	data := fs.String("data", "./gatehouse-data", "the state directory of the running server (its endpoint.json)")
 	endpoint := fs.String("endpoint", "", "the server's URL (default: read from DIR/endpoint.json)")

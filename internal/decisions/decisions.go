@@ -7,6 +7,7 @@
 package decisions
 
 import (
+	"strings"
 	"sync"
 	"time"
 )
@@ -87,20 +88,22 @@ func (l *Log) Add(r Record) uint64 {
 type Query struct {
 	After     uint64    // only records with Seq > After (the `since` cursor)
 	Since     time.Time // only records at or after this time
-	Principal string    // only this principal's records ("" for all)
+	Principal string    // only this principal's records ("" for all); a role's include its sessions
 	Denied    bool      // only denials
 	Limit     int       // at most this many (≤ 0: all)
 }
 
 // Select returns the matching records, oldest first.
 func (l *Log) Select(q Query) []Record {
+	sessions := roleSessions(q.Principal)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var out []Record
 	for i := 0; i < l.n; i++ {
 		r := &l.ring[(l.head+i)%len(l.ring)]
 		if r.Seq <= q.After || (!q.Since.IsZero() && r.Time.Before(q.Since)) ||
-			(q.Principal != "" && r.Principal != q.Principal) || (q.Denied && !r.Denied()) {
+			(q.Principal != "" && r.Principal != q.Principal && (sessions == "" || !strings.HasPrefix(r.Principal, sessions))) ||
+			(q.Denied && !r.Denied()) {
 			continue
 		}
 		out = append(out, *r)
@@ -109,6 +112,22 @@ func (l *Log) Select(q Query) []Record {
 		}
 	}
 	return out
+}
+
+// roleSessions returns the ARN prefix of a role's sessions
+// (arn:aws:iam::A:role/PATH/NAME → arn:aws:sts::A:assumed-role/NAME/), or "" when arn is not
+// a role's: what a role did is what its sessions did, and a policy is generated for the
+// role (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html#identifiers-arns).
+func roleSessions(arn string) string {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "iam" || !strings.HasPrefix(parts[5], "role/") {
+		return ""
+	}
+	name := parts[5][strings.LastIndexByte(parts[5], '/')+1:]
+	if name == "" {
+		return ""
+	}
+	return "arn:" + parts[1] + ":sts::" + parts[4] + ":assumed-role/" + name + "/"
 }
 
 // Reset drops every record (moto's /moto-api/reset).

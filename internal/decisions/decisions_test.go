@@ -70,6 +70,21 @@ func TestLogSelect(t *testing.T) {
 	if got := seqs(l.Select(Query{Principal: "q"})); len(got) != 0 {
 		t.Errorf("other principal: got %v, want none", got)
 	}
+	roles := NewLog(10)
+	for _, p := range []string{
+		"arn:aws:iam::123456789012:role/app/worker",
+		"arn:aws:sts::123456789012:assumed-role/worker/i-0abc",
+		"arn:aws:sts::123456789012:assumed-role/worker2/s",
+		"arn:aws:sts::111122223333:assumed-role/worker/s",
+	} {
+		roles.Add(Record{Principal: p})
+	}
+	if got := seqs(roles.Select(Query{Principal: "arn:aws:iam::123456789012:role/app/worker"})); !cmp.Equal(got, []uint64{1, 2}) {
+		t.Errorf("a role and its sessions: got %v, want [1 2] (not worker2's, not another account's)", got)
+	}
+	if got := seqs(roles.Select(Query{Principal: "arn:aws:sts::123456789012:assumed-role/worker/i-0abc"})); !cmp.Equal(got, []uint64{2}) {
+		t.Errorf("one session: got %v, want [2]", got)
+	}
 	l.Reset()
 	if got := l.Select(Query{}); len(got) != 0 {
 		t.Errorf("after Reset: got %d records, want 0", len(got))
