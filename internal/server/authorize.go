@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -165,9 +166,17 @@ func (s *Server) authorizeIAM(c *call, op string, in any) error {
 	if s.denies(c, &req, res) {
 		return awserr.AccessDenied(res.Message())
 	}
-	// Service last accessed data (iam.Service.RecordServiceAccess): no I/O.
-	s.iam.RecordServiceAccess(c.caller.account.ID, c.caller.principal.ARN, "iam", action, s.cfg.Region, s.cfg.Now())
 	return nil
+}
+
+// recordAccess feeds IAM's service last accessed data (iam.Service.RecordServiceAccess, no
+// I/O) with an authorized request, whatever its service.
+func (s *Server) recordAccess(c *call, action string) {
+	svc, _, ok := strings.Cut(action, ":")
+	if !ok || c.caller == nil {
+		return
+	}
+	s.iam.RecordServiceAccess(c.caller.account.ID, c.caller.principal.ARN, strings.ToLower(svc), action, s.cfg.Region, s.cfg.Now())
 }
 
 // globalKeys sets the global condition keys every request carries

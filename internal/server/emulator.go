@@ -199,6 +199,9 @@ func (s *Server) rootPartition(cl *caller, region string) {
 // would-be denial is allowed (Soft logs it with the whole decision).
 func (s *Server) denies(c *call, req *authz.Request, res *authz.Result) bool {
 	denied := res.Decision != authz.Allowed
+	if !denied {
+		s.recordAccess(c, req.Action)
+	}
 	if s.emu == nil {
 		return denied
 	}
