@@ -53,6 +53,9 @@ func checkSessionDuration(d *int32) (int, error) {
 
 func (s *Service) CreateRole(ctx context.Context, a Account, in *iamapi.CreateRoleInput) (*iamapi.CreateRoleOutput, error) {
 	name, path := str(in.RoleName), pathOr(in.Path)
+	if err := checkNotServiceRolePath(path); err != nil {
+		return nil, err
+	}
 	trust, err := checkTrustPolicy(str(in.AssumeRolePolicyDocument))
 	if err != nil {
 		return nil, err

@@ -342,3 +342,12 @@ func ServiceLinkedRoleName(service, suffix string) (path, name string, ok bool) 
 
 // maxRoleNameLen is IAM's limit on role names (the model's roleNameType).
 const maxRoleNameLen = 64
+
+// checkNotServiceRolePath keeps /aws-service-role/ for CreateServiceLinkedRole: a role an
+// account created there itself would be taken for a service's and locked against edits.
+func checkNotServiceRolePath(path string) error {
+	if strings.HasPrefix(path, slrPathPrefix) {
+		return invalidInput("The path %s is reserved for service-linked roles; use CreateServiceLinkedRole.", path)
+	}
+	return nil
+}
