@@ -65,7 +65,10 @@ func openState(ctx context.Context, f serveFlags, logger *slog.Logger) (*state, 
 	} else if f.store != "" {
 		return nil, fmt.Errorf("--store: want a postgres:// URL or nothing (SQLite in --data), got %q", f.store)
 	} else {
-		kvs, err = store.OpenSQLite(ctx, filepath.Join(dir, "gatehouse.db"), store.Options{Logger: logger})
+		// Emulator mode holds a test suite's throwaway state and resets it per test: it does
+		// not fsync each commit (docs/emulator.md), which production's synchronous=FULL would.
+		kvs, err = store.OpenSQLite(ctx, filepath.Join(dir, "gatehouse.db"),
+			store.Options{Logger: logger, UnsafeNoSync: f.mode == "emulator"})
 	}
 	if err != nil {
 		return nil, fmt.Errorf("opening the store: %w", err)

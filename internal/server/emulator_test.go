@@ -100,7 +100,8 @@ type emuFixture struct {
 func newEmuFixture(t testing.TB, mode string, enforce Enforce) *emuFixture {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "gatehouse.db"), store.Options{})
+	// As `serve` opens it: emulator mode does not fsync (its state is a test's; cli/state.go).
+	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "gatehouse.db"), store.Options{UnsafeNoSync: mode == "emulator"})
 	if err != nil {
 		t.Fatal(err)
 	}
