@@ -253,6 +253,10 @@ func TestEmulatorIssuedKeysAndPartitions(t *testing.T) {
 		t.Errorf("the root key with a wrong secret: got %d %s, want SignatureDoesNotMatch", w.Code, w.Body)
 	}
 	id, secret := f.user("alice", "")
+	if w := f.call("sts", "us-east-1", id, secret, "testing", getCallerIdentity); w.Code != 403 ||
+		!strings.Contains(w.Body.String(), "InvalidClientTokenId") {
+		t.Errorf("alice's key with a stray session token: got %d %s, want InvalidClientTokenId, not the root", w.Code, w.Body)
+	}
 	w := f.call("sts", "us-east-1", id, secret, "", getCallerIdentity)
 	if got := between(w.Body.String(), "<Arn>", "</Arn>"); got != "arn:aws:iam::123456789012:user/alice" {
 		t.Errorf("alice's key: got %s (%d), want her user ARN", got, w.Code)
