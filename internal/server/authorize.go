@@ -10,6 +10,7 @@ import (
 
 	"gatehouse/internal/authz"
 	"gatehouse/internal/awserr"
+	"gatehouse/internal/awsproto/iamapi"
 	"gatehouse/internal/catalog"
 	"gatehouse/internal/policy"
 )
@@ -166,7 +167,28 @@ func (s *Server) authorizeIAM(c *call, op string, in any) error {
 	if s.denies(c, &req, res) {
 		return awserr.AccessDenied(res.Message())
 	}
+	if op == "AddRoleToInstanceProfile" {
+		// "The caller of this operation must be granted the PassRole permission on the IAM
+		// role" (https://docs.aws.amazon.com/IAM/latest/APIReference/API_AddRoleToInstanceProfile.html):
+		// a role in a profile can be put on an instance.
+		name, _ := inputString(in, "RoleName")
+		role, err := s.iamResource(ctx, c, "GetRole", s.catalogAction("iam:GetRole"), &iamapi.GetRoleInput{RoleName: &name})
+		if err != nil {
+			return err
+		}
+		req.Action, req.Resource = "iam:PassRole", role.arn
+		authz.Evaluate(&req, res)
+		s.metrics.observeDecision(res.Decision.String())
+		if s.denies(c, &req, res) {
+			return awserr.AccessDenied(res.Message())
+		}
+	}
 	return nil
+}
+
+func (s *Server) catalogAction(name string) *catalog.Action {
+	a, _ := catalog.LookupAction(name)
+	return a
 }
 
 // recordAccess feeds IAM's service last accessed data (iam.Service.RecordServiceAccess, no

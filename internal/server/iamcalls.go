@@ -185,6 +185,19 @@ func (s *Server) iamResource(ctx context.Context, c *call, op string, act *catal
 	switch rt {
 	case "user":
 		name, ok := inputString(in, "UserName")
+		if !ok && op == "GetAccessKeyLastUsed" {
+			// The resource is the key's owner, not the caller: AWS's self-management
+			// policy grants it on user/${aws:username} to scope it to one's own keys
+			// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_examples_aws_my-sec-creds-self-manage.html).
+			if id, _ := inputString(in, "AccessKeyId"); id != "" {
+				if k, err := s.iam.LookupAccessKey(ctx, id); err == nil && k.Account == a.ID {
+					if k.Root {
+						return iamTarget{arn: k.Principal}, nil
+					}
+					name, ok = k.UserName, true
+				}
+			}
+		}
 		if !ok {
 			if c.caller.principal.Name == "" || c.caller.root {
 				return iamTarget{arn: c.caller.principal.ARN}, nil
