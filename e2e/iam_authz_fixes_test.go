@@ -5,6 +5,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 )
 
 // Defects the SDK suite found in the server, fixed: each test failed before its fix.
@@ -51,4 +52,23 @@ func TestIAMAddRoleToInstanceProfileNeedsPassRole(t *testing.T) {
 	must(root.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("ops"), PolicyName: aws.String("pass"),
 		PolicyDocument: aws.String(allowDoc(`"iam:PassRole"`, `"arn:aws:iam::*:role/role_1"`))}))(t)
 	must(ops.AddRoleToInstanceProfile(ctx, &iam.AddRoleToInstanceProfileInput{InstanceProfileName: aws.String("ip"), RoleName: aws.String("role_1")}))(t)
+}
+
+// The aws: prefix is reserved for AWS in tag keys ("Do not use aws:, AWS:, or any upper or
+// lowercase combination of such as a prefix for either keys or values, as it is reserved for
+// AWS use", AWS's common tag restrictions as e.g. https://docs.aws.amazon.com/batch/latest/userguide/tag-restrictions.html
+// states them; the IAM User Guide's id_tags.html has the same rule for IAM).
+// Gatehouse stores a user tag aws:reserved, which would then feed aws:ResourceTag/aws:… keys.
+// The exact code IAM sends is not documented; a client error that stores nothing is the bar.
+func TestIAMReservedTagPrefix(t *testing.T) {
+	_, c := newRootServer(t)
+	ctx := ctxT(t)
+	must(c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("u")}))(t)
+	_, err := c.TagUser(ctx, &iam.TagUserInput{UserName: aws.String("u"), Tags: []types.Tag{tag("aws:reserved", "x")}})
+	if err == nil {
+		t.Error("TagUser with key aws:reserved: got success, want a client error")
+	}
+	if got := must(c.ListUserTags(ctx, &iam.ListUserTagsInput{UserName: aws.String("u")}))(t).Tags; len(got) != 0 {
+		t.Errorf("tags after the reserved-prefix call: got %v, want none", tagMap(got))
+	}
 }

@@ -6,11 +6,17 @@ import "strings"
 // entity; keys are unique without regard to case ("Tag keys are case insensitive"), and
 // tagging with an existing key replaces that tag's value.
 
-// checkNewTags rejects duplicate keys within one request.
+// checkNewTags rejects duplicate keys within one request, and keys in the aws: namespace,
+// which AWS reserves in any letter case ("you can't create, edit, or delete tag keys that
+// begin with aws:", id_tags.html). IAM's exact text for the latter is not documented; the
+// code is IAM's for an invalid parameter.
 func checkNewTags(tags []tagRecord) error {
 	seen := make(map[string]bool, len(tags))
 	for _, t := range tags {
 		k := strings.ToLower(t.Key)
+		if strings.HasPrefix(k, "aws:") {
+			return invalidInput("Tag keys starting with 'aws:' are reserved for AWS use: %s", t.Key)
+		}
 		if seen[k] {
 			return invalidInput("Duplicate tag keys found. Please note that Tag keys are case insensitive.")
 		}
