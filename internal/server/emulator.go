@@ -27,8 +27,11 @@ import (
 type Enforce uint8
 
 const (
-	// Strict authenticates every request with SigV4 and enforces every decision, exactly as
-	// production mode does; an access key Gatehouse does not know is InvalidClientTokenId.
+	// Strict enforces every decision for keys Gatehouse issued, exactly as production mode
+	// does. An access key Gatehouse does not know still acts as an account's root, as in
+	// moto server, whose default is no authentication at all (INITIAL_NO_AUTH_ACTION_COUNT
+	// = inf), so a suite written for moto runs unchanged; only once a /moto-api/reset-auth
+	// window runs out is such a key InvalidClientTokenId.
 	Strict Enforce = iota
 	// Soft evaluates and records every decision and allows the would-be denials, logging
 	// each one; unknown access keys act as an account's root, as with Off.
@@ -87,19 +90,20 @@ func newEmulator(cfg Config) *emulator {
 }
 
 // admit returns the enforcement level of one API request, counting it against moto's
-// no-auth window as moto's _authenticate_and_authorize_action does.
-func (e *emulator) admit() Enforce {
+// no-auth window as moto's _authenticate_and_authorize_action does, and whether the window
+// has run out (then every request is authenticated in full, unknown keys refused).
+func (e *emulator) admit() (Enforce, bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if math.IsInf(e.limit, 1) {
-		return e.enforce
+		return e.enforce, false
 	}
 	// Python's `request_count >= INITIAL_NO_AUTH_ACTION_COUNT`: false for NaN, as in moto.
 	if e.count >= e.limit {
-		return Strict
+		return Strict, true
 	}
 	e.count++
-	return Off
+	return Off, false
 }
 
 // resetAuth sets the no-auth window and returns the previous limit (moto's reset_auth_response).
@@ -119,11 +123,12 @@ func (s *Server) level(c *call) Enforce {
 	return c.enforce
 }
 
-// emulatesUnknownKeys reports whether an access key Gatehouse does not know acts as a root.
-func (s *Server) emulatesUnknownKeys(c *call) bool { return s.level(c) != Strict }
+// emulatesUnknownKeys reports whether an access key Gatehouse does not know acts as a root:
+// in emulator mode, at every level, until a moto reset-auth window has run out.
+func (s *Server) emulatesUnknownKeys(c *call) bool { return s.emu != nil && !c.fullAuth }
 
 // unknownKey decides what an access key Gatehouse did not issue (or a session token that
-// does not open) does: in emulator mode below Strict it acts as the root of the account the
+// does not open) does: in emulator mode it acts as the root of the account the
 // key names — a 12-digit key ID is that account, as LocalStack does
 // (https://docs.localstack.cloud/references/multi-account-setups/), anything else the default
 // account — without its signature being checked; otherwise it is InvalidClientTokenId.
@@ -150,7 +155,7 @@ func (s *Server) unknownKey(c *call, sreq *sigv4.Request) (*caller, error) {
 }
 
 // unknownSession reports whether a request's session token is one Gatehouse cannot open
-// (moto's suites sign with AWS_SESSION_TOKEN=testing): in emulator mode below Strict such a
+// (moto's suites sign with AWS_SESSION_TOKEN=testing): in emulator mode such a
 // request is an unknown key. An expired token of Gatehouse's own stays ExpiredToken.
 func (s *Server) unknownSession(c *call, sreq *sigv4.Request) bool {
 	if !s.emulatesUnknownKeys(c) {

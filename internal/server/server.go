@@ -156,6 +156,7 @@ type call struct {
 	action    string
 	caller    *caller
 	enforce   Enforce // emulator mode's level for this request; Strict in production
+	fullAuth  bool    // emulator mode: a moto reset-auth window has run out; unknown keys are refused
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -257,7 +258,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, c *call) error {
 		return awserr.New(400, "InvalidAction", "Gatehouse does not serve the service %q named in the credential scope.", sreq.Service)
 	}
 	if s.emu != nil {
-		c.enforce = s.emu.admit()
+		c.enforce, c.fullAuth = s.emu.admit()
 	}
 	caller, err := s.authenticate(c, sreq)
 	if err != nil {
