@@ -337,6 +337,9 @@ func (s *Service) roleDetail(tx kv.Tx, a Account, name string) (iamapi.RoleDetai
 	if err != nil {
 		return iamapi.RoleDetail{}, err
 	}
+	if r, err = withShownTrust(tx, r); err != nil {
+		return iamapi.RoleDetail{}, err
+	}
 	ro := a.roleOut(r, true)
 	d := iamapi.RoleDetail{Path: ptr(r.Path), RoleName: ptr(r.Name), RoleId: ptr(r.ID), Arn: ptr(ro.Arn), CreateDate: timePtr(r.Created),
 		AssumeRolePolicyDocument: ro.AssumeRolePolicyDocument, PermissionsBoundary: ro.PermissionsBoundary, Tags: ro.Tags,

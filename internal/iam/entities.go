@@ -118,6 +118,11 @@ func deleteHeldCheck(tx kv.Tx, k keys, kind entityKind, name string) error {
 // listByPath returns one page of a kind's records under pathPrefix; decode is called for
 // each entity's record in path-then-name order.
 func (s *Service) listByPath(ctx context.Context, a Account, kind entityKind, op string, pathPrefix, marker *string, maxItems *int32, decode func(b []byte) error) (truncated bool, next string, err error) {
+	return s.listByPathTx(ctx, a, kind, op, pathPrefix, marker, maxItems, func(_ kv.Tx, b []byte) error { return decode(b) })
+}
+
+// listByPathTx is listByPath for a decode that reads more of the snapshot.
+func (s *Service) listByPathTx(ctx context.Context, a Account, kind entityKind, op string, pathPrefix, marker *string, maxItems *int32, decode func(tx kv.Tx, b []byte) error) (truncated bool, next string, err error) {
 	k := keysFor(a.ID)
 	pg, err := newPager(op, k.base(), marker, maxItems)
 	if err != nil {
@@ -135,7 +140,7 @@ func (s *Service) listByPath(ctx context.Context, a Account, kind entityKind, op
 			if err != nil {
 				return err
 			}
-			if err := decode(b); err != nil {
+			if err := decode(tx, b); err != nil {
 				return err
 			}
 		}

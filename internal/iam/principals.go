@@ -276,7 +276,10 @@ func (s *Service) rolePolicySet(tx kv.Tx, a Account, p parsedARN, out *PolicySet
 	arn := a.arn(kindRole, r.Path, r.Name)
 	out.Kind, out.Principal, out.Name, out.UniqueID, out.Path = PrincipalRole, arn, r.Name, r.ID, r.Path
 	out.Tags = publicTags(r.Tags)
-	out.TrustPolicy, out.MaxSessionDuration = r.TrustPolicy, r.MaxSessionDuration
+	if out.TrustPolicy, err = shownTrust(tx, r); err != nil {
+		return err
+	}
+	out.MaxSessionDuration = r.MaxSessionDuration
 	if err := s.appendHeld(tx, a, kindRole, r.Name, arn, SourceRoleInline, &out.Policies); err != nil {
 		return err
 	}

@@ -44,6 +44,9 @@ func (s *Service) profileOut(tx kv.Tx, a Account, p profileRecord, withTags bool
 			return out, err
 		}
 		if found {
+			if r, err = withShownTrust(tx, r); err != nil {
+				return out, err
+			}
 			out.Roles = append(out.Roles, a.roleOut(r, false))
 		}
 	}

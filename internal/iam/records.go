@@ -43,17 +43,21 @@ type groupRecord struct {
 }
 
 type roleRecord struct {
-	Name               string      `json:"name"`
-	Path               string      `json:"path"`
-	ID                 string      `json:"id"`
-	Created            time.Time   `json:"created"`
-	TrustPolicy        string      `json:"trust"`
-	Description        string      `json:"description,omitempty"`
-	MaxSessionDuration int         `json:"maxSession"`
-	Boundary           string      `json:"boundary,omitempty"`
-	Tags               []tagRecord `json:"tags,omitempty"`
-	LastUsed           *time.Time  `json:"lastUsed,omitempty"`
-	LastUsedRegion     string      `json:"lastUsedRegion,omitempty"`
+	Name        string    `json:"name"`
+	Path        string    `json:"path"`
+	ID          string    `json:"id"`
+	Created     time.Time `json:"created"`
+	TrustPolicy string    `json:"trust"`
+	// TrustIDs maps each user or role ARN of the role's account that the trust policy
+	// names, as written, to the unique ID it had when the policy was saved (see
+	// trustprincipals.go).
+	TrustIDs           map[string]string `json:"trustIds,omitempty"`
+	Description        string            `json:"description,omitempty"`
+	MaxSessionDuration int               `json:"maxSession"`
+	Boundary           string            `json:"boundary,omitempty"`
+	Tags               []tagRecord       `json:"tags,omitempty"`
+	LastUsed           *time.Time        `json:"lastUsed,omitempty"`
+	LastUsedRegion     string            `json:"lastUsedRegion,omitempty"`
 }
 
 type profileRecord struct {

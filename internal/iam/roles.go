@@ -88,8 +88,12 @@ func (s *Service) CreateRole(ctx context.Context, a Account, in *iamapi.CreateRo
 		if err != nil {
 			return err
 		}
-		out = roleRecord{Name: name, Path: path, ID: id, Created: t.now, TrustPolicy: trust, Description: str(in.Description),
-			MaxSessionDuration: dur, Tags: tags}
+		trustIDs, err := trustPrincipalIDs(t.tx, a, trust)
+		if err != nil {
+			return err
+		}
+		out = roleRecord{Name: name, Path: path, ID: id, Created: t.now, TrustPolicy: trust, TrustIDs: trustIDs,
+			Description: str(in.Description), MaxSessionDuration: dur, Tags: tags}
 		if boundary != "" {
 			if err := t.setBoundary(kindRole, name, "", boundary); err != nil {
 				return err
@@ -111,7 +115,10 @@ func (s *Service) GetRole(ctx context.Context, a Account, in *iamapi.GetRoleInpu
 	var r roleRecord
 	err := s.view(ctx, func(tx kv.Tx) error {
 		var err error
-		r, err = getRole(tx, keysFor(a.ID), str(in.RoleName))
+		if r, err = getRole(tx, keysFor(a.ID), str(in.RoleName)); err != nil {
+			return err
+		}
+		r, err = withShownTrust(tx, r)
 		return err
 	})
 	if err != nil {
@@ -131,9 +138,12 @@ func (s *Service) modifyRole(ctx context.Context, a Account, action, name string
 		if err := fn(t, &r); err != nil {
 			return err
 		}
-		out = r
 		t.touchPrincipal(a.arn(kindRole, r.Path, r.Name))
-		return putJSON(t.tx, t.k.entity(kindRole, name), r)
+		if err := putJSON(t.tx, t.k.entity(kindRole, name), r); err != nil {
+			return err
+		}
+		out, err = withShownTrust(t.tx, r)
+		return err
 	})
 	return out, err
 }
@@ -184,7 +194,11 @@ func (s *Service) UpdateAssumeRolePolicy(ctx context.Context, a Account, in *iam
 		if err := checkRoleModifiable(*r); err != nil {
 			return err
 		}
-		r.TrustPolicy = trust
+		ids, err := trustPrincipalIDs(t.tx, a, trust)
+		if err != nil {
+			return err
+		}
+		r.TrustPolicy, r.TrustIDs = trust, ids
 		return nil
 	})
 	if err != nil {
@@ -231,9 +245,13 @@ func (s *Service) DeleteRole(ctx context.Context, a Account, in *iamapi.DeleteRo
 // ListRoles lists roles under PathPrefix; like IAM it leaves out tags, boundary and last use.
 func (s *Service) ListRoles(ctx context.Context, a Account, in *iamapi.ListRolesInput) (*iamapi.ListRolesOutput, error) {
 	out := &iamapi.ListRolesOutput{Roles: []iamapi.Role{}}
-	tr, next, err := s.listByPath(ctx, a, kindRole, "ListRoles", in.PathPrefix, in.Marker, in.MaxItems, func(b []byte) error {
+	tr, next, err := s.listByPathTx(ctx, a, kindRole, "ListRoles", in.PathPrefix, in.Marker, in.MaxItems, func(tx kv.Tx, b []byte) error {
 		var r roleRecord
 		if err := jsonUnmarshal(b, &r); err != nil {
+			return err
+		}
+		r, err := withShownTrust(tx, r)
+		if err != nil {
 			return err
 		}
 		out.Roles = append(out.Roles, a.roleOut(r, false))
