@@ -2,40 +2,38 @@ package decisions
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 )
 
 // Generate returns a minimal identity policy that would have allowed every request in
-// records: one statement per service, its actions as observed (in their canonical
-// "service:Action" spelling), and its resources as observed — collapsed to a shared prefix
-// followed by `*` only where several observed resources of the service share a prefix that
-// ends at a path or ARN separator, so that no wildcard is invented across unrelated
-// resources. Records of other services' requests are grouped the same way. The output is
-// deterministic: services, actions and resources are sorted.
+// records. Each action keeps the resources it was observed on — collapsed to a shared prefix
+// followed by `*` only where several of them share a prefix that ends at a path separator
+// below the resource type, so that no wildcard is invented across unrelated resources — and
+// actions of one service with the same resources share a statement. An action is never
+// granted on a resource only another action touched. The output is deterministic: services,
+// statements, actions and resources are sorted.
 func Generate(records []Record) ([]byte, error) {
-	type group struct {
-		actions   map[string]bool
-		resources map[string]bool
-	}
-	groups := map[string]*group{}
+	// service → action → resources observed
+	seen := map[string]map[string]map[string]bool{}
 	for _, r := range records {
 		svc, _, ok := strings.Cut(r.Action, ":")
-		if !ok || r.Action == "" {
+		if !ok || svc == "" {
 			continue
 		}
 		svc = strings.ToLower(svc)
-		g := groups[svc]
-		if g == nil {
-			g = &group{actions: map[string]bool{}, resources: map[string]bool{}}
-			groups[svc] = g
+		if seen[svc] == nil {
+			seen[svc] = map[string]map[string]bool{}
 		}
-		g.actions[r.Action] = true
+		if seen[svc][r.Action] == nil {
+			seen[svc][r.Action] = map[string]bool{}
+		}
 		res := r.Resource
 		if res == "" {
 			res = "*"
 		}
-		g.resources[res] = true
+		seen[svc][r.Action][res] = true
 	}
 	type statement struct {
 		Sid      string   `json:"Sid"`
@@ -47,23 +45,35 @@ func Generate(records []Record) ([]byte, error) {
 		Version   string      `json:"Version"`
 		Statement []statement `json:"Statement"`
 	}{Version: "2012-10-17", Statement: []statement{}}
-	svcs := make([]string, 0, len(groups))
-	for s := range groups {
-		svcs = append(svcs, s)
-	}
-	slices.Sort(svcs)
-	for _, s := range svcs {
-		g := groups[s]
-		actions := keys(g.actions)
-		resources := collapse(keys(g.resources))
-		doc.Statement = append(doc.Statement, statement{
-			Sid:      "Observed" + sidPart(s),
-			Effect:   "Allow",
-			Action:   actions,
-			Resource: resources,
-		})
+	for _, svc := range keys(boolKeys(seen)) {
+		// Actions with the same (collapsed) resources share a statement.
+		byResources := map[string][]string{}
+		resourcesOf := map[string][]string{}
+		for _, action := range keys(boolKeys(seen[svc])) {
+			rs := collapse(keys(seen[svc][action]))
+			k := strings.Join(rs, "\x00")
+			byResources[k] = append(byResources[k], action)
+			resourcesOf[k] = rs
+		}
+		groups := keys(boolKeys(byResources))
+		for i, k := range groups {
+			sid := "Observed" + sidPart(svc)
+			if len(groups) > 1 {
+				sid += fmt.Sprint(i + 1)
+			}
+			doc.Statement = append(doc.Statement, statement{Sid: sid, Effect: "Allow", Action: byResources[k], Resource: resourcesOf[k]})
+		}
 	}
 	return json.MarshalIndent(doc, "", "  ")
+}
+
+// boolKeys returns a set of m's keys, for sorting with keys.
+func boolKeys[V any](m map[string]V) map[string]bool {
+	out := make(map[string]bool, len(m))
+	for k := range m {
+		out[k] = true
+	}
+	return out
 }
 
 func keys(m map[string]bool) []string {
