@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
 
 // A trust policy that names an IAM role or user that does not exist is refused: "verify
@@ -49,5 +50,29 @@ func TestIAMTrustPolicyDeletedPrincipalShowsUniqueID(t *testing.T) {
 	if !strings.Contains(got, `"`+aws.ToString(trusted.RoleId)+`"`) || strings.Contains(got, aws.ToString(trusted.Arn)) {
 		t.Errorf("trust policy after the trusted role was deleted and recreated: got %s, want the old unique ID %s in place of the ARN",
 			got, aws.ToString(trusted.RoleId))
+	}
+}
+
+// The same holds in authorization: alice, named in role_1's trust policy, may assume it; a
+// new alice created after the first was deleted may not, although her ARN is the same
+// (reference_policies_elements_principal.html#principal-roles).
+func TestIAMTrustPolicyRecreatedUserNotTrusted(t *testing.T) {
+	s := newSTSSetup(t, "")
+	ctx := ctxT(t)
+	must(s.alice.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(s.roleARN), RoleSessionName: aws.String("first")}))(t)
+	old := aws.ToString(must(s.root.GetUser(ctx, &iam.GetUserInput{UserName: aws.String("alice")}))(t).User.UserId)
+	keys := must(s.root.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String("alice")}))(t).AccessKeyMetadata
+	for _, k := range keys {
+		must(s.root.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String("alice"), AccessKeyId: k.AccessKeyId}))(t)
+	}
+	must(s.root.DeleteUser(ctx, &iam.DeleteUserInput{UserName: aws.String("alice")}))(t)
+	must(s.root.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("alice")}))(t)
+	k := must(s.root.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("alice")}))(t).AccessKey
+	alice := stsClient(s.inst, aws.ToString(k.AccessKeyId), aws.ToString(k.SecretAccessKey), "")
+	_, err := alice.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(s.roleARN), RoleSessionName: aws.String("second")})
+	apiErr(t, err, "AccessDenied", 403)
+	got := decodeDoc(t, must(s.root.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String("role_1")}))(t).Role.AssumeRolePolicyDocument)
+	if !strings.Contains(got, `"`+old+`"`) || strings.Contains(got, s.aliceARN) {
+		t.Errorf("trust policy after alice was recreated: got %s, want her old unique ID %s in place of her ARN", got, old)
 	}
 }
