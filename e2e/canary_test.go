@@ -46,32 +46,6 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 
 func (r *recorder) count() int { r.mu.Lock(); defer r.mu.Unlock(); return len(r.bodies) }
 
-// readRootCredentials parses DIR/credentials (profile gatehouse).
-func readRootCredentials(t *testing.T, dir string) (string, string) {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, "credentials"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var id, secret string
-	for _, line := range strings.Split(string(b), "\n") {
-		k, v, ok := strings.Cut(line, "=")
-		if !ok {
-			continue
-		}
-		switch strings.TrimSpace(k) {
-		case "aws_access_key_id":
-			id = strings.TrimSpace(v)
-		case "aws_secret_access_key":
-			secret = strings.TrimSpace(v)
-		}
-	}
-	if id == "" || secret == "" {
-		t.Fatalf("no key in %s", filepath.Join(dir, "credentials"))
-	}
-	return id, secret
-}
-
 // newIAMClient is an SDK client with retries off whose responses are read whole before the
 // SDK parses them (see wholeBodyClient in iam_helpers_test.go for the client-side race on
 // loopback this avoids).
@@ -123,7 +97,7 @@ func encodings(secret string) map[string]string {
 func TestCanarySecretsNeverLeak(t *testing.T) {
 	inst := startServer(t, "")
 	ctx := context.Background()
-	rootID, rootSecret := readRootCredentials(t, inst.DataDir)
+	rootID, rootSecret := rootCreds(t, inst)
 	rec := &recorder{next: http.DefaultTransport}
 	root := newIAMClient(inst.Endpoint, rootID, rootSecret, rec)
 
@@ -229,7 +203,7 @@ func TestCanarySecretsNeverLeak(t *testing.T) {
 func TestMetricsCountRequestsAndDecisions(t *testing.T) {
 	inst := startServer(t, "")
 	ctx := context.Background()
-	id, secret := readRootCredentials(t, inst.DataDir)
+	id, secret := rootCreds(t, inst)
 	c := newIAMClient(inst.Endpoint, id, secret, http.DefaultTransport)
 	if _, err := c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("m")}); err != nil {
 		t.Fatal(err)

@@ -25,7 +25,7 @@ func TestCrashLosesNoAcknowledgedWrite(t *testing.T) {
 	for round := 0; round < 2; round++ {
 		inst := startServer(t, dir)
 		ctx := context.Background()
-		id, secret := readRootCredentials(t, dir)
+		id, secret := rootCreds(t, inst)
 		// A transport per server process: the restarted server may get the killed one's
 		// port, and pooled connections to a dead process must not be reused.
 		tr := &http.Transport{}
