@@ -118,6 +118,7 @@ type Service struct {
 
 	usage  usageBuffer
 	access accessBuffer // service last accessed notes (lastaccessed.go)
+	users  userCache    // GetUser's read cache (readcache.go)
 }
 
 // New returns a Service over opt.Store.

@@ -87,6 +87,11 @@ func (s *Service) GetUser(ctx context.Context, a Account, in *iamapi.GetUserInpu
 			return nil, awserr.ValidationError("Must specify userName when calling with non-User credentials")
 		}
 	}
+	// The generation is read before the record, so an entry is never newer than its tag.
+	gen, now := s.Generation(a.ID), s.opt.Now()
+	if rec, ok := s.users.get(a.ID, name, gen, now); ok {
+		return &iamapi.GetUserOutput{User: a.userOut(rec, true)}, nil
+	}
 	var out userRecord
 	err := s.view(ctx, func(tx kv.Tx) error {
 		var err error
@@ -96,6 +101,7 @@ func (s *Service) GetUser(ctx context.Context, a Account, in *iamapi.GetUserInpu
 	if err != nil {
 		return nil, err
 	}
+	s.users.put(a.ID, name, gen, now, out)
 	return &iamapi.GetUserOutput{User: a.userOut(out, true)}, nil
 }
 
