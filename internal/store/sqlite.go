@@ -27,6 +27,8 @@ type SQLite struct {
 	reqs chan *updateReq
 	// committerDone closes when the committer goroutine has finished its last group.
 	committerDone chan struct{}
+	// writerStmts are the writer connection's prepared statements (used by the committer only).
+	writerStmts stmtCache
 }
 
 var (
@@ -111,6 +113,12 @@ func OpenSQLite(ctx context.Context, path string, opts Options) (*SQLite, error)
 		r.Close()
 		return nil, err
 	}
+	// Prepared now, before any transaction holds the one writer connection.
+	if err := s.writerStmts.prepare(ctx, w, s.s.writes()); err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("store: sqlite: prepare: %w", err)
+	}
 	go s.committer()
 	return s, nil
 }
@@ -164,6 +172,7 @@ func (s *SQLite) Close() error {
 		<-s.committerDone
 		s.watchers.Wait()
 		s.closeReaders()
+		s.writerStmts.close()
 		err = s.r.Close()
 		if werr := s.w.Close(); err == nil {
 			err = werr
@@ -248,6 +257,7 @@ func (s *SQLite) commitGroup(group []*updateReq) {
 		return
 	}
 	alone := len(group) == 1
+	wq := &txStmts{tx: q, cache: &s.writerStmts, local: make(map[string]*sql.Stmt)}
 	var ok []*updateReq
 	var changed []string
 	var broken error // set when the transaction itself failed; everything fails
@@ -263,7 +273,7 @@ func (s *SQLite) commitGroup(group []*updateReq) {
 				break
 			}
 		}
-		t := &tx{c: s.core, ctx: r.ctx, sctx: bg, q: q, write: true}
+		t := &tx{c: s.core, ctx: r.ctx, sctx: bg, q: wq, write: true}
 		err := runFn(r.fn, t)
 		t.finish()
 		if err != nil {
@@ -289,7 +299,7 @@ func (s *SQLite) commitGroup(group []*updateReq) {
 		changed = append(changed, t.changed...)
 	}
 	if broken == nil && len(ok) > 0 {
-		broken = s.appendChanges(bg, q, changed)
+		broken = s.appendChanges(bg, wq, changed)
 	}
 	if broken != nil || len(ok) == 0 {
 		_ = q.Rollback()

@@ -256,6 +256,104 @@ func (c *core) viewOnConn(ctx context.Context, fn func(kv.Tx) error) error {
 	return fn(t)
 }
 
+// stmtCache prepares each statement once on a database whose writes go through one
+// connection (SQLite's writer), so that update transactions stop parsing the same SQL for
+// every Get, Put and Delete.
+type stmtCache struct {
+	mu sync.Mutex
+	m  map[string]*sql.Stmt
+}
+
+// prepare prepares queries on db. It must run before a transaction holds db's only
+// connection: preparing on the DB would then wait for that connection forever.
+func (c *stmtCache) prepare(ctx context.Context, db *sql.DB, queries []string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = make(map[string]*sql.Stmt)
+	}
+	for _, q := range queries {
+		if _, ok := c.m[q]; ok {
+			continue
+		}
+		st, err := db.PrepareContext(ctx, q)
+		if err != nil {
+			return err
+		}
+		c.m[q] = st
+	}
+	return nil
+}
+
+// get returns the prepared statement of query, if prepare prepared it.
+func (c *stmtCache) get(query string) (*sql.Stmt, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	st, ok := c.m[query]
+	return st, ok
+}
+
+// writes lists the statements an update transaction runs.
+func (s *statements) writes() []string {
+	q := []string{s.get, s.put, s.del, s.change, s.prune}
+	for _, l := range s.list {
+		q = append(q, l[0], l[1])
+	}
+	return q
+}
+
+func (c *stmtCache) close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, st := range c.m {
+		_ = st.Close()
+	}
+	c.m = nil
+}
+
+// txStmts runs a transaction's statements through the writer's prepared statements:
+// Tx.StmtContext reuses the statement the connection already prepared. A query that was
+// not prepared runs as it is.
+type txStmts struct {
+	tx    *sql.Tx
+	cache *stmtCache
+	local map[string]*sql.Stmt
+}
+
+func (t *txStmts) stmt(ctx context.Context, query string) (*sql.Stmt, bool) {
+	if st, ok := t.local[query]; ok {
+		return st, true
+	}
+	st, ok := t.cache.get(query)
+	if !ok {
+		return nil, false
+	}
+	ts := t.tx.StmtContext(ctx, st)
+	t.local[query] = ts
+	return ts, true
+}
+
+func (t *txStmts) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st, ok := t.stmt(ctx, query); ok {
+		return st.ExecContext(ctx, args...)
+	}
+	return t.tx.ExecContext(ctx, query, args...)
+}
+
+func (t *txStmts) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st, ok := t.stmt(ctx, query); ok {
+		return st.QueryContext(ctx, args...)
+	}
+	return t.tx.QueryContext(ctx, query, args...)
+}
+
+func (t *txStmts) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if st, ok := t.stmt(ctx, query); ok {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return t.tx.QueryRowContext(ctx, query, args...)
+}
+
 // readerConn is a reader connection held outside database/sql's pool together with its
 // prepared statements, which go-sqlite3 would otherwise prepare (parse and plan) on every
 // call.
@@ -423,7 +521,7 @@ func (c *core) updateOnce(ctx context.Context, fn func(kv.Tx) error) (err error)
 
 // appendChanges logs the keys a committing transaction changed, and now and then prunes
 // the log, inside that transaction.
-func (c *core) appendChanges(ctx context.Context, q *sql.Tx, changed []string) error {
+func (c *core) appendChanges(ctx context.Context, q queryer, changed []string) error {
 	if len(changed) == 0 {
 		return nil
 	}
