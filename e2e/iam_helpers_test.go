@@ -2,11 +2,9 @@ package e2e
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -51,17 +49,7 @@ func iamClient(t *testing.T, inst *instance, keyID, secret string) *iam.Client {
 type wholeBodyClient struct{}
 
 func (wholeBodyClient) Do(r *http.Request) (*http.Response, error) {
-	resp, err := http.DefaultTransport.RoundTrip(r)
-	if err != nil {
-		return nil, err
-	}
-	b, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if err != nil {
-		return nil, fmt.Errorf("reading the response body: %w", err)
-	}
-	resp.Body = io.NopCloser(bytes.NewReader(b))
-	return resp, nil
+	return (&wholeBody{next: http.DefaultTransport}).RoundTrip(r)
 }
 
 // rootCreds reads the root key from DIR/credentials, the shared-credentials file that

@@ -66,9 +66,7 @@ func (s *Server) serveEC2(w http.ResponseWriter, c *call) error {
 	if err != nil {
 		return err
 	}
-	s.writeOK(w, c, op.Name, out, func(b []byte) []byte {
-		return awsproto.EC2.AppendResponse(b, op, out, c.requestID)
-	})
+	s.writeOK(w, c, op, out)
 	return nil
 }
 

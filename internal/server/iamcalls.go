@@ -93,9 +93,7 @@ func (s *Server) serveIAM(w http.ResponseWriter, c *call) error {
 	if err != nil {
 		return err
 	}
-	s.writeOK(w, c, op.Name, out, func(b []byte) []byte {
-		return awsproto.IAM.AppendResponse(b, op, out, c.requestID)
-	})
+	s.writeOK(w, c, op, out)
 	return nil
 }
 
@@ -204,7 +202,7 @@ func (s *Server) iamResource(ctx context.Context, c *call, op string, act *catal
 			}
 			name = c.caller.principal.Name
 		}
-		if strings.HasPrefix(op, "Create") && op == "CreateUser" {
+		if op == "CreateUser" {
 			return iamTarget{arn: prefix + "user" + pathOf(in) + name}, nil
 		}
 		return s.targets.lookup(s.iam, a.ID, "user", name, func() iamTarget {
@@ -323,10 +321,8 @@ func (s *Server) iamResource(ctx context.Context, c *call, op string, act *catal
 	// ("…to perform: iam:ListUsers on resource: arn:aws:iam::123456789012:user/").
 	switch op {
 	case "ListUsers", "ListGroups", "ListRoles", "ListPolicies", "ListInstanceProfiles":
-		kind := map[string]string{"ListUsers": "user", "ListGroups": "group", "ListRoles": "role",
-			"ListPolicies": "policy", "ListInstanceProfiles": "instance-profile"}[op]
 		p, _ := inputString(in, "PathPrefix")
-		return iamTarget{arn: prefix + kind + "/" + strings.TrimPrefix(p, "/")}, nil
+		return iamTarget{arn: prefix + listedKind[op] + "/" + strings.TrimPrefix(p, "/")}, nil
 	}
 	return iamTarget{arn: "*"}, nil
 }
@@ -365,6 +361,10 @@ func (tc *targetCache) lookup(svc *iam.Service, account, kind, name string, fetc
 	tc.mu.Unlock()
 	return t
 }
+
+// listedKind is the entity kind each list operation names its resource after.
+var listedKind = map[string]string{"ListUsers": "user", "ListGroups": "group", "ListRoles": "role",
+	"ListPolicies": "policy", "ListInstanceProfiles": "instance-profile"}
 
 // pathOf returns the input's Path member, "/" when absent.
 func pathOf(in any) string {

@@ -21,6 +21,7 @@ import (
 
 	"gatehouse/internal/awserr"
 	"gatehouse/internal/awsproto"
+	"gatehouse/internal/awsproto/model"
 	"gatehouse/internal/ec2"
 	"gatehouse/internal/iam"
 	"gatehouse/internal/policy"
@@ -217,9 +218,10 @@ func (s *Server) writeError(w http.ResponseWriter, c *call, err error) string {
 	return ae.Code
 }
 
-func (s *Server) writeOK(w http.ResponseWriter, c *call, op string, out any, appendBody func([]byte) []byte) {
+// writeOK writes the routed service's response document for op's output out.
+func (s *Server) writeOK(w http.ResponseWriter, c *call, op model.Operation, out any) {
 	bp := s.bufs.Get().(*[]byte)
-	b := appendBody((*bp)[:0])
+	b := c.service.AppendResponse((*bp)[:0], op, out, c.requestID)
 	h := w.Header()
 	h.Set("Content-Type", "text/xml")
 	h.Set("x-amzn-RequestId", c.requestID)
@@ -229,7 +231,7 @@ func (s *Server) writeOK(w http.ResponseWriter, c *call, op string, out any, app
 		s.bufs.Put(bp)
 	}
 	if s.cfg.Logger.Enabled(context.Background(), slog.LevelDebug) {
-		s.cfg.Logger.Debug("request", "request_id", c.requestID, "service", c.service.Name, "action", op,
+		s.cfg.Logger.Debug("request", "request_id", c.requestID, "service", c.service.Name, "action", op.Name,
 			"caller", c.caller.principal.ARN, "duration", time.Since(c.start))
 	}
 }

@@ -57,9 +57,7 @@ func (s *Server) serveSTS(w http.ResponseWriter, c *call) error {
 	if err != nil {
 		return err
 	}
-	s.writeOK(w, c, op.Name, out, func(b []byte) []byte {
-		return awsproto.STS.AppendResponse(b, op, out, c.requestID)
-	})
+	s.writeOK(w, c, op, out)
 	return nil
 }
 
