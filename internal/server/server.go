@@ -245,8 +245,12 @@ func (s *Server) serveAPI(w http.ResponseWriter, c *call) error {
 	c.body = body
 	sreq, err := s.verifier.Parse(c.r)
 	if sreq != nil && sreq.Unsigned {
-		// An unsigned Query request: route by its Action for the error document.
+		// An unsigned Query request: route by its Action, for the error document or, for the
+		// STS actions that take an identity provider's proof instead of a signature, to STS.
 		c.service = s.unsignedService(c)
+		if c.service == awsproto.STS && unsignedSTS(c.action) {
+			return s.serveSTS(w, c)
+		}
 		return err
 	}
 	if err != nil {
