@@ -7,6 +7,7 @@
 //	loadgen -endpoint http://127.0.0.1:7474 -credentials DIR/credentials -op getuser -duration 10s
 //	loadgen … -op create-delete -pairs 20000          # CreateUser+DeleteUser pairs
 //	loadgen … -op getuser -rate 7500                  # open loop at a fixed rate, for p99
+//	loadgen … -op assumerole                          # sts:AssumeRole by a user, fresh session each call
 package main
 
 import (
@@ -51,6 +52,9 @@ func (s *signed) wire(host string) []byte {
 	}
 	return s.raw
 }
+
+// fetchBody runs one request for setup and returns its whole body.
+var fetchBody func(s signed) (int, string, error)
 
 // workerConn, when set, gives worker w its own raw connection.
 var workerConn func(w int) *rawConn
@@ -130,7 +134,7 @@ func (rc *rawConn) roundTrip(req []byte) (int, []byte, error) {
 func main() {
 	endpoint := flag.String("endpoint", "http://127.0.0.1:7474", "Gatehouse API endpoint")
 	credFile := flag.String("credentials", "./gatehouse-data/credentials", "shared-credentials file (profile gatehouse)")
-	op := flag.String("op", "getuser", "getuser | create-delete")
+	op := flag.String("op", "getuser", "getuser | assumerole | create-delete")
 	conc := flag.Int("c", 16, "concurrent connections")
 	duration := flag.Duration("duration", 10*time.Second, "how long to run (getuser)")
 	pairs := flag.Int("pairs", 10000, "CreateUser+DeleteUser pairs (create-delete)")
@@ -150,16 +154,17 @@ func main() {
 	creds := aws.Credentials{AccessKeyID: keyID, SecretAccessKey: secret}
 	signer := v4.NewSigner()
 	now := time.Now()
-	sign := func(params url.Values) signed {
+	signWith := func(creds aws.Credentials, service string, params url.Values) signed {
 		body := []byte(params.Encode())
 		req, _ := http.NewRequest("POST", *endpoint+"/", bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
 		sum := sha256.Sum256(body)
-		if err := signer.SignHTTP(context.Background(), creds, req, hex.EncodeToString(sum[:]), "iam", "us-east-1", now); err != nil {
+		if err := signer.SignHTTP(context.Background(), creds, req, hex.EncodeToString(sum[:]), service, "us-east-1", now); err != nil {
 			fail(err)
 		}
 		return signed{header: req.Header, body: body}
 	}
+	sign := func(params url.Values) signed { return signWith(creds, "iam", params) }
 	client := &http.Client{Transport: &http.Transport{
 		MaxIdleConnsPerHost: *conc * 2, MaxConnsPerHost: *conc * 2,
 		DialContext: (&net.Dialer{}).DialContext, DisableCompression: true,
@@ -182,6 +187,18 @@ func main() {
 		return resp.StatusCode, nil
 	}
 	do := httpDo
+	fetchBody = func(s signed) (int, string, error) {
+		req, _ := http.NewRequest("POST", *endpoint+"/", bytes.NewReader(s.body))
+		req.Header = s.header.Clone()
+		req.Host = u.Host
+		resp, err := client.Do(req)
+		if err != nil {
+			return 0, "", err
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b), err
+	}
 	if *clientKind == "raw" {
 		// One raw connection per worker: run's workers call f with their own index, so each
 		// keeps its connection; the setup calls below run on connection 0 before the workers.
@@ -217,6 +234,27 @@ func main() {
 		}
 		for i := range reqs {
 			reqs[i].wire(u.Host) // serialize before the clock starts
+		}
+		run(*conc, *rate, *duration, 0, func(w, i int) (int, error) { return call(w, reqs[i%len(reqs)]) })
+	case "assumerole":
+		// AssumeRole needs a caller other than root ("Roles may not be assumed by root
+		// accounts"): a user whose inline policy allows sts:AssumeRole on a role that trusts
+		// the account. Each replayed request issues a fresh session.
+		suffix := fmt.Sprint(now.UnixNano() % 1e9)
+		user, role := "lg-assumer-"+suffix, "lg-role-"+suffix
+		acct := setup(sign, url.Values{"Action": {"GetUser"}}, "<Arn>arn:aws:iam::", 12)
+		trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + acct + `:root"},"Action":"sts:AssumeRole"}]}`
+		setup(sign, url.Values{"Action": {"CreateUser"}, "UserName": {user}}, "", 0)
+		setup(sign, url.Values{"Action": {"CreateRole"}, "RoleName": {role}, "AssumeRolePolicyDocument": {trust}}, "", 0)
+		setup(sign, url.Values{"Action": {"PutUserPolicy"}, "UserName": {user}, "PolicyName": {"assume"},
+			"PolicyDocument": {`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}]}`}}, "", 0)
+		keyOut := setup(sign, url.Values{"Action": {"CreateAccessKey"}, "UserName": {user}}, "", 0)
+		userCreds := aws.Credentials{AccessKeyID: between(keyOut, "<AccessKeyId>", "<"), SecretAccessKey: between(keyOut, "<SecretAccessKey>", "<")}
+		reqs := make([]signed, *pool)
+		for i := range reqs {
+			reqs[i] = signWith(userCreds, "sts", url.Values{"Action": {"AssumeRole"}, "Version": {"2011-06-15"},
+				"RoleArn": {"arn:aws:iam::" + acct + ":role/" + role}, "RoleSessionName": {fmt.Sprintf("s%d", i)}})
+			reqs[i].wire(u.Host)
 		}
 		run(*conc, *rate, *duration, 0, func(w, i int) (int, error) { return call(w, reqs[i%len(reqs)]) })
 	case "create-delete":
@@ -347,6 +385,32 @@ func readCredentials(path string) (string, string, error) {
 		return "", "", fmt.Errorf("%s: no [gatehouse] profile with a key", path)
 	}
 	return id, secret, nil
+}
+
+// setup runs one IAM call that must succeed and returns its body, or, with marker set, the
+// n bytes after marker in it.
+func setup(sign func(url.Values) signed, params url.Values, marker string, n int) string {
+	params.Set("Version", "2010-05-08")
+	s := sign(params)
+	code, body, err := fetchBody(s)
+	if err != nil || code != 200 {
+		fail(fmt.Errorf("setup %s: status %d, %v: %s", params.Get("Action"), code, err, body))
+	}
+	if marker == "" {
+		return body
+	}
+	i := strings.Index(body, marker)
+	if i < 0 || i+len(marker)+n > len(body) {
+		fail(fmt.Errorf("setup %s: no %q in %s", params.Get("Action"), marker, body))
+	}
+	return body[i+len(marker) : i+len(marker)+n]
+}
+
+// between returns the text after start up to the next end.
+func between(s, start, end string) string {
+	_, after, _ := strings.Cut(s, start)
+	v, _, _ := strings.Cut(after, end)
+	return v
 }
 
 func fail(err error) {
