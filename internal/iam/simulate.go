@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"gatehouse/internal/arn"
 	"gatehouse/internal/authz"
 	"gatehouse/internal/awsproto/iamapi"
 	"gatehouse/internal/kv"
@@ -153,15 +154,15 @@ func checkContextValue(typ iamapi.ContextKeyTypeEnum, v string) error {
 	return nil
 }
 
-// ownerAccount reads ResourceOwner: an account ID or an account's root ARN.
+// ownerAccount reads ResourceOwner: an account's root ARN, arn:aws:iam::<account>:root, the
+// one form IAM takes. A bare account ID, though SimulatePrincipalPolicy's reference calls the
+// value one, is refused with "'<id>' is not a valid as a Resource Owner."
+// (https://github.com/boto/botocore/issues/1346).
 func ownerAccount(s string) (string, error) {
-	if p, ok := parseIAMARN(s); ok && p.Resource == "root" {
+	if p, ok := parseIAMARN(s); ok && p.Resource == "root" && len(p.Account) == 12 && strings.Trim(p.Account, "0123456789") == "" {
 		return p.Account, nil
 	}
-	if len(s) == 12 && strings.Trim(s, "0123456789") == "" {
-		return s, nil
-	}
-	return "", simInvalid("ResourceOwner %s is not an account ID or an account root ARN.", s)
+	return "", simInvalid("'%s' is not a valid as a Resource Owner.", s)
 }
 
 // prepare finishes a simulation from its inputs.
@@ -212,8 +213,16 @@ func (sim *simulation) label(p *simPolicy) authz.Attached {
 	return authz.Attached{Label: l, Policy: p.comp}
 }
 
-// run simulates every action on every resource.
-func (sim *simulation) run(actions, resources []string) ([]iamapi.EvaluationResult, error) {
+// run simulates every action on every resource; under a ResourceHandlingOption scenario an
+// action the scenario governs is simulated once over all of its resources (simulate_ec2.go).
+func (sim *simulation) run(actions, resources []string, sc *ec2Scenario) ([]iamapi.EvaluationResult, error) {
+	for _, res := range resources {
+		// "ResourceNames are not in a valid ARN format: <name>." is IAM's answer to a
+		// resource that is not an ARN (a KMS key ID, say).
+		if _, err := arn.Parse(res); err != nil && res != "*" {
+			return nil, simInvalid("ResourceNames are not in a valid ARN format: %s.", res)
+		}
+	}
 	var pp authz.PrincipalPolicies
 	for _, p := range sim.identity {
 		pp.Identity = append(pp.Identity, sim.label(p))
@@ -240,15 +249,34 @@ func (sim *simulation) run(actions, resources []string) ([]iamapi.EvaluationResu
 	if len(resources) == 0 {
 		resources = []string{"*"}
 	}
+	eval := func(action, res string) (pairResult, error) {
+		rs, extra, err := sim.resourceSetFor(action, res, resourceSet)
+		if err != nil {
+			return pairResult{}, err
+		}
+		return sim.one(action, res, sets, len(boundaries) > 0, rs, extra), nil
+	}
 	var out []iamapi.EvaluationResult
 	for _, action := range actions {
+		if sc.governs(action) {
+			own, rs := scenarioResources(action, resources)
+			var pairs []pairResult
+			for _, res := range rs {
+				p, err := eval(action, res)
+				if err != nil {
+					return nil, err
+				}
+				pairs = append(pairs, p)
+			}
+			out = append(out, sim.combined(action, own, pairs))
+			continue
+		}
 		for _, res := range resources {
-			rs, extra, err := sim.resourceSetFor(action, res, resourceSet)
+			p, err := eval(action, res)
 			if err != nil {
 				return nil, err
 			}
-			r := sim.one(action, res, sets, len(boundaries) > 0, rs, extra)
-			out = append(out, r)
+			out = append(out, sim.single(action, p))
 		}
 	}
 	return out, nil
@@ -271,9 +299,33 @@ func (sim *simulation) resourceSetFor(action, res string, given *authz.ResourceS
 	return authz.NewResourceSet(authz.ResourcePolicies{Resource: ptr(sim.label(tp))}), tp, nil
 }
 
+// pairResult is the simulation of one action on one resource.
+type pairResult struct {
+	res            string
+	decision       authz.Decision
+	matched        []iamapi.Statement
+	missing        []string
+	details        map[string]iamapi.PolicyEvaluationDecisionType // cross-account only
+	hasBoundary    bool
+	boundaryAllows bool
+}
+
+func (p pairResult) boundaryDetail() *iamapi.PermissionsBoundaryDecisionDetail {
+	if !p.hasBoundary {
+		return nil
+	}
+	return &iamapi.PermissionsBoundaryDecisionDetail{AllowedByPermissionsBoundary: ptr(p.boundaryAllows)}
+}
+
+func (p pairResult) specific() iamapi.ResourceSpecificResult {
+	return iamapi.ResourceSpecificResult{EvalResourceName: p.res, EvalResourceDecision: decisionOf(p.decision),
+		MatchedStatements: p.matched, MissingContextValues: p.missing, EvalDecisionDetails: p.details,
+		PermissionsBoundaryDecisionDetail: p.boundaryDetail()}
+}
+
 // one simulates one request. With boundaries, the request is decided once per boundary
 // document and the most restrictive answer stands.
-func (sim *simulation) one(action, res string, sets []*authz.Set, hasBoundary bool, rs *authz.ResourceSet, resPolicy *simPolicy) iamapi.EvaluationResult {
+func (sim *simulation) one(action, res string, sets []*authz.Set, hasBoundary bool, rs *authz.ResourceSet, resPolicy *simPolicy) pairResult {
 	var result authz.Result
 	boundaryAllows := true
 	for i, set := range sets {
@@ -293,31 +345,105 @@ func (sim *simulation) one(action, res string, sets []*authz.Set, hasBoundary bo
 			result = r
 		}
 	}
-	out := iamapi.EvaluationResult{EvalActionName: action, EvalResourceName: ptr(res), EvalDecision: decisionOf(result.Decision)}
-	matched := sim.matched(result)
-	missing := sim.missing(action, res, resPolicy)
-	if hasBoundary {
-		out.PermissionsBoundaryDecisionDetail = &iamapi.PermissionsBoundaryDecisionDetail{AllowedByPermissionsBoundary: ptr(boundaryAllows)}
-	}
-	var details map[string]iamapi.PolicyEvaluationDecisionType
+	p := pairResult{res: res, decision: result.Decision, matched: sim.matched(result), missing: sim.missing(action, res, resPolicy),
+		hasBoundary: hasBoundary, boundaryAllows: boundaryAllows}
 	if sim.owner != sim.principal.Account {
 		// Cross-account: each account's side decides, and both must allow.
-		details = map[string]iamapi.PolicyEvaluationDecisionType{
+		p.details = map[string]iamapi.PolicyEvaluationDecisionType{
 			"IAM Policy":      sideDecision(result.Matched, authz.IdentityPolicy),
 			"Resource Policy": sideDecision(result.Matched, authz.ResourcePolicy),
 		}
 	}
-	if res == "*" {
-		out.MatchedStatements, out.MissingContextValues, out.EvalDecisionDetails = matched, missing, details
+	return p
+}
+
+// single is the EvaluationResult of one action on one resource.
+func (sim *simulation) single(action string, p pairResult) iamapi.EvaluationResult {
+	out := iamapi.EvaluationResult{EvalActionName: action, EvalResourceName: ptr(p.res), EvalDecision: decisionOf(p.decision),
+		PermissionsBoundaryDecisionDetail: p.boundaryDetail()}
+	if p.res == "*" {
+		out.MatchedStatements, out.MissingContextValues, out.EvalDecisionDetails = p.matched, p.missing, p.details
 		return out
 	}
 	// A named resource: the details go under ResourceSpecificResults, as IAM puts them.
-	out.MatchedStatements, out.MissingContextValues = matched, []string{}
-	out.ResourceSpecificResults = []iamapi.ResourceSpecificResult{{EvalResourceName: res, EvalResourceDecision: out.EvalDecision,
-		MatchedStatements: matched, MissingContextValues: missing, EvalDecisionDetails: details,
-		PermissionsBoundaryDecisionDetail: out.PermissionsBoundaryDecisionDetail}}
-	out.EvalDecisionDetails = details
+	out.MatchedStatements, out.MissingContextValues = p.matched, []string{}
+	out.ResourceSpecificResults = []iamapi.ResourceSpecificResult{p.specific()}
+	out.EvalDecisionDetails = p.details
 	return out
+}
+
+// combined is the EvaluationResult of a governed action over all its resources: the most
+// restrictive of their decisions (allowed only when every resource is), the statements that
+// decided it, and each resource's own result.
+func (sim *simulation) combined(action, own string, pairs []pairResult) iamapi.EvaluationResult {
+	d := authz.Allowed
+	for _, p := range pairs {
+		if restrictiveness(p.decision) > restrictiveness(d) {
+			d = p.decision
+		}
+	}
+	out := iamapi.EvaluationResult{EvalActionName: action, EvalDecision: decisionOf(d), MatchedStatements: []iamapi.Statement{},
+		MissingContextValues: []string{}}
+	if own != "" {
+		out.EvalResourceName = ptr(own)
+	}
+	seen := map[string]bool{}
+	boundaryAllows, hasBoundary := true, false
+	for _, p := range pairs {
+		out.ResourceSpecificResults = append(out.ResourceSpecificResults, p.specific())
+		hasBoundary = hasBoundary || p.hasBoundary
+		boundaryAllows = boundaryAllows && p.boundaryAllows
+		if p.details != nil {
+			if out.EvalDecisionDetails == nil {
+				out.EvalDecisionDetails = map[string]iamapi.PolicyEvaluationDecisionType{}
+			}
+			for k, v := range p.details {
+				if cur, ok := out.EvalDecisionDetails[k]; !ok || evalRank(v) > evalRank(cur) {
+					out.EvalDecisionDetails[k] = v
+				}
+			}
+		}
+		if p.decision != d {
+			continue // an explicit deny lists only the denying statements
+		}
+		for _, st := range p.matched {
+			key := statementKey(st)
+			if !seen[key] {
+				seen[key] = true
+				out.MatchedStatements = append(out.MatchedStatements, st)
+			}
+		}
+	}
+	if hasBoundary {
+		out.PermissionsBoundaryDecisionDetail = &iamapi.PermissionsBoundaryDecisionDetail{AllowedByPermissionsBoundary: ptr(boundaryAllows)}
+	}
+	return out
+}
+
+func statementKey(st iamapi.Statement) string {
+	k := str(st.SourcePolicyId) + "|" + string(st.SourcePolicyType)
+	if st.StartPosition != nil {
+		k += fmt.Sprintf("|%d:%d", deref(st.StartPosition.Line), deref(st.StartPosition.Column))
+	}
+	return k
+}
+
+func deref[T any](p *T) T {
+	var z T
+	if p == nil {
+		return z
+	}
+	return *p
+}
+
+func evalRank(d iamapi.PolicyEvaluationDecisionType) int {
+	switch d {
+	case iamapi.PolicyEvaluationDecisionTypeExplicitDeny:
+		return 2
+	case iamapi.PolicyEvaluationDecisionTypeImplicitDeny:
+		return 1
+	}
+	return 0
 }
 
 func restrictiveness(d authz.Decision) int {
@@ -496,7 +622,7 @@ func (s *Service) sourcePolicies(tx kv.Tx, a Account, src string) (p authz.Princ
 	k := keysFor(a.ID)
 	pa, ok := parseIAMARN(src)
 	if !ok || pa.Account != a.ID || pa.Name == "" {
-		return p, nil, nil, nil, simInvalid("Invalid ARN: %s", src)
+		return p, nil, nil, nil, simInvalid("Invalid Entity Arn: %s", src)
 	}
 	var held []SourcedPolicy
 	var bnd *SourcedPolicy
@@ -545,7 +671,7 @@ func (s *Service) sourcePolicies(tx kv.Tx, a Account, src string) (p authz.Princ
 		// A group is simulated as a member of it would be, without the member's own policies.
 		p = authz.Principal{Kind: authz.User, ARN: garn, Partition: a.partition(), Account: a.ID, Name: g.Name}
 	default:
-		return p, nil, nil, nil, simInvalid("Invalid ARN: %s. PolicySourceArn must be a user, group or role.", src)
+		return p, nil, nil, nil, simInvalid("Invalid Entity Arn: %s", src)
 	}
 	for _, sp := range held {
 		sim, err := parseSimPolicy(sourcedID(sp), sourcedType(sp), sp.Document, policy.Identity, false)
@@ -577,26 +703,32 @@ func (s *Service) trustOf(ctx context.Context, a Account) func(string) (*simPoli
 		if !ok || pa.Account != a.ID {
 			return nil, nil
 		}
-		var r roleRecord
-		var found bool
+		var doc string
 		err := s.view(ctx, func(tx kv.Tx) error {
-			var err error
-			found, err = getJSON(tx, keysFor(a.ID).entity(kindRole, pa.Name), &r)
+			var r roleRecord
+			found, err := getJSON(tx, keysFor(a.ID).entity(kindRole, pa.Name), &r)
+			if err != nil || !found || r.Path != pa.Path {
+				return err
+			}
+			// The trust policy as STS enforces it (principals.go's rolePolicySet): a
+			// principal that was deleted or recreated since is its old unique ID.
+			doc, err = shownTrust(tx, r)
 			return err
 		})
-		if err != nil || !found || r.Path != pa.Path {
+		if err != nil || doc == "" {
 			return nil, err
 		}
-		return parseSimPolicy(roleARN, iamapi.PolicySourceTypeRole, r.TrustPolicy, policy.Trust, false)
+		return parseSimPolicy(roleARN, iamapi.PolicySourceTypeRole, doc, policy.Trust, false)
 	}
 }
 
-// callerPrincipal reads CallerArn: AWS accepts an IAM user's ARN (roles and sessions are
-// accepted here too: the engine decides for them as for any caller).
+// callerPrincipal reads CallerArn: "You can specify only the ARN of an IAM user. You cannot
+// specify the ARN of an assumed role, federated user, or a service principal." The user
+// need not exist (it may be of another account, for a cross-account simulation).
 func callerPrincipal(arn string) (authz.Principal, error) {
 	p, err := authz.ParsePrincipal(arn)
-	if err != nil || (p.Kind != authz.User && p.Kind != authz.Role && p.Kind != authz.AssumedRole) {
-		return authz.Principal{}, simInvalid("Invalid CallerArn: %s", arn)
+	if err != nil || p.Kind != authz.User {
+		return authz.Principal{}, simInvalid("Invalid CallerArn: %s. CallerArn must be the ARN of an IAM user.", arn)
 	}
 	return p, nil
 }
@@ -637,7 +769,11 @@ func (s *Service) SimulatePrincipalPolicy(ctx context.Context, a Account, in *ia
 	if err := sim.prepare(in.PolicyInputList, in.PermissionsBoundaryPolicyInputList, in.ResourcePolicy, in.ResourceOwner, in.ContextEntries); err != nil {
 		return nil, err
 	}
-	rs, err := sim.run(in.ActionNames, in.ResourceArns)
+	sc, err := resourceHandling(in.ResourceHandlingOption, in.ResourceArns)
+	if err != nil {
+		return nil, err
+	}
+	rs, err := sim.run(in.ActionNames, in.ResourceArns, sc)
 	if err != nil {
 		return nil, err
 	}
@@ -663,7 +799,11 @@ func (s *Service) SimulateCustomPolicy(ctx context.Context, a Account, in *iamap
 	if err := sim.prepare(in.PolicyInputList, in.PermissionsBoundaryPolicyInputList, in.ResourcePolicy, in.ResourceOwner, in.ContextEntries); err != nil {
 		return nil, err
 	}
-	rs, err := sim.run(in.ActionNames, in.ResourceArns)
+	sc, err := resourceHandling(in.ResourceHandlingOption, in.ResourceArns)
+	if err != nil {
+		return nil, err
+	}
+	rs, err := sim.run(in.ActionNames, in.ResourceArns, sc)
 	if err != nil {
 		return nil, err
 	}
