@@ -1,0 +1,112 @@
+package sts
+
+import (
+	"time"
+
+	"gatehouse/internal/awserr"
+	"gatehouse/internal/awsproto/stsapi"
+)
+
+// SAMLClaims are what a verified SAML assertion says that an AssumeRoleWithSAML session
+// takes from it (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_providers_create_saml_assertions.html).
+type SAMLClaims struct {
+	// SessionName is the RoleSessionName attribute.
+	SessionName string
+	// SourceIdentity is the SourceIdentity attribute ("" when absent).
+	SourceIdentity string
+	// SessionDuration is the SessionDuration attribute in seconds (0 when absent).
+	SessionDuration int
+	// SessionNotOnOrAfter is the AuthnStatement's end of the session (zero when absent):
+	// "Your role session lasts for the duration that you specify … or until the time
+	// specified in the SAML authentication response's SessionNotOnOrAfter value, whichever
+	// is shorter" (API_AssumeRoleWithSAML.html).
+	SessionNotOnOrAfter time.Time
+	// Tags are the PrincipalTag:KEY attributes; TransitiveTagKeys the TransitiveTagKeys
+	// attribute's values (id_session-tags.html#id_session-tags_adding-assume-role-saml).
+	Tags              []stsapi.Tag
+	TransitiveTagKeys []string
+}
+
+// Texts STS answers a bad claim with (troubleshoot_saml.html).
+const (
+	msgSAMLSessionName    = "RoleSessionName in AuthnResponse must match [a-zA-Z_0-9+=,.@-]{2,64}"
+	msgSAMLNoSessionName  = "RoleSessionName is required in AuthnResponse"
+	msgSAMLSourceIdentity = `Source Identity must match [a-zA-Z_0-9+=,.@-]{2,64} and not begin with "aws:"`
+)
+
+// samlNameOK applies the pattern STS holds RoleSessionName and SourceIdentity attributes
+// to: [a-zA-Z_0-9+=,.@-]{2,64}.
+func samlNameOK(s string) bool {
+	if len(s) < 2 || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case c == '_' || c == '+' || c == '=' || c == ',' || c == '.' || c == '@' || c == '-':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// AssumeRoleWithSAML plans the session of a SAML-federated user assuming role: the claims
+// come from an assertion the edge verified, the rest from the request. It applies the
+// rules no policy decides — the session name and source identity patterns, the duration
+// (DurationSeconds, else the SessionDuration attribute, else an hour; never past the
+// role's MaxSessionDuration nor the assertion's SessionNotOnOrAfter), session policies,
+// tags and their packed size. The edge then authorizes sts:AssumeRoleWithSAML (and
+// sts:TagSession, sts:SetSourceIdentity) against the role's trust policy before Issue.
+// A SAML session is never a role chain: no AWS credentials sign for it.
+func (s *Service) AssumeRoleWithSAML(role *Role, in *stsapi.AssumeRoleWithSAMLInput, cl *SAMLClaims) (*Session, error) {
+	if cl.SessionName == "" {
+		return nil, stsapi.InvalidIdentityToken(msgSAMLNoSessionName)
+	}
+	if !samlNameOK(cl.SessionName) {
+		return nil, stsapi.InvalidIdentityToken(msgSAMLSessionName)
+	}
+	if cl.SourceIdentity != "" && (!samlNameOK(cl.SourceIdentity) || len(cl.SourceIdentity) >= 4 && cl.SourceIdentity[:4] == "aws:") {
+		return nil, stsapi.InvalidIdentityToken(msgSAMLSourceIdentity)
+	}
+	d := DefaultRoleDuration
+	switch {
+	case in.DurationSeconds != nil:
+		d = int(*in.DurationSeconds)
+		if d > role.MaxSessionDuration {
+			return nil, awserr.ValidationError(msgMaxSessionDuration)
+		}
+	case cl.SessionDuration > 0:
+		// The IdP's choice (900–43200 s), within what the role allows: the attribute is not
+		// the caller's request, so it is capped rather than refused.
+		d = max(MinDuration, min(cl.SessionDuration, role.MaxSessionDuration))
+	}
+	d = min(d, role.MaxSessionDuration)
+	sess := &Session{
+		Kind:           AssumedRole,
+		Partition:      partition(role.Partition),
+		Account:        role.Account,
+		SourceARN:      role.ARN,
+		UniqueID:       role.ID,
+		Name:           cl.SessionName,
+		SourceIdentity: cl.SourceIdentity,
+	}
+	if err := sessionPolicies(sess, in.Policy, in.PolicyArns); err != nil {
+		return nil, err
+	}
+	if err := sessionTags(sess, &Caller{}, cl.Tags, cl.TransitiveTagKeys); err != nil {
+		return nil, err
+	}
+	if err := packedSize(sess); err != nil {
+		return nil, err
+	}
+	s.stamp(sess, d)
+	if !cl.SessionNotOnOrAfter.IsZero() && cl.SessionNotOnOrAfter.Before(sess.Expires) {
+		sess.Expires = cl.SessionNotOnOrAfter.UTC()
+		if !sess.Expires.After(sess.Issued) {
+			return nil, stsapi.ExpiredTokenException("The SAML assertion's session (SessionNotOnOrAfter) has ended.")
+		}
+	}
+	return sess, nil
+}
