@@ -8,6 +8,7 @@ package kv
 import (
 	"context"
 	"errors"
+	"unicode/utf8"
 )
 
 // ErrNotFound is returned by Get for a key that does not exist.
@@ -32,6 +33,14 @@ type Tx interface {
 	Put(key string, value []byte) error
 	// Delete removes key; deleting a missing key is not an error.
 	Delete(key string) error
+	// DeleteRange removes every key k with start <= k < end, in bytewise order, and returns
+	// how many keys it removed; "" as end means no upper bound, and an end <= start removes
+	// nothing. The bounds need not be keys, but must be valid UTF-8 without NUL, as List's.
+	// It is one statement however many keys the range holds, so clearing a whole subtree
+	// (an emulator reset) does not cost a round trip per key. It fails in a View
+	// transaction. A Watcher reports a range delete that removed keys as Reset, not key by
+	// key: listing them would cost what the range delete saves.
+	DeleteRange(start, end string) (int, error)
 	// List returns up to limit pairs whose keys start with prefix and sort after the
 	// key `after` (exclusive; "" starts at the beginning), in ascending key order.
 	// limit <= 0 means no limit.
@@ -47,6 +56,33 @@ type Pair struct {
 // Watcher is an optional power: a backend shared by several nodes reports the keys others
 // changed, so that caches (compiled policies) are invalidated within a second.
 type Watcher interface {
-	// Changes returns a channel of changed keys; it closes when ctx ends.
+	// Changes returns a channel of changed keys; it closes when ctx ends. Reset on the
+	// channel means that any key may have changed: a cache drops everything.
 	Changes(ctx context.Context) <-chan string
+}
+
+// Reset is what a Watcher sends instead of a key when it cannot name the keys that changed:
+// a range was deleted (Tx.DeleteRange), or the watcher may have missed changes. It is the
+// empty string, which is never a key.
+const Reset = ""
+
+// PrefixEnd returns the least string greater than every string that starts with prefix, and
+// false when there is none (an empty prefix, or one of only U+10FFFF): DeleteRange(prefix,
+// end) then removes exactly the keys with that prefix. It increments the last code point
+// rather than the last byte so that the bound stays valid UTF-8, which PostgreSQL requires
+// of text; UTF-8 byte order is code point order, so the bound is exact.
+func PrefixEnd(prefix string) (string, bool) {
+	for prefix != "" {
+		r, size := utf8.DecodeLastRuneInString(prefix)
+		prefix = prefix[:len(prefix)-size]
+		if r == utf8.MaxRune {
+			continue // nothing follows U+10FFFF at this position; carry into the one before
+		}
+		r++
+		if r == 0xD800 { // surrogates are not valid UTF-8; no key holds them
+			r = 0xE000
+		}
+		return prefix + string(r), true
+	}
+	return "", false
 }

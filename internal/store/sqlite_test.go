@@ -147,8 +147,9 @@ func TestSQLiteWatcher(t *testing.T) {
 	testWatcher(t, a, b)
 }
 
-// testWatcher: b watches; a writes and deletes keys, then b writes one of its own, then a
-// writes a marker. b's channel must carry a's keys in commit order and never b's own.
+// testWatcher: b watches; a writes and deletes keys and a range, then b writes one of its
+// own, then a writes a marker. b's channel must carry a's keys in commit order, a range
+// delete that removed keys as Reset, and never b's own.
 func testWatcher(t *testing.T, a, b interface {
 	kv.Store
 	kv.Watcher
@@ -170,7 +171,9 @@ func testWatcher(t *testing.T, a, b interface {
 		return tx.Put("w/2", []byte("x"))
 	})
 	write(a, func(tx kv.Tx) error { return tx.Delete("w/1") })
-	write(a, func(tx kv.Tx) error { return tx.Delete("w/never") }) // changes nothing
+	write(a, func(tx kv.Tx) error { return tx.Delete("w/never") })                        // changes nothing
+	write(a, func(tx kv.Tx) error { _, err := tx.DeleteRange("w/3", "w/9"); return err }) // nothing in range
+	write(a, func(tx kv.Tx) error { _, err := tx.DeleteRange("w/2", "w/3"); return err }) // reported as Reset
 	write(b, func(tx kv.Tx) error { return tx.Put("w/own", []byte("x")) })
 	write(a, func(tx kv.Tx) error { return tx.Put("w/end", []byte("x")) })
 	var got []string
@@ -180,7 +183,7 @@ func testWatcher(t *testing.T, a, b interface {
 			break
 		}
 	}
-	want := []string{"w/1", "w/2", "w/1", "w/end"}
+	want := []string{"w/1", "w/2", "w/1", Reset, "w/end"}
 	if !slices.Equal(got, want) {
 		t.Fatalf("watched keys = %q, want %q", got, want)
 	}

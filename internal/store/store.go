@@ -124,6 +124,8 @@ const (
 	qGet         = `SELECT value FROM kv WHERE key = ?`
 	qPut         = `INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`
 	qDelete      = `DELETE FROM kv WHERE key = ?`
+	qDeleteFrom  = `DELETE FROM kv WHERE key >= ?`
+	qDeleteRange = `DELETE FROM kv WHERE key >= ? AND key < ?`
 	qChange      = `INSERT INTO changes (key, node, at) VALUES (?, ?, ?)`
 	qPrune       = `DELETE FROM changes WHERE at < ?`
 	qPoll        = `SELECT seq, key, node FROM changes WHERE seq > ? ORDER BY seq LIMIT 1000`
@@ -150,6 +152,7 @@ func listQuery(exclusiveLower, upper bool) string {
 // statements holds the SQL rebound for one dialect.
 type statements struct {
 	get, put, del, change, prune, poll, maxSeq string
+	delRange                                   [2]string    // [upper]
 	list                                       [2][2]string // [exclusiveLower][upper]
 }
 
@@ -157,7 +160,8 @@ func newStatements(d *dialect) *statements {
 	s := &statements{
 		get: d.rebind(qGet), put: d.rebind(qPut), del: d.rebind(qDelete),
 		change: d.rebind(qChange), prune: d.rebind(qPrune), poll: d.rebind(qPoll),
-		maxSeq: d.rebind(qMaxSeq),
+		maxSeq:   d.rebind(qMaxSeq),
+		delRange: [2]string{d.rebind(qDeleteFrom), d.rebind(qDeleteRange)},
 	}
 	for _, ex := range []bool{false, true} {
 		for _, up := range []bool{false, true} {
@@ -295,7 +299,7 @@ func (c *stmtCache) get(query string) (*sql.Stmt, bool) {
 
 // writes lists the statements an update transaction runs.
 func (s *statements) writes() []string {
-	q := []string{s.get, s.put, s.del, s.change, s.prune}
+	q := []string{s.get, s.put, s.del, s.delRange[0], s.delRange[1], s.change, s.prune}
 	for _, l := range s.list {
 		q = append(q, l[0], l[1])
 	}
@@ -572,6 +576,10 @@ func validKey(k string) bool {
 	return k != "" && utf8.ValidString(k) && strings.IndexByte(k, 0) < 0
 }
 
+// validBound reports whether s may bound a range: a key or "", since PostgreSQL refuses
+// invalid UTF-8 and NUL in text and every backend refuses them alike.
+func validBound(s string) bool { return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 }
+
 func invalidKey(k string) error { return fmt.Errorf("%w: %q", ErrInvalidKey, k) }
 
 func (t *tx) Get(key string) ([]byte, error) {
@@ -636,6 +644,43 @@ func (t *tx) Delete(key string) error {
 	return nil
 }
 
+func (t *tx) DeleteRange(start, end string) (int, error) {
+	if err := t.check(); err != nil {
+		return 0, err
+	}
+	if !t.write {
+		return 0, ErrReadOnly
+	}
+	// Bounds travel as text, as List's do.
+	for _, s := range []string{start, end} {
+		if !validBound(s) {
+			return 0, invalidKey(s)
+		}
+	}
+	args := []any{start}
+	bounded := end != ""
+	if bounded {
+		if end <= start {
+			return 0, nil
+		}
+		args = append(args, end)
+	}
+	res, err := t.q.ExecContext(t.sctx, t.c.s.delRange[b2i(bounded)], args...)
+	if err != nil {
+		return 0, fmt.Errorf("store: delete range [%q, %q): %w", start, end, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("store: delete range [%q, %q): %w", start, end, err)
+	}
+	if n > 0 {
+		// One change-log row for the whole range, not one per key: watchers drop everything
+		// (kv.Reset). Naming each key would take a row per key, the cost a range delete avoids.
+		t.note(Reset)
+	}
+	return int(n), nil
+}
+
 func (t *tx) note(key string) {
 	if t.seen == nil {
 		t.seen = make(map[string]struct{})
@@ -653,7 +698,7 @@ func (t *tx) List(prefix, after string, limit int) ([]kv.Pair, error) {
 	// Bounds travel as text: PostgreSQL refuses invalid UTF-8 and NUL, so refuse them here
 	// for every backend alike.
 	for _, s := range []string{prefix, after} {
-		if !utf8.ValidString(s) || strings.IndexByte(s, 0) >= 0 {
+		if !validBound(s) {
 			return nil, invalidKey(s)
 		}
 	}
@@ -699,31 +744,16 @@ func (t *tx) List(prefix, after string, limit int) ([]kv.Pair, error) {
 	return out, nil
 }
 
-// prefixEnd returns the least string greater than every string that starts with prefix,
-// and false when there is none (an empty prefix, or one of only U+10FFFF). It increments
-// the last code point rather than the last byte so that the bound stays valid UTF-8, which
-// PostgreSQL requires of text; UTF-8 byte order is code point order, so the bound is exact.
-func prefixEnd(prefix string) (string, bool) {
-	for prefix != "" {
-		r, size := utf8.DecodeLastRuneInString(prefix)
-		prefix = prefix[:len(prefix)-size]
-		if r == utf8.MaxRune {
-			continue // nothing follows U+10FFFF at this position; carry into the one before
-		}
-		r++
-		if r == 0xD800 { // surrogates are not valid UTF-8; no key holds them
-			r = 0xE000
-		}
-		return prefix + string(r), true
-	}
-	return "", false
-}
+// prefixEnd is kv.PrefixEnd: List's exclusive upper bound for a prefix.
+func prefixEnd(prefix string) (string, bool) { return kv.PrefixEnd(prefix) }
 
-// Reset is what a watcher sends instead of a key when it may have missed changes: after it
-// could not read the change log for longer than Options.ChangeRetention/2 (the log may
-// have been pruned past it), or when it could not take its starting point at once. It is
-// the empty string, which is never a key: a cache receiving it drops everything.
-const Reset = ""
+// Reset (kv.Reset) is what a watcher sends instead of a key when it cannot name the keys
+// that changed: a committed DeleteRange that removed keys (logged as one row with the empty
+// key), or a watcher that may have missed changes — after it could not read the change log
+// for longer than Options.ChangeRetention/2 (the log may have been pruned past it), or when
+// it could not take its starting point at once. It is the empty string, which is never a
+// key: a cache receiving it drops everything.
+const Reset = kv.Reset
 
 // Changes implements kv.Watcher: it polls the change log every Options.PollInterval and
 // sends the keys that other processes (nodes) changed after the call, in commit order; a

@@ -34,6 +34,9 @@ func Run(t *testing.T, open func(t *testing.T) kv.Store) {
 		{"ListPrefix", testListPrefix},
 		{"ListAfterAndLimit", testListAfterAndLimit},
 		{"ListPaging", testListPaging},
+		{"DeleteRange", testDeleteRange},
+		{"DeleteRangeInvalidBounds", testDeleteRangeInvalidBounds},
+		{"DeleteRangeInTx", testDeleteRangeInTx},
 		{"RollbackOnError", testRollbackOnError},
 		{"ReadYourWrites", testReadYourWrites},
 		{"ViewSnapshot", testViewSnapshot},
@@ -357,6 +360,121 @@ func testListPaging(t *testing.T, s kv.Store) {
 	}
 }
 
+// testDeleteRange: [start, end) in bytewise order, with the bounds that a prefix delete
+// (kv.PrefixEnd) and an open end produce; the count is of keys removed.
+func testDeleteRange(t *testing.T, s kv.Store) {
+	all := []string{"a", "a/", "a/b", "a/b/c", "a.", "a0", "ab", "b", "x\U0010FFFF", "x\U0010FFFFa", "y", "\uD7FF", "\uD7FFz", "\uE000"}
+	slices.Sort(all)
+	aEnd, _ := kv.PrefixEnd("a/")
+	xEnd, _ := kv.PrefixEnd("x\U0010FFFF")
+	dEnd, _ := kv.PrefixEnd("\uD7FF")
+	cases := []struct {
+		note       string
+		start, end string
+		gone       []string
+	}{
+		{"a prefix", "a/", aEnd, []string{"a/", "a/b", "a/b/c"}},
+		{"end is exclusive, start inclusive", "a/b", "a0", []string{"a/b", "a/b/c"}},
+		{"bounds need not be keys", "a/a", "a/b/d", []string{"a/b", "a/b/c"}},
+		{"a prefix ending in the largest code point", "x\U0010FFFF", xEnd, []string{"x\U0010FFFF", "x\U0010FFFFa"}},
+		{"a prefix before the surrogates", "\uD7FF", dEnd, []string{"\uD7FF", "\uD7FFz"}},
+		{"no upper bound", "b", "", []string{"b", "x\U0010FFFF", "x\U0010FFFFa", "y", "\uD7FF", "\uD7FFz", "\uE000"}},
+		{"from the beginning", "", "a/", []string{"a", "a."}},
+		{"everything", "", "", all},
+		{"an empty range", "a0", "a0", nil},
+		{"end before start", "b", "a", nil},
+		{"nothing in range", "c", "d", nil},
+	}
+	ctx := context.Background()
+	for _, c := range cases {
+		var kvs []string
+		for _, k := range all {
+			kvs = append(kvs, k, "v")
+		}
+		put(t, s, kvs...)
+		var n int
+		err := s.Update(ctx, func(tx kv.Tx) error {
+			var err error
+			n, err = tx.DeleteRange(c.start, c.end)
+			return err
+		})
+		if err != nil {
+			t.Fatalf("%s: DeleteRange(%q, %q): %v", c.note, c.start, c.end, err)
+		}
+		want := slices.DeleteFunc(slices.Clone(all), func(k string) bool { return slices.Contains(c.gone, k) })
+		if got := list(t, s, "", "", 0); !slices.Equal(got, want) {
+			t.Errorf("%s: after DeleteRange(%q, %q):\n got %q\nwant %q", c.note, c.start, c.end, got, want)
+		}
+		if n != len(c.gone) {
+			t.Errorf("%s: DeleteRange(%q, %q) = %d, want %d", c.note, c.start, c.end, n, len(c.gone))
+		}
+	}
+}
+
+func testDeleteRangeInvalidBounds(t *testing.T, s kv.Store) {
+	put(t, s, "k", "v")
+	for _, b := range [][2]string{{"\xff", ""}, {"", "a\x00"}, {"bad\xc3", "z"}} {
+		err := s.Update(context.Background(), func(tx kv.Tx) error {
+			_, err := tx.DeleteRange(b[0], b[1])
+			return err
+		})
+		if err == nil {
+			t.Errorf("DeleteRange(%q, %q) succeeded, want an error (bounds are UTF-8 without NUL)", b[0], b[1])
+		}
+	}
+	if v, _ := get(t, s, "k"); v != "v" {
+		t.Errorf("after refused DeleteRanges Get(k) = %q, want v", v)
+	}
+}
+
+// testDeleteRangeInTx: a range delete sees the transaction's own writes, and later writes
+// in the same transaction see it.
+func testDeleteRangeInTx(t *testing.T, s kv.Store) {
+	put(t, s, "d/old", "1", "d/keep", "2", "e", "3")
+	err := s.Update(context.Background(), func(tx kv.Tx) error {
+		if err := tx.Put("d/new", []byte("n")); err != nil {
+			return err
+		}
+		if err := tx.Put("d/old", []byte("changed")); err != nil {
+			return err
+		}
+		n, err := tx.DeleteRange("d/", "d/keep")
+		if err != nil {
+			return err
+		}
+		if n != 0 {
+			t.Errorf("DeleteRange(d/, d/keep) = %d, want 0 (d/keep is the end)", n)
+		}
+		if n, err = tx.DeleteRange("d/keep0", "d0"); err != nil || n != 2 {
+			t.Errorf("DeleteRange(d/keep0, d0) = %d, %v; want 2 (d/new, d/old)", n, err)
+		}
+		if _, err := tx.Get("d/new"); !errors.Is(err, kv.ErrNotFound) {
+			t.Errorf("Get(d/new) after its range was deleted: got %v, want ErrNotFound", err)
+		}
+		if err := tx.Put("d/again", []byte("a")); err != nil {
+			return err
+		}
+		ps, err := tx.List("d/", "", 0)
+		if err != nil {
+			return err
+		}
+		var keys []string
+		for _, p := range ps {
+			keys = append(keys, p.Key+"="+string(p.Value))
+		}
+		if want := []string{"d/again=a", "d/keep=2"}; !slices.Equal(keys, want) {
+			t.Errorf("List in its tx = %q, want %q", keys, want)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := list(t, s, "", "", 0), []string{"d/again", "d/keep", "e"}; !slices.Equal(got, want) {
+		t.Errorf("after commit List = %q, want %q", got, want)
+	}
+}
+
 var errBoom = errors.New("boom")
 
 func testRollbackOnError(t *testing.T, s kv.Store) {
@@ -372,6 +490,9 @@ func testRollbackOnError(t *testing.T, s kv.Store) {
 		}
 		if err := tx.Delete("doomed"); err != nil {
 			return err
+		}
+		if n, err := tx.DeleteRange("keep", "keep0"); err != nil || n != 1 {
+			return fmt.Errorf("DeleteRange(keep, keep0) = %d, %v; want 1", n, err)
 		}
 		return errBoom
 	})
@@ -479,6 +600,9 @@ func testViewIsReadOnly(t *testing.T, s kv.Store) {
 		if err := tx.Delete("ro"); err == nil {
 			t.Error("Delete in a View succeeded")
 		}
+		if n, err := tx.DeleteRange("", ""); err == nil {
+			t.Errorf("DeleteRange in a View succeeded (%d keys)", n)
+		}
 		return nil
 	})
 	if err != nil {
@@ -499,6 +623,9 @@ func testTxUnusableAfterReturn(t *testing.T, s kv.Store) {
 	}
 	if err := leaked.Put("late", []byte("x")); err == nil {
 		t.Error("Put on a Tx after Update returned succeeded")
+	}
+	if _, err := leaked.DeleteRange("", ""); err == nil {
+		t.Error("DeleteRange on a Tx after Update returned succeeded")
 	}
 	if _, err := leaked.Get("late"); err == nil {
 		t.Error("Get on a Tx after Update returned succeeded")
@@ -664,6 +791,30 @@ func testAgainstModel(t *testing.T, s kv.Store) {
 		err := s.Update(ctx, func(tx kv.Tx) error {
 			for range 1 + r.IntN(6) {
 				k := randomKey(r, 4)
+				if r.IntN(12) == 0 {
+					start, end := "", randomKey(r, 2)
+					if r.IntN(3) > 0 {
+						start = randomKey(r, 2)
+					}
+					if r.IntN(4) == 0 {
+						end = ""
+					}
+					want := 0
+					for mk := range next {
+						if mk >= start && (end == "" || mk < end) {
+							delete(next, mk)
+							want++
+						}
+					}
+					n, err := tx.DeleteRange(start, end)
+					if err != nil {
+						return err
+					}
+					if n != want {
+						t.Errorf("round %d: DeleteRange(%q, %q) = %d, want %d", round, start, end, n, want)
+					}
+					continue
+				}
 				if r.IntN(3) == 0 {
 					if err := tx.Delete(k); err != nil {
 						return err
