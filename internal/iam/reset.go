@@ -3,6 +3,8 @@ package iam
 import (
 	"context"
 	"strings"
+
+	"gatehouse/internal/kv"
 )
 
 // Reset empties an account — users, groups, roles, policies, instance profiles, keys,
@@ -10,40 +12,61 @@ import (
 // its audit trail. It is emulator mode's /moto-api/reset: test suites start each test from a
 // clean account while the credentials file written at first start keeps working. Every
 // principal of the account changes, so the Change it reports names none and a server drops
-// the whole account (its generation moves).
+// the whole account (its generation moves); it names the access keys that went, so the
+// server's key cache drops them at once.
+//
+// The account's own keys go in two range deletes (kv.Tx.DeleteRange) — everything under
+// a/<acct>/ but the root's user-key index — rather than one Delete per key: a reset between
+// every test of a suite must stay cheap however much the test created, and the values are
+// never read. Only what lives outside the prefix is visited key by key: the global records
+// of the users' access keys (accesskey/<AKID>) and of the delegation requests the account
+// made. It is one transaction, so a crash leaves the account whole or reset.
 func (s *Service) Reset(ctx context.Context, accountID string) error {
 	a := Account{ID: accountID, Caller: "gatehouse:reset"}
 	return s.update(ctx, a, "Reset", func() string { return "account/" + accountID }, func(t *txn) error {
-		base := t.k.base()
-		rootKeys := t.k.userKeyPrefix("")
-		ps, err := listAll(t.tx, base)
-		if err != nil {
-			return err
-		}
-		for _, p := range ps {
-			switch {
-			case p.Key == t.k.state() || strings.HasPrefix(p.Key, rootKeys):
-				continue
-			case strings.HasPrefix(p.Key, base+"delegation/"):
-				if err := t.resetDelegation(p.Key[len(base+"delegation/"):]); err != nil {
-					return err
-				}
-			case strings.HasPrefix(p.Key, base+"user-key/"):
-				id := p.Key[strings.LastIndexByte(p.Key, '/')+1:]
-				t.accessKeys[id] = true
-				if err := t.tx.Delete(accessKeyKey(id)); err != nil {
-					return err
-				}
-			}
-			if err := t.tx.Delete(p.Key); err != nil {
-				return err
-			}
-		}
+		// The state is read before the range delete below takes its key with it: finish
+		// writes it back with the generation bumped, and the entity counts are gone.
 		st, err := t.state()
 		if err != nil {
 			return err
 		}
-		st.Counts = nil // written by finish with the new generation
+		st.Counts = nil
+
+		dels, err := listAll(t.tx, t.k.delegationIndexPrefix())
+		if err != nil {
+			return err
+		}
+		for _, p := range dels {
+			if err := t.resetDelegation(p.Key[len(t.k.delegationIndexPrefix()):]); err != nil {
+				return err
+			}
+		}
+		base := t.k.base()
+		rootKeys := t.k.userKeyPrefix("")
+		userKeys, err := listAll(t.tx, base+"user-key/")
+		if err != nil {
+			return err
+		}
+		for _, p := range userKeys {
+			if strings.HasPrefix(p.Key, rootKeys) {
+				continue
+			}
+			id := p.Key[strings.LastIndexByte(p.Key, '/')+1:]
+			t.accessKeys[id] = true
+			if err := t.tx.Delete(accessKeyKey(id)); err != nil {
+				return err
+			}
+		}
+
+		rootEnd, _ := kv.PrefixEnd(rootKeys)
+		baseEnd, _ := kv.PrefixEnd(base)
+		if _, err := t.tx.DeleteRange(base, rootKeys); err != nil {
+			return err
+		}
+		if _, err := t.tx.DeleteRange(rootEnd, baseEnd); err != nil {
+			return err
+		}
+
 		var acct accountRecord
 		if found, err := getJSON(t.tx, accountKey(accountID), &acct); err != nil || !found {
 			return err
