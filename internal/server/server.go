@@ -231,8 +231,12 @@ func (s *Server) writeOK(w http.ResponseWriter, c *call, op model.Operation, out
 		s.bufs.Put(bp)
 	}
 	if s.cfg.Logger.Enabled(context.Background(), slog.LevelDebug) {
+		who := "anonymous" // AssumeRoleWithSAML and AssumeRoleWithWebIdentity come unsigned
+		if c.caller != nil {
+			who = c.caller.principal.ARN
+		}
 		s.cfg.Logger.Debug("request", "request_id", c.requestID, "service", c.service.Name, "action", op.Name,
-			"caller", c.caller.principal.ARN, "duration", time.Since(c.start))
+			"caller", who, "duration", time.Since(c.start))
 	}
 }
 
