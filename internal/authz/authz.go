@@ -131,15 +131,16 @@ type ResourcePolicies struct {
 // Set is a principal's policies compiled and indexed for decisions; build it once per
 // principal (and rebuild it when its policies change) with NewSet.
 type Set struct {
-	identity, boundary, session index
-	hasBoundary, hasSession     bool
-	scps                        []index
-	hasSCPs                     bool
-	indexed                     bool // some index is bucketed: use the plan cache
-	plans                       planCache
+	identity          *index
+	boundary, session *index // nil when none is set
+	scps              []index
+	hasSCPs           bool
+	indexed           bool // some index is bucketed: use the plan cache
+	plans             planCache
 }
 
-// indexes lists the Set's indexes in plan order: identity, boundary, session, SCP levels.
+// build computes the plan of q: the candidates of the Set's indexes in plan order,
+// identity, boundary, session, SCP levels.
 func (s *Set) build(q query) *plan {
 	p := &plan{lists: make([]*cands, 3+len(s.scps))}
 	p.lists[0] = s.identity.candidates(&q)
@@ -156,35 +157,33 @@ func (s *Set) scannable() bool { return !s.indexed }
 // NewSet indexes a principal's policies.
 func NewSet(p PrincipalPolicies) *Set {
 	s := &Set{identity: newIndex(p.Identity, IdentityPolicy)}
-	defer func() {
-		s.indexed = s.identity.indexed || s.boundary.indexed || s.session.indexed
-		for i := range s.scps {
-			s.indexed = s.indexed || s.scps[i].indexed
-		}
-	}()
 	if p.Boundary != nil {
-		s.boundary, s.hasBoundary = newIndex([]Attached{*p.Boundary}, BoundaryPolicy), true
+		s.boundary = newIndex([]Attached{*p.Boundary}, BoundaryPolicy)
 	}
 	if p.Session != nil {
-		s.session, s.hasSession = newIndex(p.Session, SessionPolicy), true
+		s.session = newIndex(p.Session, SessionPolicy)
 	}
 	if p.SCPs != nil {
 		s.hasSCPs = true
-		for _, lvl := range p.SCPs {
-			s.scps = append(s.scps, newIndex(lvl, SCPPolicy))
+		s.scps = make([]index, len(p.SCPs))
+		for i, lvl := range p.SCPs {
+			s.scps[i] = *newIndex(lvl, SCPPolicy)
 		}
+	}
+	s.indexed = s.identity.indexed() || s.boundary.indexed() || s.session.indexed()
+	for i := range s.scps {
+		s.indexed = s.indexed || s.scps[i].indexed()
 	}
 	return s
 }
 
 // ResourceSet is a resource's policies compiled and indexed; build it once per resource.
 type ResourceSet struct {
-	resource    index
-	hasResource bool
-	rcps        []index
-	hasRCPs     bool
-	indexed     bool
-	plans       planCache
+	resource *index // nil when there is no resource-based policy
+	rcps     []index
+	hasRCPs  bool
+	indexed  bool
+	plans    planCache
 }
 
 func (s *ResourceSet) build(q query) *plan {
@@ -201,20 +200,19 @@ func (s *ResourceSet) scannable() bool { return !s.indexed }
 // NewResourceSet indexes a resource's policies.
 func NewResourceSet(r ResourcePolicies) *ResourceSet {
 	s := &ResourceSet{}
-	defer func() {
-		s.indexed = s.resource.indexed
-		for i := range s.rcps {
-			s.indexed = s.indexed || s.rcps[i].indexed
-		}
-	}()
 	if r.Resource != nil {
-		s.resource, s.hasResource = newIndex([]Attached{*r.Resource}, ResourcePolicy), true
+		s.resource = newIndex([]Attached{*r.Resource}, ResourcePolicy)
 	}
 	if r.RCPs != nil {
 		s.hasRCPs = true
-		for _, lvl := range r.RCPs {
-			s.rcps = append(s.rcps, newIndex(lvl, RCPPolicy))
+		s.rcps = make([]index, len(r.RCPs))
+		for i, lvl := range r.RCPs {
+			s.rcps[i] = *newIndex(lvl, RCPPolicy)
 		}
+	}
+	s.indexed = s.resource.indexed()
+	for i := range s.rcps {
+		s.indexed = s.indexed || s.rcps[i].indexed()
 	}
 	return s
 }
@@ -334,7 +332,7 @@ func Evaluate(req *Request, res *Result) {
 	// every matching statement is reported.
 	var rcp, scp, rsc, idn, bnd, ses eval
 	var rplan, pplan *plan
-	if rs := req.Resources; rs != nil && (rs.hasResource || rs.hasRCPs) {
+	if rs := req.Resources; rs != nil && (rs.resource != nil || rs.hasRCPs) {
 		rplan = rs.plans.get(&q, rs)
 	}
 	ps := req.Policies
@@ -349,7 +347,7 @@ func Evaluate(req *Request, res *Result) {
 	if pplan != nil && ps.hasSCPs {
 		scpOK = evalLevels(ps.scps, pplan.list, 3, &q, res, &scp)
 	}
-	if rplan != nil && req.Resources.hasResource {
+	if rplan != nil && req.Resources.resource != nil {
 		req.Resources.resource.eval(rplan.list(0), &q, res, &rsc)
 	}
 	// The root user has no identity policies or boundary to evaluate: it has full access
@@ -359,11 +357,11 @@ func Evaluate(req *Request, res *Result) {
 	hasBoundary, hasSession := false, false
 	if pplan != nil && p.Kind != Root {
 		ps.identity.eval(pplan.list(0), &q, res, &idn)
-		if ps.hasBoundary {
+		if ps.boundary != nil {
 			hasBoundary = true
 			ps.boundary.eval(pplan.list(1), &q, res, &bnd)
 		}
-		if ps.hasSession && isSession {
+		if ps.session != nil && isSession {
 			hasSession = true
 			ps.session.eval(pplan.list(2), &q, res, &ses)
 		}

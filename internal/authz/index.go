@@ -19,27 +19,39 @@ import (
 // ("s3:g" for "s3:Get*"); wildcard patterns by service alone ("s3:*Object"); and the
 // rest (wildcard services, NotAction).
 type index struct {
-	typ     PolicyType
-	pols    []Attached
-	indexed bool
-	stmts   []istmt            // indexed only
-	exact   map[string][]int32 // "s3:getobject" → statement numbers, ascending
-	byHead  map[string][]int32 // "s3:g"
-	bySvc   map[string][]int32 // "s3"
-	global  []int32
+	typ      PolicyType
+	pols     []Attached
+	*buckets // nil: scanned
+}
+
+// buckets is a large index's statements by action.
+type buckets struct {
+	stmts  []istmt
+	exact  map[string][]int32 // "s3:getobject" → statement numbers, ascending
+	byHead map[string][]int32 // "s3:g"
+	bySvc  map[string][]int32 // "s3"
+	global []int32
 }
 
 // indexThreshold is the statement count above which an index is bucketed.
 const indexThreshold = 64
 
 type istmt struct {
-	c     *policy.Compiled
-	label string
+	c *policy.Compiled
+	a *Attached // the policy holding c, in the index's pols
 }
 
-func newIndex(pols []Attached, typ PolicyType) index {
-	ix := index{typ: typ}
-	n := 0
+func (ix *index) indexed() bool { return ix != nil && ix.buckets != nil }
+
+func newIndex(pols []Attached, typ PolicyType) *index {
+	ix := &index{typ: typ}
+	n, k := 0, 0
+	for _, a := range pols {
+		if a.Policy != nil {
+			k++
+		}
+	}
+	ix.pols = make([]Attached, 0, k)
 	for _, a := range pols {
 		if a.Policy != nil {
 			ix.pols = append(ix.pols, a)
@@ -49,32 +61,33 @@ func newIndex(pols []Attached, typ PolicyType) index {
 	if n <= indexThreshold && len(ix.pols) < 1<<15 {
 		return ix
 	}
-	ix.indexed = true
-	ix.exact, ix.byHead, ix.bySvc = map[string][]int32{}, map[string][]int32{}, map[string][]int32{}
-	for _, a := range ix.pols {
+	b := &buckets{exact: map[string][]int32{}, byHead: map[string][]int32{}, bySvc: map[string][]int32{}}
+	ix.buckets = b
+	for ai := range ix.pols {
+		a := &ix.pols[ai]
 		for i := range a.Policy.Statements {
 			c := &a.Policy.Statements[i]
-			n := int32(len(ix.stmts))
-			ix.stmts = append(ix.stmts, istmt{c: c, label: a.Label})
-			if c.NotAction {
-				ix.global = addRef(ix.global, n)
+			n := int32(len(b.stmts))
+			b.stmts = append(b.stmts, istmt{c: c, a: a})
+			if c.NotAction() {
+				b.global = addRef(b.global, n)
 				continue
 			}
 			for _, pat := range c.Actions() {
 				if exact, ok := pat.IsExact(); ok {
-					ix.exact[exact] = addRef(ix.exact[exact], n)
+					b.exact[exact] = addRef(b.exact[exact], n)
 					continue
 				}
 				pre := pat.LiteralPrefix()
 				svc, name, ok := strings.Cut(pre, ":")
 				switch {
 				case !ok:
-					ix.global = addRef(ix.global, n)
+					b.global = addRef(b.global, n)
 				case name != "":
 					head := pre[:len(svc)+2]
-					ix.byHead[head] = addRef(ix.byHead[head], n)
+					b.byHead[head] = addRef(b.byHead[head], n)
 				default:
-					ix.bySvc[svc] = addRef(ix.bySvc[svc], n)
+					b.bySvc[svc] = addRef(b.bySvc[svc], n)
 				}
 			}
 		}
@@ -137,7 +150,10 @@ const (
 // candidates returns the statements whose Action (or NotAction) matches q's action, in
 // document order and once each (nil for a scanned index).
 func (ix *index) candidates(q *query) *cands {
-	if !ix.indexed {
+	if ix == nil {
+		return nil
+	}
+	if !ix.indexed() {
 		// A scanned index's plan holds packed (policy, statement) references.
 		c := &cands{}
 		svcBit, headBit := q.maskBits()
@@ -193,7 +209,7 @@ func (ix *index) indexResources(c *cands) {
 	var lengths []int
 	for _, n := range c.all {
 		st := ix.stmts[n].c
-		short := st.AnyResource || st.NotResource || len(st.Resources()) == 0
+		short := st.AnyResource() || st.NotResource() || len(st.Resources()) == 0
 		for _, p := range st.Resources() {
 			short = short || len(p.LiteralPrefix()) < minLiteral
 		}
@@ -219,20 +235,21 @@ func (ix *index) indexResources(c *cands) {
 // eval runs the candidate statements (a scanned index: every statement whose masks
 // admit the request and whose action matches) and records the matches into res and e.
 func (ix *index) eval(c *cands, q *query, res *Result, e *eval) {
-	if !ix.indexed && c != nil {
+	if !ix.indexed() && c != nil {
 		for _, ref := range c.all {
 			a := &ix.pols[ref>>16]
-			ix.try(&a.Policy.Statements[ref&0xffff], a.Label, q, res, e)
+			ix.try(&a.Policy.Statements[ref&0xffff], a, q, res, e)
 		}
 		return
 	}
-	if !ix.indexed {
+	if !ix.indexed() {
 		svcBit, headBit := q.maskBits()
-		for _, a := range ix.pols {
+		for ai := range ix.pols {
+			a := &ix.pols[ai]
 			sts := a.Policy.Statements
 			for i := range sts {
 				if sts[i].MayMatch(svcBit, headBit) && sts[i].MatchActionLower(q.lower) {
-					ix.try(&sts[i], a.Label, q, res, e)
+					ix.try(&sts[i], a, q, res, e)
 				}
 			}
 		}
@@ -244,7 +261,7 @@ func (ix *index) eval(c *cands, q *query, res *Result, e *eval) {
 	if c.byLit == nil {
 		for _, n := range c.all {
 			s := &ix.stmts[n]
-			ix.try(s.c, s.label, q, res, e)
+			ix.try(s.c, s.a, q, res, e)
 		}
 		return
 	}
@@ -279,7 +296,7 @@ func (ix *index) eval(c *cands, q *query, res *Result, e *eval) {
 			}
 		}
 		s := &ix.stmts[n]
-		ix.try(s.c, s.label, q, res, e)
+		ix.try(s.c, s.a, q, res, e)
 	}
 }
 
@@ -350,13 +367,13 @@ func (c *planCache) get(q *query, b planner) *plan {
 }
 
 // try tests a statement whose action already matched.
-func (ix *index) try(st *policy.Compiled, label string, q *query, res *Result, e *eval) {
+func (ix *index) try(st *policy.Compiled, a *Attached, q *query, res *Result, e *eval) {
 	if !st.Resolves(q.ctx) {
 		return // an unresolvable policy variable makes the whole statement invalid
 	}
 	var g grant
 	if st.Principal != nil {
-		g = matchPrincipal(st.Principal, st.NotPrincipal, q.principal)
+		g = matchPrincipal(st.Principal, st.NotPrincipal(), q.principal)
 		if g == grantNone {
 			return
 		}
@@ -369,8 +386,9 @@ func (ix *index) try(st *policy.Compiled, label string, q *query, res *Result, e
 	if st.Condition != nil && !st.Condition.Eval(q.ctx) {
 		return
 	}
-	res.Matched = append(res.Matched, Matched{Type: ix.typ, Policy: label, Sid: st.Sid, Effect: st.Effect, Index: int(st.Index)})
-	if st.Effect == policy.Deny {
+	eff := st.Effect()
+	res.Matched = append(res.Matched, Matched{Type: ix.typ, Policy: a.Label, Sid: a.Policy.Sid(st), Effect: eff, Index: int(st.Index)})
+	if eff == policy.Deny {
 		e.deny = true
 		return
 	}

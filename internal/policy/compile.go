@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unsafe"
 
 	"gatehouse/internal/arn"
 	"gatehouse/internal/policy/condition"
@@ -16,17 +17,24 @@ import (
 type Policy struct {
 	Version    Version
 	Statements []Compiled
+	// text holds the statements' Sids and the ARNs their Principal elements name, one
+	// allocation per policy.
+	text string
 }
+
+// Sid returns the Sid of c, one of p's statements.
+func (p *Policy) Sid(c *Compiled) string { return p.text[c.sidOff : c.sidOff+uint32(c.sidLen)] }
 
 // Compiled is one compiled statement. Its patterns and condition block are interned:
 // statements that name the same action, resource or condition share one compiled copy,
-// which keeps thousands of principals' policies within their JSON size.
+// which keeps thousands of principals' policies within their JSON size. It is 48 bytes,
+// its patterns one pointer each in an array of its policy, and its Sid text in its
+// policy (Policy.Sid).
 type Compiled struct {
-	Sid string
-	// patterns holds the Action patterns (Action mode, lower-cased) followed by the
-	// Resource patterns (ARN mode), one slice to keep statements small; see Actions and
-	// Resources.
-	patterns  []*wildcard.Pattern
+	// pats points at the statement's patterns in its policy's one pattern array: the
+	// nActions Action patterns (Action mode, lower-cased), then the nResources Resource
+	// patterns (ARN mode); nil when there are none. See Actions and Resources.
+	pats      **wildcard.Pattern
 	Principal *PrincipalSet    // nil when the statement names no principal
 	Condition *condition.Block // nil when the statement has no condition
 
@@ -37,22 +45,64 @@ type Compiled struct {
 	// A statement that matches a request always passes MayMatch; most others do not.
 	Mask uint64
 
-	nActions     int32
-	Index        int32 // position in the document
-	Effect       Effect
-	NotAction    bool
-	NotResource  bool
-	AnyResource  bool
-	NotPrincipal bool
-	vars         bool // a Resource or condition value holds a policy variable
+	Index                        int32 // position in the document
+	sidOff                       uint32
+	nActions, nResources, sidLen uint16
+	bits                         uint8
+}
+
+// The bits of Compiled.bits.
+const (
+	bDeny         uint8 = 1 << iota // Effect is Deny (else Allow)
+	bNotAction                      // the Action patterns are NotAction's
+	bNotResource                    // the Resource patterns are NotResource's
+	bAnyResource                    // no Resource element (trust policies): any resource
+	bNotPrincipal                   // Principal is a NotPrincipal element
+	bVars                           // a Resource or condition value holds a policy variable
+)
+
+// Effect is the statement's Allow or Deny.
+func (c *Compiled) Effect() Effect {
+	if c.bits&bDeny != 0 {
+		return Deny
+	}
+	return Allow
+}
+
+// NotAction reports whether Actions are a NotAction element's.
+func (c *Compiled) NotAction() bool { return c.bits&bNotAction != 0 }
+
+// NotResource reports whether Resources are a NotResource element's.
+func (c *Compiled) NotResource() bool { return c.bits&bNotResource != 0 }
+
+// AnyResource reports whether the statement has neither Resource nor NotResource.
+func (c *Compiled) AnyResource() bool { return c.bits&bAnyResource != 0 }
+
+// NotPrincipal reports whether Principal is a NotPrincipal element's.
+func (c *Compiled) NotPrincipal() bool { return c.bits&bNotPrincipal != 0 }
+
+func (c *Compiled) set(b uint8, on bool) {
+	if on {
+		c.bits |= b
+	}
 }
 
 // Actions returns the statement's Action (or NotAction) patterns.
-func (c *Compiled) Actions() []*wildcard.Pattern { return c.patterns[:c.nActions] }
+func (c *Compiled) Actions() []*wildcard.Pattern {
+	if c.nActions == 0 {
+		return nil
+	}
+	return unsafe.Slice(c.pats, c.nActions)
+}
 
 // Resources returns the statement's Resource (or NotResource) patterns; empty with
 // AnyResource for a statement without Resource (trust policies).
-func (c *Compiled) Resources() []*wildcard.Pattern { return c.patterns[c.nActions:] }
+func (c *Compiled) Resources() []*wildcard.Pattern {
+	if c.nResources == 0 {
+		return nil
+	}
+	return unsafe.Slice(c.pats, int(c.nActions)+int(c.nResources))[c.nActions:]
+}
 
 const (
 	lowHalf  = uint64(0x00000000ffffffff)
@@ -97,20 +147,51 @@ type PrincipalSet struct {
 	AWSEntries int // how many AWS entries the element lists
 }
 
-// Compile compiles a parsed document.
+// maxCount is the most statements a document, or Action or Resource entries a
+// statement, may have, and the longest Sid: the compiled form counts them in 16 bits
+// (and authz packs statement numbers so). IAM's size limits keep real documents far
+// below it (the largest, a KMS key policy, is 32 KB).
+const maxCount = 1<<16 - 1
+
+// Compile compiles a parsed document. The statements, their patterns and their Sids
+// take one allocation each per policy: the statement array, one array of pattern
+// pointers and one string of Sid and principal ARN texts.
 func Compile(d *Document) (*Policy, error) {
 	vars := d.Version == Version2012
+	nPats, nText := 0, 0
+	tooLarge := len(d.Statements) > maxCount
+	for i := range d.Statements {
+		s := &d.Statements[i]
+		tooLarge = tooLarge || len(s.Action) > maxCount || len(s.Resource) > maxCount || len(s.Sid) > maxCount
+		nPats += len(s.Action) + len(s.Resource)
+		nText += len(s.Sid)
+		if s.Principal != nil {
+			for _, v := range s.Principal.AWS {
+				nText += len(v)
+			}
+		}
+	}
+	if tooLarge || nText > 1<<32-1 {
+		return nil, &MalformedError{Message: MsgSyntax, Detail: "the document has too many statements, entries or Sid characters to compile"}
+	}
 	p := &Policy{Version: d.Version, Statements: make([]Compiled, len(d.Statements))}
+	pats := make([]*wildcard.Pattern, nPats)
+	text := make([]byte, 0, nText)
 	for i := range d.Statements {
 		s := &d.Statements[i]
 		c := &p.Statements[i]
-		c.Index, c.Sid, c.Effect = int32(i), intern(s.Sid), s.Effect
-		c.NotAction = s.NotAction
-		c.patterns = make([]*wildcard.Pattern, len(s.Action)+len(s.Resource))
-		c.nActions = int32(len(s.Action))
-		for j, a := range s.Action {
+		c.Index = int32(i)
+		c.sidOff, c.sidLen = uint32(len(text)), uint16(len(s.Sid))
+		text = append(text, s.Sid...)
+		c.set(bDeny, s.Effect == Deny)
+		c.set(bNotAction, s.NotAction)
+		c.nActions, c.nResources = uint16(len(s.Action)), uint16(len(s.Resource))
+		if n := len(s.Action) + len(s.Resource); n > 0 {
+			c.pats = &pats[0]
+		}
+		for _, a := range s.Action {
 			pat := wildcard.Intern(a, wildcard.Action, false)
-			c.patterns[j] = pat
+			pats[0], pats = pat, pats[1:]
 			pre := pat.LiteralPrefix()
 			svc, name, ok := strings.Cut(pre, ":")
 			switch {
@@ -122,31 +203,36 @@ func Compile(d *Document) (*Policy, error) {
 				c.Mask |= ServiceBit(svc) | HeadBit(pre[:len(svc)+2])
 			}
 		}
-		if c.NotAction {
+		if s.NotAction {
 			c.Mask = ^uint64(0)
 		}
-		c.NotResource = s.NotResource
-		c.AnyResource = !s.HasResource
-		for j, r := range s.Resource {
+		c.set(bNotResource, s.NotResource)
+		c.set(bAnyResource, !s.HasResource)
+		for _, r := range s.Resource {
 			pat := wildcard.Intern(r, wildcard.ARN, vars)
-			c.patterns[len(s.Action)+j] = pat
-			c.vars = c.vars || pat.HasVariables()
+			pats[0], pats = pat, pats[1:]
+			c.set(bVars, pat.HasVariables())
 		}
 		if s.Principal != nil {
-			c.Principal = compilePrincipal(s.Principal)
-			c.NotPrincipal = s.NotPrincipal
+			c.Principal = compilePrincipal(s.Principal, &text)
+			c.set(bNotPrincipal, s.NotPrincipal)
 		}
 		if s.block != nil {
 			c.Condition = s.block
-			c.vars = c.vars || !s.block.Resolves(nil)
+			c.set(bVars, !s.block.Resolves(nil))
 		} else if len(s.Condition) > 0 {
 			b, err := internCondition(s.Condition, vars)
 			if err != nil {
 				return nil, &MalformedError{Message: MsgSyntax, Detail: err.Error()}
 			}
 			c.Condition = b
-			c.vars = c.vars || !b.Resolves(nil)
+			c.set(bVars, !b.Resolves(nil))
 		}
+	}
+	if len(text) > 0 {
+		// The text never changes once built, so the principal ARNs compilePrincipal
+		// took as views of it stay valid.
+		p.text = unsafe.String(&text[0], len(text))
 	}
 	return p, nil
 }
@@ -157,10 +243,10 @@ func Compile(d *Document) (*Policy, error) {
 // (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html:
 // "any attempt to match it fails and causes the statement to be invalid").
 func (c *Compiled) Resolves(r wildcard.Resolver) bool {
-	if !c.vars {
+	if c.bits&bVars == 0 {
 		return true
 	}
-	for _, p := range c.patterns[c.nActions:] {
+	for _, p := range c.Resources() {
 		if !p.Resolves(r) {
 			return false
 		}
@@ -197,7 +283,20 @@ func internCondition(raw []condition.Raw, vars bool) (*condition.Block, error) {
 	return v.(*condition.Block), nil
 }
 
-func compilePrincipal(p *Principal) *PrincipalSet {
+// view appends s to text, which has room for it, and returns the appended bytes as a
+// string.
+func view(text *[]byte, s string) string {
+	if s == "" {
+		return ""
+	}
+	n := len(*text)
+	*text = append(*text, s...)
+	return unsafe.String(&(*text)[n], len(s))
+}
+
+// compilePrincipal compiles p, appending the ARNs it keeps to text (sized for them, so
+// that the views it takes of text stay valid).
+func compilePrincipal(p *Principal, text *[]byte) *PrincipalSet {
 	ps := &PrincipalSet{Any: p.Wildcard, Services: p.Service, Federated: p.Federated, Canonical: p.CanonicalUser, AWSEntries: len(p.AWS)}
 	for _, v := range p.AWS {
 		switch {
@@ -209,7 +308,7 @@ func compilePrincipal(p *Principal) *PrincipalSet {
 			if a, err := arn.Parse(v); err == nil && a.Service == "iam" && a.Resource == "root" {
 				ps.Accounts = append(ps.Accounts, a.Account)
 			} else {
-				ps.ARNs = append(ps.ARNs, intern(v))
+				ps.ARNs = append(ps.ARNs, view(text, v))
 			}
 		}
 	}
@@ -220,60 +319,42 @@ func compilePrincipal(p *Principal) *PrincipalSet {
 // not excluded by its NotAction.
 func (c *Compiled) MatchAction(action string) bool {
 	m := false
-	for _, a := range c.patterns[:c.nActions] {
+	for _, a := range c.Actions() {
 		if a.Match(action, nil) {
 			m = true
 			break
 		}
 	}
-	return m != c.NotAction
+	return m != c.NotAction()
 }
 
 // MatchActionLower is MatchAction for an action already lower-cased (the decision path
 // lower-cases once per request).
 func (c *Compiled) MatchActionLower(lowerAction string) bool {
 	m := false
-	for _, a := range c.patterns[:c.nActions] {
+	for _, a := range c.Actions() {
 		if a.MatchLower(lowerAction) {
 			m = true
 			break
 		}
 	}
-	return m != c.NotAction
+	return m != c.NotAction()
 }
 
 // MatchResource reports whether resource is covered by Resource (or not excluded by
 // NotResource); r resolves policy variables.
 func (c *Compiled) MatchResource(resource string, r wildcard.Resolver) bool {
-	if c.AnyResource {
+	if c.bits&bAnyResource != 0 {
 		return true
 	}
 	m := false
-	for _, p := range c.patterns[c.nActions:] {
+	for _, p := range c.Resources() {
 		if p.Match(resource, r) {
 			m = true
 			break
 		}
 	}
-	return m != c.NotResource
-}
-
-// --- sharing ---
-
-// strings interns the action and resource texts every compiled policy holds, so ten
-// thousand principals that all name "s3:GetObject" hold it once.
-var strs sync.Map
-
-func intern(s string) string {
-	if s == "" {
-		return ""
-	}
-	if v, ok := strs.Load(s); ok {
-		return v.(string)
-	}
-	s = strings.Clone(s)
-	v, _ := strs.LoadOrStore(s, s)
-	return v.(string)
+	return m != c.NotResource()
 }
 
 // Cache compiles documents once and shares the result: every principal that attaches

@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"reflect"
 	"testing"
+
+	"gatehouse/internal/policy/wildcard"
 )
 
 type parseCase struct {
@@ -137,6 +140,59 @@ func TestCompiledMatch(t *testing.T) {
 		if c.got != c.want {
 			t.Errorf("%s = %v, want %v", c.what, c.got, c.want)
 		}
+	}
+}
+
+// TestCompiledLayout checks what the packed statement keeps: each statement's own
+// patterns, Sid, effect and element flags, and principal ARNs that do not alias the
+// document.
+func TestCompiledLayout(t *testing.T) {
+	doc := []byte(`{"Version":"2012-10-17","Statement":[
+		{"Sid":"ReadA","Effect":"Allow","Action":["s3:GetObject","S3:List*"],"Resource":["arn:aws:s3:::a","arn:aws:s3:::a/*"]},
+		{"Effect":"Deny","NotAction":"iam:*","NotResource":"arn:aws:s3:::b/*"},
+		{"Sid":"Trust","Effect":"Allow","Principal":{"AWS":["arn:aws:iam::111122223333:role/r","222233334444"]},"Action":"sts:AssumeRole"},
+		{"Sid":"Nobody","Effect":"Deny","NotPrincipal":{"AWS":"arn:aws:iam::111122223333:user/u"},"Action":"s3:*","Resource":"*"}]}`)
+	d, err := ParseLenient(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Compile(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	texts := func(ps []*wildcard.Pattern) (out []string) {
+		for _, x := range ps {
+			out = append(out, x.String())
+		}
+		return out
+	}
+	for i, want := range []struct {
+		sid                                       string
+		effect                                    Effect
+		actions, resources                        []string
+		notAction, notResource, any, notPrincipal bool
+	}{
+		{"ReadA", Allow, []string{"s3:getobject", "s3:list*"}, []string{"arn:aws:s3:::a", "arn:aws:s3:::a/*"}, false, false, false, false},
+		{"", Deny, []string{"iam:*"}, []string{"arn:aws:s3:::b/*"}, true, true, false, false},
+		{"Trust", Allow, []string{"sts:assumerole"}, nil, false, false, true, false},
+		{"Nobody", Deny, []string{"s3:*"}, []string{"*"}, false, false, false, true},
+	} {
+		c := &p.Statements[i]
+		got := []any{p.Sid(c), c.Effect(), texts(c.Actions()), texts(c.Resources()), c.NotAction(), c.NotResource(), c.AnyResource(), c.NotPrincipal(), int(c.Index)}
+		exp := []any{want.sid, want.effect, want.actions, want.resources, want.notAction, want.notResource, want.any, want.notPrincipal, i}
+		if !reflect.DeepEqual(got, exp) {
+			t.Errorf("statement %d = %v, want %v", i, got, exp)
+		}
+	}
+	ps := p.Statements[2].Principal
+	if !reflect.DeepEqual(ps.ARNs, []string{"arn:aws:iam::111122223333:role/r"}) || !reflect.DeepEqual(ps.Accounts, []string{"222233334444"}) {
+		t.Errorf("principal = %+v", ps)
+	}
+	for i := range doc {
+		doc[i] = 'x' // nothing compiled may alias the document's bytes
+	}
+	if p.Sid(&p.Statements[0]) != "ReadA" || ps.ARNs[0] != "arn:aws:iam::111122223333:role/r" || p.Statements[0].Resources()[1].String() != "arn:aws:s3:::a/*" {
+		t.Error("the compiled policy changed with the document's bytes")
 	}
 }
 

@@ -7,7 +7,6 @@ package wildcard
 
 import (
 	"strings"
-	"sync"
 	"unicode/utf8"
 )
 
@@ -85,22 +84,43 @@ const (
 )
 
 // Pattern is a compiled pattern. The zero Pattern matches only the empty string.
+//
+// It is 32 bytes: ten thousand principals may each hold thousands of patterns of their
+// own (a resource ARN naming the principal's bucket), so the common shapes keep no
+// tokens, only offsets into their text, and a general pattern's tokens sit behind one
+// pointer.
 type Pattern struct {
-	src   string
-	fold  bool
-	shape shape
+	src string
+	gen *general // sGeneral only: the tokens
 	// The fast shapes' literals are substrings of src: src[:litEnd] before the star,
-	// src[sufStart:] after it (sAffix). sExact's literal is src itself.
-	litEnd, sufStart int32
-	toks             []token
-	vars             bool
+	// src[sufStart:] after it (sAffix). sExact's literal is src itself. A pattern longer
+	// than 65,535 bytes is general.
+	litEnd, sufStart uint16
+	mode             Mode
+	shape            shape
+	flags            uint8
 }
 
-// String returns the pattern as written.
+const (
+	fFold   uint8 = 1 << iota // case-insensitive (Action, LiteralFold)
+	fVars                     // holds a policy variable
+	fVarsOn                   // compiled with variables enabled (part of the intern key)
+)
+
+type general struct{ toks []token }
+
+func (p *Pattern) toks() []token {
+	if p.gen == nil {
+		return nil
+	}
+	return p.gen.toks
+}
+
+// String returns the pattern as written (lower-cased in Action mode).
 func (p *Pattern) String() string { return p.src }
 
 // HasVariables reports whether the pattern contains a policy variable.
-func (p *Pattern) HasVariables() bool { return p.vars }
+func (p *Pattern) HasVariables() bool { return p.flags&fVars != 0 }
 
 // LiteralPrefix returns the text every match must start with (before any wildcard or
 // variable), as it appears in the pattern (lower-cased in Action mode). Indexes use it.
@@ -111,8 +131,8 @@ func (p *Pattern) LiteralPrefix() string {
 	case sAny:
 		return ""
 	}
-	if len(p.toks) > 0 && p.toks[0].kind == tLit {
-		return p.toks[0].text
+	if t := p.toks(); len(t) > 0 && t[0].kind == tLit {
+		return t[0].text
 	}
 	return ""
 }
@@ -133,11 +153,23 @@ func (p *Pattern) suf() string { return p.src[p.sufStart:] }
 // Compile compiles s. variables enables `${…}` substitution (Version 2012-10-17 only;
 // in older documents the text is literal, and its `*` and `?` are wildcards).
 func Compile(s string, mode Mode, variables bool) Pattern {
-	p := Pattern{src: s, fold: mode == Action || mode == LiteralFold}
-	src := s
 	if mode == Action {
-		src = strings.ToLower(s)
+		s = strings.ToLower(s)
 	}
+	return compileLower(s, mode, variables)
+}
+
+// compileLower is Compile for text already lower-cased in Action mode; the pattern's
+// text is src itself.
+func compileLower(src string, mode Mode, variables bool) Pattern {
+	p := Pattern{src: src, mode: mode}
+	if mode == Action || mode == LiteralFold {
+		p.flags |= fFold
+	}
+	if variables {
+		p.flags |= fVarsOn
+	}
+	var toks []token
 	glob := mode == Action || mode == Like || mode == ARN
 	totalColons := 0
 	if mode == ARN {
@@ -147,7 +179,7 @@ func Compile(s string, mode Mode, variables bool) Pattern {
 	var lit strings.Builder
 	flush := func() {
 		if lit.Len() > 0 {
-			p.toks = append(p.toks, token{kind: tLit, text: lit.String()})
+			toks = append(toks, token{kind: tLit, text: lit.String()})
 			lit.Reset()
 		}
 	}
@@ -172,8 +204,8 @@ func Compile(s string, mode Mode, variables bool) Pattern {
 			}
 			key, def, hasDef := parseVar(body)
 			flush()
-			p.toks = append(p.toks, token{kind: tVar, key: strings.ToLower(key), text: def, def: hasDef})
-			p.vars = true
+			toks = append(toks, token{kind: tVar, key: strings.ToLower(key), text: def, def: hasDef})
+			p.flags |= fVars
 		case glob && (c == '*' || c == '?'):
 			flush()
 			cross := true
@@ -185,11 +217,11 @@ func Compile(s string, mode Mode, variables bool) Pattern {
 				k = tQuest
 			}
 			// Consecutive stars are one star.
-			if k == tStar && len(p.toks) > 0 && p.toks[len(p.toks)-1].kind == tStar {
+			if k == tStar && len(toks) > 0 && toks[len(toks)-1].kind == tStar {
 				i++
 				continue
 			}
-			p.toks = append(p.toks, token{kind: k, cross: cross})
+			toks = append(toks, token{kind: k, cross: cross})
 			i++
 		default:
 			if c == ':' {
@@ -201,79 +233,38 @@ func Compile(s string, mode Mode, variables bool) Pattern {
 	}
 	flush()
 	switch {
-	case len(p.toks) == 0 || len(p.toks) == 1 && p.toks[0].kind == tLit:
+	case len(toks) == 0 || len(toks) == 1 && toks[0].kind == tLit:
 		p.shape = sExact
-	case len(p.toks) == 1 && p.toks[0].kind == tStar && p.toks[0].cross:
+	case len(toks) == 1 && toks[0].kind == tStar && toks[0].cross:
 		p.shape = sAny
-	case len(p.toks) == 2 && p.toks[0].kind == tLit && p.toks[1].kind == tStar && p.toks[1].cross:
+	case len(toks) == 2 && toks[0].kind == tLit && toks[1].kind == tStar && toks[1].cross:
 		p.shape = sPrefix
-	case len(p.toks) == 3 && p.toks[0].kind == tLit && p.toks[1].kind == tStar && p.toks[1].cross && p.toks[2].kind == tLit,
-		len(p.toks) == 2 && p.toks[0].kind == tStar && p.toks[0].cross && p.toks[1].kind == tLit:
+	case len(toks) == 3 && toks[0].kind == tLit && toks[1].kind == tStar && toks[1].cross && toks[2].kind == tLit,
+		len(toks) == 2 && toks[0].kind == tStar && toks[0].cross && toks[1].kind == tLit:
 		p.shape = sAffix
 	}
-	if p.shape != sGeneral {
-		// A fast shape keeps no tokens: its literals are substrings of the pattern's own
-		// text. Text with "${" (an escape) is not its literal, so it stays general.
-		if variables && strings.Contains(src, "${") {
-			p.shape = sGeneral
-		} else {
-			p.toks = nil
-			p.src = src // lower-cased in Action mode: a compiled action keeps only that
-			first, last := strings.IndexAny(src, "*?"), strings.LastIndexAny(src, "*?")
-			switch p.shape {
-			case sExact:
-				p.litEnd = int32(len(src))
-			case sPrefix:
-				p.litEnd = int32(first)
-			case sAffix:
-				p.litEnd, p.sufStart = int32(first), int32(last+1)
-			}
+	if p.shape != sGeneral && (len(src) > 1<<16-1 || variables && strings.Contains(src, "${")) {
+		// Offsets are 16 bits; and text with "${" (an escape) is not its own literal.
+		p.shape = sGeneral
+	}
+	if p.shape == sGeneral {
+		if len(toks) > 0 {
+			p.gen = &general{toks: toks}
+		}
+	} else {
+		// A fast shape keeps no tokens: its literals are substrings of the pattern's
+		// own text (lower-cased in Action mode: a compiled action keeps only that).
+		first, last := strings.IndexAny(src, "*?"), strings.LastIndexAny(src, "*?")
+		switch p.shape {
+		case sExact:
+			p.litEnd = uint16(len(src))
+		case sPrefix:
+			p.litEnd = uint16(first)
+		case sAffix:
+			p.litEnd, p.sufStart = uint16(first), uint16(last+1)
 		}
 	}
 	return p
-}
-
-type internKey struct {
-	s    string
-	mode Mode
-	vars bool
-}
-
-// internShards hold the interned patterns: plain maps under read-write locks, which
-// cost far less memory per entry than a sync.Map; interning happens at compile time,
-// never on the decision path.
-var internShards [32]struct {
-	mu sync.RWMutex
-	m  map[internKey]*Pattern
-}
-
-// Intern returns the shared compiled form of s: patterns are immutable, so every policy
-// that names "s3:GetObject" or "arn:aws:s3:::my_bucket/*" holds the same one.
-func Intern(s string, mode Mode, variables bool) *Pattern {
-	k := internKey{s, mode, variables}
-	h := uint32(2166136261)
-	for i := 0; i < len(s); i++ {
-		h = (h ^ uint32(s[i])) * 16777619
-	}
-	sh := &internShards[h%uint32(len(internShards))]
-	sh.mu.RLock()
-	p, ok := sh.m[k]
-	sh.mu.RUnlock()
-	if ok {
-		return p
-	}
-	k.s = strings.Clone(s)
-	c := Compile(k.s, mode, variables)
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	if p, ok := sh.m[k]; ok {
-		return p
-	}
-	if sh.m == nil {
-		sh.m = map[internKey]*Pattern{}
-	}
-	sh.m[k] = &c
-	return &c
 }
 
 func countColonsOutsideVars(s string, variables bool) int {
@@ -308,7 +299,7 @@ func parseVar(body string) (key, def string, hasDef bool) {
 // has none. A variable that r cannot resolve and that has no default makes the pattern
 // match nothing.
 func (p *Pattern) Match(s string, r Resolver) bool {
-	return p.match(s, r, p.fold)
+	return p.match(s, r, p.flags&fFold != 0)
 }
 
 // MatchLower is Match for an Action-mode pattern and an input already lower-cased, which
@@ -349,7 +340,7 @@ func (p *Pattern) match(s string, r Resolver, fold bool) bool {
 }
 
 func (p *Pattern) matchGeneral(s string, r Resolver, fold bool) bool {
-	toks := p.toks
+	toks := p.toks()
 	ti, si := 0, 0
 	starT, starS, starCross := -1, 0, false
 	for {
@@ -462,8 +453,9 @@ func (p *Pattern) Expand(r Resolver) (string, bool) {
 		return p.src, true
 	}
 	var b strings.Builder
-	for i := range p.toks {
-		t := &p.toks[i]
+	toks := p.toks()
+	for i := range toks {
+		t := &toks[i]
 		switch t.kind {
 		case tVar:
 			v, ok := resolve(t, r)
@@ -480,12 +472,13 @@ func (p *Pattern) Expand(r Resolver) (string, bool) {
 
 // Resolves reports whether every variable of p has a value (or a default) in r.
 func (p *Pattern) Resolves(r Resolver) bool {
-	if !p.vars {
+	if p.flags&fVars == 0 {
 		return true
 	}
-	for i := range p.toks {
-		if p.toks[i].kind == tVar {
-			if _, ok := resolve(&p.toks[i], r); !ok {
+	toks := p.toks()
+	for i := range toks {
+		if toks[i].kind == tVar {
+			if _, ok := resolve(&toks[i], r); !ok {
 				return false
 			}
 		}

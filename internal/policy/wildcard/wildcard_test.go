@@ -2,9 +2,11 @@ package wildcard
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -118,5 +120,55 @@ func BenchmarkMatchARN(b *testing.B) {
 	p := Compile("arn:aws:s3:::my_bucket/*/photos/*.jpg", ARN, false)
 	for b.Loop() {
 		p.Match("arn:aws:s3:::my_bucket/alice/photos/2024/summer.jpg", nil)
+	}
+}
+
+// TestIntern checks the shared table: one pattern per (text, mode, variables), action
+// texts folded, and every entry found again after the table has grown many times.
+func TestIntern(t *testing.T) {
+	a := Intern("s3:GetObject", Action, false)
+	if b := Intern("S3:GETOBJECT", Action, false); a != b || a.String() != "s3:getobject" {
+		t.Errorf("action interning: %p %q vs %p", a, a.String(), b)
+	}
+	x, y, z := Intern("arn:aws:s3:::b/${aws:username}", ARN, true), Intern("arn:aws:s3:::b/${aws:username}", ARN, false), Intern("arn:aws:s3:::b/${aws:username}", Like, true)
+	if x == y || x == z || y == z || !x.HasVariables() || y.HasVariables() {
+		t.Errorf("mode and variables must key the table: %p %p %p", x, y, z)
+	}
+	const n = 20000
+	ps := make([]*Pattern, n)
+	for i := range ps {
+		ps[i] = Intern(fmt.Sprintf("arn:aws:s3:::intern-test-%d/*", i), ARN, true)
+	}
+	for i := range ps {
+		s := fmt.Sprintf("arn:aws:s3:::intern-test-%d/*", i)
+		if p := Intern(s, ARN, true); p != ps[i] || p.String() != s || !p.Match(s[:len(s)-1]+"k", nil) {
+			t.Fatalf("entry %d: %p %q, first interned as %p", i, p, p.String(), ps[i])
+		}
+	}
+	long := strings.Repeat("a", 70000) + "*"
+	if p := Intern(long, Like, false); !p.Match(strings.Repeat("a", 70001), nil) || p.Match(strings.Repeat("a", 69999), nil) {
+		t.Error("a pattern longer than 16-bit offsets matches wrongly")
+	}
+}
+
+func TestInternConcurrent(t *testing.T) {
+	var wg sync.WaitGroup
+	got := make([][]*Pattern, 4)
+	for g := range got {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 2000; i++ {
+				got[g] = append(got[g], Intern(fmt.Sprintf("svc%d:Action%d", i%7, i), Action, false))
+			}
+		}()
+	}
+	wg.Wait()
+	for g := 1; g < len(got); g++ {
+		for i := range got[g] {
+			if got[g][i] != got[0][i] {
+				t.Fatalf("goroutines %d and 0 got different patterns for entry %d", g, i)
+			}
+		}
 	}
 }
