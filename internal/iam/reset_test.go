@@ -1,14 +1,19 @@
 package iam
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"maps"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"gatehouse/internal/awsproto/iamapi"
+	"gatehouse/internal/kv"
+	"gatehouse/internal/store"
 )
 
 // fillForReset gives the test account one of everything Reset must remove, and another
@@ -162,5 +167,44 @@ func TestResetIsAtomic(t *testing.T) {
 	}
 	if fs.failAt < 3 {
 		t.Fatalf("the reset made %d writes besides its range deletes; none was cut after them", fs.failAt)
+	}
+}
+
+// Another node sharing the store learns of a reset from its change log within a poll: the
+// account's generation key, the deleted access keys, and kv.Reset for the keys the range
+// deletes took (a watcher's cue to drop everything).
+func TestResetSeenByOtherNodes(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "gatehouse.db")
+	opts := store.Options{UnsafeNoSync: true, PollInterval: 10 * time.Millisecond}
+	a, err := store.OpenSQLite(ctx(), path, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := store.OpenSQLite(ctx(), path, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	env := newEnvOver(t, a)
+	userKey := fillForReset(t, env)
+	watch, cancel := context.WithCancel(ctx())
+	defer cancel()
+	ch := b.Changes(watch)
+	if err := env.svc.Reset(ctx(), testAccount); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{GenerationKey(testAccount): false, accessKeyKey(userKey): false, kv.Reset: false}
+	deadline := time.After(10 * time.Second)
+	for missing := len(want); missing > 0; {
+		select {
+		case k := <-ch:
+			if seen, ok := want[k]; ok && !seen {
+				want[k] = true
+				missing--
+			}
+		case <-deadline:
+			t.Fatalf("after a reset the other node saw %v (true: seen)", want)
+		}
 	}
 }
