@@ -85,7 +85,8 @@ type ec2Check struct {
 // (HTTP 403) for the first denial, with the same sentence IAM's AccessDenied carries
 // ("You are not authorized to perform this operation. User: … is not authorized to
 // perform: ec2:RunInstances on resource: … because no identity-based policy allows the
-// ec2:RunInstances action"). The account root is always allowed.
+// ec2:RunInstances action") and the encoded authorization failure message
+// (unauthorizedEC2). The account root is always allowed.
 func (s *Server) authorizeEC2(c *call, checks []ec2Check) error {
 	if c.caller.root {
 		s.metrics.observeDecision("allowed")
@@ -123,7 +124,7 @@ func (s *Server) authorizeEC2(c *call, checks []ec2Check) error {
 		authz.Evaluate(&req, res)
 		s.metrics.observeDecision(res.Decision.String())
 		if s.denies(c, &req, res) {
-			return ec2api.UnauthorizedOperation("You are not authorized to perform this operation. %s", res.Message())
+			return s.unauthorizedEC2(c, &ch, res)
 		}
 	}
 	return nil
