@@ -8,6 +8,7 @@ import (
 	"unsafe"
 
 	"gatehouse/internal/policy"
+	"gatehouse/internal/policy/wildcard"
 )
 
 // index holds the statements of one policy type. A small index (at most
@@ -73,7 +74,8 @@ func newIndex(pols []Attached, typ PolicyType) *index {
 				b.global = addRef(b.global, n)
 				continue
 			}
-			for _, pat := range c.Actions() {
+			for _, id := range c.Actions() {
+				pat := wildcard.At(id)
 				if exact, ok := pat.IsExact(); ok {
 					b.exact[exact] = addRef(b.exact[exact], n)
 					continue
@@ -210,15 +212,15 @@ func (ix *index) indexResources(c *cands) {
 	for _, n := range c.all {
 		st := ix.stmts[n].c
 		short := st.AnyResource() || st.NotResource() || len(st.Resources()) == 0
-		for _, p := range st.Resources() {
-			short = short || len(p.LiteralPrefix()) < minLiteral
+		for _, id := range st.Resources() {
+			short = short || len(wildcard.At(id).LiteralPrefix()) < minLiteral
 		}
 		if short {
 			always = append(always, n)
 			continue
 		}
-		for _, p := range st.Resources() {
-			lit := p.LiteralPrefix()
+		for _, id := range st.Resources() {
+			lit := wildcard.At(id).LiteralPrefix()
 			byLit[lit] = addRef(byLit[lit], n)
 			if !slices.Contains(lengths, len(lit)) {
 				lengths = append(lengths, len(lit))

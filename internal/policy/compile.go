@@ -33,8 +33,9 @@ func (p *Policy) Sid(c *Compiled) string { return p.text[c.sidOff : c.sidOff+uin
 type Compiled struct {
 	// pats points at the statement's patterns in its policy's one pattern array: the
 	// nActions Action patterns (Action mode, lower-cased), then the nResources Resource
-	// patterns (ARN mode); nil when there are none. See Actions and Resources.
-	pats      **wildcard.Pattern
+	// patterns (ARN mode), by interned ID; nil when there are none. See Actions and
+	// Resources.
+	pats      *wildcard.ID
 	Principal *PrincipalSet    // nil when the statement names no principal
 	Condition *condition.Block // nil when the statement has no condition
 
@@ -87,8 +88,9 @@ func (c *Compiled) set(b uint8, on bool) {
 	}
 }
 
-// Actions returns the statement's Action (or NotAction) patterns.
-func (c *Compiled) Actions() []*wildcard.Pattern {
+// Actions returns the statement's Action (or NotAction) patterns (wildcard.At reads
+// one).
+func (c *Compiled) Actions() []wildcard.ID {
 	if c.nActions == 0 {
 		return nil
 	}
@@ -97,7 +99,7 @@ func (c *Compiled) Actions() []*wildcard.Pattern {
 
 // Resources returns the statement's Resource (or NotResource) patterns; empty with
 // AnyResource for a statement without Resource (trust policies).
-func (c *Compiled) Resources() []*wildcard.Pattern {
+func (c *Compiled) Resources() []wildcard.ID {
 	if c.nResources == 0 {
 		return nil
 	}
@@ -175,7 +177,7 @@ func Compile(d *Document) (*Policy, error) {
 		return nil, &MalformedError{Message: MsgSyntax, Detail: "the document has too many statements, entries or Sid characters to compile"}
 	}
 	p := &Policy{Version: d.Version, Statements: make([]Compiled, len(d.Statements))}
-	pats := make([]*wildcard.Pattern, nPats)
+	pats := make([]wildcard.ID, nPats)
 	text := make([]byte, 0, nText)
 	for i := range d.Statements {
 		s := &d.Statements[i]
@@ -190,8 +192,9 @@ func Compile(d *Document) (*Policy, error) {
 			c.pats = &pats[0]
 		}
 		for _, a := range s.Action {
-			pat := wildcard.Intern(a, wildcard.Action, false)
-			pats[0], pats = pat, pats[1:]
+			id := wildcard.InternID(a, wildcard.Action, false)
+			pats[0], pats = id, pats[1:]
+			pat := wildcard.At(id)
 			pre := pat.LiteralPrefix()
 			svc, name, ok := strings.Cut(pre, ":")
 			switch {
@@ -209,9 +212,9 @@ func Compile(d *Document) (*Policy, error) {
 		c.set(bNotResource, s.NotResource)
 		c.set(bAnyResource, !s.HasResource)
 		for _, r := range s.Resource {
-			pat := wildcard.Intern(r, wildcard.ARN, vars)
-			pats[0], pats = pat, pats[1:]
-			c.set(bVars, pat.HasVariables())
+			id := wildcard.InternID(r, wildcard.ARN, vars)
+			pats[0], pats = id, pats[1:]
+			c.set(bVars, wildcard.At(id).HasVariables())
 		}
 		if s.Principal != nil {
 			c.Principal = compilePrincipal(s.Principal, &text)
@@ -246,8 +249,8 @@ func (c *Compiled) Resolves(r wildcard.Resolver) bool {
 	if c.bits&bVars == 0 {
 		return true
 	}
-	for _, p := range c.Resources() {
-		if !p.Resolves(r) {
+	for _, id := range c.Resources() {
+		if !wildcard.At(id).Resolves(r) {
 			return false
 		}
 	}
@@ -319,8 +322,8 @@ func compilePrincipal(p *Principal, text *[]byte) *PrincipalSet {
 // not excluded by its NotAction.
 func (c *Compiled) MatchAction(action string) bool {
 	m := false
-	for _, a := range c.Actions() {
-		if a.Match(action, nil) {
+	for _, id := range c.Actions() {
+		if wildcard.At(id).Match(action, nil) {
 			m = true
 			break
 		}
@@ -332,8 +335,8 @@ func (c *Compiled) MatchAction(action string) bool {
 // lower-cases once per request).
 func (c *Compiled) MatchActionLower(lowerAction string) bool {
 	m := false
-	for _, a := range c.Actions() {
-		if a.MatchLower(lowerAction) {
+	for _, id := range c.Actions() {
+		if wildcard.At(id).MatchLower(lowerAction) {
 			m = true
 			break
 		}
@@ -348,8 +351,8 @@ func (c *Compiled) MatchResource(resource string, r wildcard.Resolver) bool {
 		return true
 	}
 	m := false
-	for _, p := range c.Resources() {
-		if p.Match(resource, r) {
+	for _, id := range c.Resources() {
+		if wildcard.At(id).Match(resource, r) {
 			m = true
 			break
 		}

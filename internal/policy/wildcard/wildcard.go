@@ -8,6 +8,7 @@ package wildcard
 import (
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Resolver supplies policy-variable values from a request context. Keys arrive lower-cased.
@@ -85,20 +86,21 @@ const (
 
 // Pattern is a compiled pattern. The zero Pattern matches only the empty string.
 //
-// It is 32 bytes: ten thousand principals may each hold thousands of patterns of their
-// own (a resource ARN naming the principal's bucket), so the common shapes keep no
-// tokens, only offsets into their text, and a general pattern's tokens sit behind one
-// pointer.
+// It is 24 bytes: ten thousand principals may each hold thousands of patterns of their
+// own (a resource ARN naming the principal's bucket), so the common shapes keep only
+// their text and offsets into it, and a general pattern's text and tokens sit behind
+// one pointer.
 type Pattern struct {
-	src string
-	gen *general // sGeneral only: the tokens
-	// The fast shapes' literals are substrings of src: src[:litEnd] before the star,
-	// src[sufStart:] after it (sAffix). sExact's literal is src itself. A pattern longer
-	// than 65,535 bytes is general.
-	litEnd, sufStart uint16
-	mode             Mode
-	shape            shape
-	flags            uint8
+	// ptr is the first byte of the text (n bytes) for the fast shapes, the *general for
+	// sGeneral (nil for the zero Pattern).
+	ptr unsafe.Pointer
+	// The fast shapes' literals are parts of the text: [:litEnd] before the star,
+	// [sufStart:] after it (sAffix). sExact's literal is the text itself. A pattern
+	// longer than 65,535 bytes is general.
+	n, litEnd, sufStart uint16
+	mode                Mode
+	shape               shape
+	flags               uint8
 }
 
 const (
@@ -107,17 +109,31 @@ const (
 	fVarsOn                   // compiled with variables enabled (part of the intern key)
 )
 
-type general struct{ toks []token }
+type general struct {
+	src  string
+	toks []token
+}
 
 func (p *Pattern) toks() []token {
-	if p.gen == nil {
+	if p.shape != sGeneral || p.ptr == nil {
 		return nil
 	}
-	return p.gen.toks
+	return (*general)(p.ptr).toks
 }
 
 // String returns the pattern as written (lower-cased in Action mode).
-func (p *Pattern) String() string { return p.src }
+func (p *Pattern) String() string {
+	if p.shape == sGeneral {
+		if p.ptr == nil {
+			return ""
+		}
+		return (*general)(p.ptr).src
+	}
+	return p.text()
+}
+
+// text is a fast shape's text.
+func (p *Pattern) text() string { return unsafe.String((*byte)(p.ptr), p.n) }
 
 // HasVariables reports whether the pattern contains a policy variable.
 func (p *Pattern) HasVariables() bool { return p.flags&fVars != 0 }
@@ -143,12 +159,14 @@ func (p *Pattern) IsExact() (string, bool) {
 	if p.shape != sExact {
 		return "", false
 	}
-	return p.src, true
+	return p.text(), true
 }
 
-// lit and suf are the fast shapes' literals.
-func (p *Pattern) lit() string { return p.src[:p.litEnd] }
-func (p *Pattern) suf() string { return p.src[p.sufStart:] }
+// lit and suf are the fast shapes' literals; an sAffix suffix is never empty.
+func (p *Pattern) lit() string { return unsafe.String((*byte)(p.ptr), p.litEnd) }
+func (p *Pattern) suf() string {
+	return unsafe.String((*byte)(unsafe.Add(p.ptr, p.sufStart)), p.n-p.sufStart)
+}
 
 // Compile compiles s. variables enables `${…}` substitution (Version 2012-10-17 only;
 // in older documents the text is literal, and its `*` and `?` are wildcards).
@@ -162,7 +180,7 @@ func Compile(s string, mode Mode, variables bool) Pattern {
 // compileLower is Compile for text already lower-cased in Action mode; the pattern's
 // text is src itself.
 func compileLower(src string, mode Mode, variables bool) Pattern {
-	p := Pattern{src: src, mode: mode}
+	p := Pattern{mode: mode}
 	if mode == Action || mode == LiteralFold {
 		p.flags |= fFold
 	}
@@ -248,10 +266,11 @@ func compileLower(src string, mode Mode, variables bool) Pattern {
 		p.shape = sGeneral
 	}
 	if p.shape == sGeneral {
-		if len(toks) > 0 {
-			p.gen = &general{toks: toks}
+		if len(src) > 0 {
+			p.ptr = unsafe.Pointer(&general{src: src, toks: toks})
 		}
 	} else {
+		p.ptr, p.n = unsafe.Pointer(unsafe.StringData(src)), uint16(len(src))
 		// A fast shape keeps no tokens: its literals are substrings of the pattern's
 		// own text (lower-cased in Action mode: a compiled action keeps only that).
 		first, last := strings.IndexAny(src, "*?"), strings.LastIndexAny(src, "*?")
@@ -311,10 +330,11 @@ func (p *Pattern) MatchLower(s string) bool {
 func (p *Pattern) match(s string, r Resolver, fold bool) bool {
 	switch p.shape {
 	case sExact:
+		t := p.text()
 		if fold {
-			return len(s) == len(p.src) && equalFold(s, p.src)
+			return len(s) == len(t) && equalFold(s, t)
 		}
-		return s == p.src
+		return s == t
 	case sPrefix:
 		lit := p.lit()
 		if len(s) < len(lit) {
@@ -450,7 +470,7 @@ func equalFold(a, b string) bool {
 // It allocates only when the pattern has variables.
 func (p *Pattern) Expand(r Resolver) (string, bool) {
 	if p.shape == sExact {
-		return p.src, true
+		return p.text(), true
 	}
 	var b strings.Builder
 	toks := p.toks()
