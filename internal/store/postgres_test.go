@@ -115,6 +115,15 @@ func TestPostgresWatcher(t *testing.T) {
 	testWatcher(t, a, b)
 }
 
+func TestPostgresWatcherManyKeys(t *testing.T) {
+	dsn := pgSchema(t)
+	opts := Options{PollInterval: 20 * time.Millisecond}
+	a, b := openPostgres(t, dsn, opts), openPostgres(t, dsn, opts)
+	defer a.Close()
+	defer b.Close()
+	testWatcherManyKeys(t, a, b)
+}
+
 // BenchmarkPostgresUpdateSmall: BenchmarkUpdateSmall's Update against PostgreSQL
 // (SERIALIZABLE, the server's own fsync settings).
 func BenchmarkPostgresUpdateSmall(b *testing.B) {

@@ -192,6 +192,66 @@ func testWatcher(t *testing.T, a, b interface {
 	}
 }
 
+func TestSQLiteWatcherManyKeys(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "g.db")
+	opts := Options{PollInterval: 20 * time.Millisecond, UnsafeNoSync: true}
+	a, err := OpenSQLite(context.Background(), path, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := OpenSQLite(context.Background(), path, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	testWatcherManyKeys(t, a, b)
+}
+
+// testWatcherManyKeys: one Update changes more keys than the largest change-log batch, in
+// an order that is not the keys' order, and so does the next; b sees each key in change order.
+func testWatcherManyKeys(t *testing.T, a, b interface {
+	kv.Store
+	kv.Watcher
+}) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ch := b.Changes(ctx)
+	n := 2*changeBatches[0] + changeBatches[1] + 3 // every batch size used
+	var want []string
+	for round := range 2 {
+		var keys []string
+		for i := range n {
+			keys = append(keys, fmt.Sprintf("m/%d/%04d", round, (i*37)%n))
+		}
+		if err := a.Update(context.Background(), func(tx kv.Tx) error {
+			for _, k := range keys {
+				if err := tx.Put(k, nil); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, keys...)
+	}
+	var got []string
+	timeout := time.After(10 * time.Second)
+	for len(got) < len(want) {
+		select {
+		case k := <-ch:
+			got = append(got, k)
+		case <-timeout:
+			t.Fatalf("after 10 s the watcher sent %d of %d keys", len(got), len(want))
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("watched keys:\n got %q\nwant %q", got, want)
+	}
+}
+
 // testClock is a settable clock safe for the watcher's goroutine.
 type testClock struct{ ns atomic.Int64 }
 

@@ -126,7 +126,6 @@ const (
 	qDelete      = `DELETE FROM kv WHERE key = ?`
 	qDeleteFrom  = `DELETE FROM kv WHERE key >= ?`
 	qDeleteRange = `DELETE FROM kv WHERE key >= ? AND key < ?`
-	qChange      = `INSERT INTO changes (key, node, at) VALUES (?, ?, ?)`
 	qPrune       = `DELETE FROM changes WHERE at < ?`
 	qPoll        = `SELECT seq, key, node FROM changes WHERE seq > ? ORDER BY seq LIMIT 1000`
 	qMaxSeq      = `SELECT COALESCE(MAX(seq), 0) FROM changes`
@@ -134,6 +133,22 @@ const (
 	qMigrVersion = `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`
 	qMigrInsert  = `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`
 )
+
+// changeBatches are the row counts of the multi-row change-log inserts, largest first; the
+// last is 1. A transaction that changed many keys (an emulator reset deletes every access
+// key of an account's users one by one) appends its rows in a few statements, not one per
+// key: on PostgreSQL each statement is a round trip.
+var changeBatches = [...]int{64, 8, 1}
+
+// changeInsert is the change-log insert of n rows.
+func changeInsert(n int) string {
+	var b strings.Builder
+	b.WriteString(`INSERT INTO changes (key, node, at) VALUES (?, ?, ?)`)
+	for range n - 1 {
+		b.WriteString(`, (?, ?, ?)`)
+	}
+	return b.String()
+}
 
 // listQuery builds the range scan for List: the lower bound is inclusive (the prefix) or
 // exclusive (after); the upper bound, when the prefix has one, is exclusive. Never LIKE: a
@@ -151,17 +166,21 @@ func listQuery(exclusiveLower, upper bool) string {
 
 // statements holds the SQL rebound for one dialect.
 type statements struct {
-	get, put, del, change, prune, poll, maxSeq string
-	delRange                                   [2]string    // [upper]
-	list                                       [2][2]string // [exclusiveLower][upper]
+	get, put, del, prune, poll, maxSeq string
+	change                             [len(changeBatches)]string // [i]: changeBatches[i] rows
+	delRange                           [2]string                  // [upper]
+	list                               [2][2]string               // [exclusiveLower][upper]
 }
 
 func newStatements(d *dialect) *statements {
 	s := &statements{
 		get: d.rebind(qGet), put: d.rebind(qPut), del: d.rebind(qDelete),
-		change: d.rebind(qChange), prune: d.rebind(qPrune), poll: d.rebind(qPoll),
+		prune: d.rebind(qPrune), poll: d.rebind(qPoll),
 		maxSeq:   d.rebind(qMaxSeq),
 		delRange: [2]string{d.rebind(qDeleteFrom), d.rebind(qDeleteRange)},
+	}
+	for i, n := range changeBatches {
+		s.change[i] = d.rebind(changeInsert(n))
 	}
 	for _, ex := range []bool{false, true} {
 		for _, up := range []bool{false, true} {
@@ -299,7 +318,8 @@ func (c *stmtCache) get(query string) (*sql.Stmt, bool) {
 
 // writes lists the statements an update transaction runs.
 func (s *statements) writes() []string {
-	q := []string{s.get, s.put, s.del, s.delRange[0], s.delRange[1], s.change, s.prune}
+	q := []string{s.get, s.put, s.del, s.delRange[0], s.delRange[1], s.prune}
+	q = append(q, s.change[:]...)
 	for _, l := range s.list {
 		q = append(q, l[0], l[1])
 	}
@@ -536,9 +556,18 @@ func (c *core) appendChanges(ctx context.Context, q queryer, changed []string) e
 	}
 	now := c.opts.Now()
 	at := now.UnixNano()
-	for _, k := range changed {
-		if _, err := q.ExecContext(ctx, c.s.change, k, c.node, at); err != nil {
-			return fmt.Errorf("store: append change log: %w", err)
+	// Rows are inserted in the order of changed, so seq order stays change order.
+	args := make([]any, 0, 3*min(len(changed), changeBatches[0]))
+	for i, n := range changeBatches {
+		for len(changed) >= n {
+			args = args[:0]
+			for _, k := range changed[:n] {
+				args = append(args, k, c.node, at)
+			}
+			if _, err := q.ExecContext(ctx, c.s.change[i], args...); err != nil {
+				return fmt.Errorf("store: append change log: %w", err)
+			}
+			changed = changed[n:]
 		}
 	}
 	if c.commits.Add(1)%pruneEvery == 0 {
