@@ -11,7 +11,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -171,8 +170,9 @@ func NormalizeIssuer(iss string) string {
 }
 
 func errNoKey() *Error {
-	// AWS's text for a token whose key the provider does not publish.
-	return fail(NoKey, "Couldn't retrieve verification key from your identity provider, please reference AssumeRoleWithWebIdentity documentation for requirements")
+	// AWS's text, two spaces and all, for a token whose key the provider does not publish
+	// or whose keys cannot be read; it says no more, and neither does Gatehouse.
+	return fail(NoKey, "Couldn't retrieve verification key from your identity provider,  please reference AssumeRoleWithWebIdentity documentation for requirements")
 }
 
 // keys returns the issuer's keys that may have signed tok, fetching them when the cache
@@ -253,7 +253,7 @@ func (v *Verifier) fetch(ctx context.Context, issuer string, thumbs []string) ([
 		JWKSURI string `json:"jwks_uri"`
 	}
 	if err := json.Unmarshal(body, &doc); err != nil || doc.JWKSURI == "" {
-		return nil, fail(NoKey, "%s", errNoKey().Message+": the provider's openid-configuration names no jwks_uri")
+		return nil, errNoKey() // the openid-configuration names no jwks_uri
 	}
 	body, err = v.get(ctx, doc.JWKSURI, maxJWKS, thumbs)
 	if err != nil {
@@ -270,7 +270,7 @@ func parseJWKS(body []byte) ([]jose.JSONWebKey, error) {
 		Keys []json.RawMessage `json:"keys"`
 	}
 	if err := json.Unmarshal(body, &set); err != nil {
-		return nil, fail(NoKey, "%s", errNoKey().Message+": the provider's JWKS is not valid JSON")
+		return nil, errNoKey() // the JWKS is not JSON
 	}
 	var out []jose.JSONWebKey
 	for _, raw := range set.Keys {
@@ -303,7 +303,7 @@ var errThumbprint = errors.New("certificate not trusted and not among the provid
 func (v *Verifier) get(ctx context.Context, raw string, limit int64, thumbs []string) ([]byte, error) {
 	u, err := url.Parse(raw)
 	if err != nil || u.Scheme != "https" || u.Host == "" {
-		return nil, fail(NoKey, "%s", errNoKey().Message+": the provider's URLs must be https")
+		return nil, errNoKey() // not https
 	}
 	host := u.Hostname()
 	dialer := &net.Dialer{Timeout: 5 * time.Second}
@@ -331,7 +331,7 @@ func (v *Verifier) get(ctx context.Context, raw string, limit int64, thumbs []st
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return nil, fail(NoKey, "%s", errNoKey().Message)
+		return nil, errNoKey()
 	}
 	req.Header.Set("Accept", "application/json")
 	resp, err := client.Do(req)
@@ -348,14 +348,14 @@ func (v *Verifier) get(ctx context.Context, raw string, limit int64, thumbs []st
 		if resp.StatusCode >= 500 {
 			return nil, fail(Unreachable, "The identity provider at %s answered HTTP %d.", u.Host, resp.StatusCode)
 		}
-		return nil, fail(NoKey, "%s", fmt.Sprintf("%s: %s answered HTTP %d", errNoKey().Message, u.Host, resp.StatusCode))
+		return nil, errNoKey() // 4xx, a redirect: the document is not there
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
 		return nil, fail(Unreachable, "Couldn't read the identity provider's answer from %s.", u.Host)
 	}
 	if int64(len(body)) > limit {
-		return nil, fail(NoKey, "%s", fmt.Sprintf("%s: %s answered more than %d bytes", errNoKey().Message, u.Host, limit))
+		return nil, errNoKey() // larger than any key set
 	}
 	return body, nil
 }
