@@ -140,8 +140,10 @@ func (s *Server) assumeRole(c *call, in *stsapi.AssumeRoleInput) (*stsapi.Assume
 	// A role that does not exist is denied exactly as one that does not trust the caller:
 	// AssumeRole does not reveal which roles exist.
 	role, err := s.source(ctx, acct, roleARN)
-	if errors.Is(err, errNoSource) || (err == nil && (role.trust == nil || !strings.EqualFold(role.arn, roleARN))) {
-		if c.caller.root {
+	if errors.Is(err, errNoSource) || (err == nil && (role.trust == nil || !s.sameRole(role.arn, roleARN))) {
+		// The emulator's stand-in root may assume roles (below), so a role it names that does
+		// not exist is the ordinary denial, not the refusal of a real root.
+		if c.caller.root && !c.caller.emulated {
 			return nil, awserr.AccessDenied("Roles may not be assumed by root accounts.")
 		}
 		return nil, denied
@@ -157,8 +159,11 @@ func (s *Server) assumeRole(c *call, in *stsapi.AssumeRoleInput) (*stsapi.Assume
 	// stand-in root (emulator.go), which AWS's "Roles may not be assumed by root accounts"
 	// would otherwise stop.
 	sc.Root = sc.Root && !c.caller.emulated
+	// The session is in the partition of the role ARN the caller named: in production that is
+	// the account's; in emulator mode, where an account exists in every partition, a role
+	// assumed through cn-north-1 as arn:aws-cn:… gives arn:aws-cn:sts::… sessions.
 	plan, err := s.sts.AssumeRole(sc, &sts.Role{ARN: role.arn, ID: role.uniqueID, Account: acct,
-		Partition: c.caller.principal.Partition, MaxSessionDuration: role.maxDuration}, in)
+		Partition: arnPartition(roleARN), MaxSessionDuration: role.maxDuration}, in)
 	if err != nil {
 		return nil, err
 	}
@@ -271,6 +276,29 @@ func (s *Server) verifyMFA(c *call, sc *sts.Caller, serial, code *string) error 
 }
 
 const msgMFAUnknownDevice = "MultiFactorAuthentication failed, unable to validate MFA code. Please verify your MFA serial number is valid and associated with this user."
+
+// sameRole reports whether the role ARN a caller named is the stored role's. IAM answers an
+// emulator-mode request with ARNs in the partition of the region it was signed for (an
+// account exists in every partition there, emulator.go rootPartition), so the role that
+// CreateRole returned as arn:aws-cn:iam::… through cn-north-1 is the same role whichever
+// partition names it; in production the partition is the account's and must match.
+func (s *Server) sameRole(stored, named string) bool {
+	if strings.EqualFold(stored, named) {
+		return true
+	}
+	if s.emu == nil {
+		return false
+	}
+	_, st, ok1 := strings.Cut(strings.TrimPrefix(stored, "arn:"), ":")
+	_, nm, ok2 := strings.Cut(strings.TrimPrefix(named, "arn:"), ":")
+	return ok1 && ok2 && strings.EqualFold(st, nm)
+}
+
+// arnPartition is the partition field of an ARN (arn:PARTITION:…).
+func arnPartition(a string) string {
+	p, _, _ := strings.Cut(strings.TrimPrefix(a, "arn:"), ":")
+	return p
+}
 
 // roleAccount returns the account of a role ARN (arn:PARTITION:iam::ACCOUNT:role/…).
 func roleAccount(arn string) (string, bool) {
