@@ -24,6 +24,7 @@ import (
 	"gatehouse/internal/awsproto/model"
 	"gatehouse/internal/ec2"
 	"gatehouse/internal/iam"
+	"gatehouse/internal/oidc"
 	"gatehouse/internal/policy"
 	"gatehouse/internal/sigv4"
 	"gatehouse/internal/sts"
@@ -85,6 +86,7 @@ type Server struct {
 	sts      *sts.Service
 	sessions *sessionCaches
 	emu      *emulator // nil in production mode
+	webid    *oidc.Verifier
 	bufs     sync.Pool // *[]byte response buffers
 }
 
@@ -108,6 +110,7 @@ func New(cfg Config) *Server {
 		policies: newPolicyCache(policy.NewCache()),
 		sts:      cfg.STS,
 		sessions: newSessionCaches(),
+		webid:    oidc.NewVerifier(oidc.Options{Now: cfg.Now}),
 	}
 	if cfg.IAM != nil {
 		s.iamCalls = iamMethods(cfg.IAM)

@@ -5,7 +5,6 @@ import (
 	"encoding/base32"
 	"errors"
 	"strings"
-	"sync"
 
 	"gatehouse/internal/authz"
 	"gatehouse/internal/awserr"
@@ -15,14 +14,6 @@ import (
 	"gatehouse/internal/oidc"
 	"gatehouse/internal/sts"
 )
-
-// webIdentityVerifier verifies OIDC tokens and caches the issuers' keys for the process.
-// Issuers are trusted as IAM trusts them: an HTTPS certificate that chains to the system's
-// roots, or else one whose SHA-1 thumbprint the IAM provider lists
-// (id_roles_providers_create_oidc_verify-thumbprint.html). There is no plain-HTTP mode:
-// IAM provider URLs are https, and a provider on a private CA (or a test issuer with a
-// self-signed certificate) is registered with its certificate's thumbprint, as on AWS.
-var webIdentityVerifier = sync.OnceValue(func() *oidc.Verifier { return oidc.NewVerifier(oidc.Options{}) })
 
 // Session tag limits of the token's https://aws.amazon.com/tags claim, as for AssumeRole's
 // Tags parameter (id_session-tags.html#id_session-tags_know).
@@ -99,7 +90,12 @@ func (s *Server) assumeRoleWithWebIdentity(c *call, in *stsapi.AssumeRoleWithWeb
 	p := authz.Principal{Kind: authz.WebIdentity, ARN: provARN, Partition: part, Account: acct, Name: resource}
 	fed = &caller{principal: p, account: iam.Account{ID: acct, Partition: part, Caller: provARN}}
 
-	v, err := webIdentityVerifier().Verify(ctx, tok, oidc.Provider{URL: prov.URL, ClientIDs: prov.ClientIDs, Thumbprints: prov.Thumbprints}, s.cfg.Now())
+	// s.webid trusts issuers as IAM does: an HTTPS certificate that chains to the system's
+	// roots, or else one whose SHA-1 thumbprint the provider lists
+	// (id_roles_providers_create_oidc_verify-thumbprint.html). There is no plain-HTTP mode:
+	// IAM provider URLs are https, and a provider on a private CA (or a test issuer with a
+	// self-signed certificate) is registered with its certificate's thumbprint, as on AWS.
+	v, err := s.webid.Verify(ctx, tok, oidc.Provider{URL: prov.URL, ClientIDs: prov.ClientIDs, Thumbprints: prov.Thumbprints}, s.cfg.Now())
 	if err != nil {
 		return nil, webIdentityError(err)
 	}
