@@ -368,8 +368,18 @@ func (sim *simulation) single(action string, p pairResult) iamapi.EvaluationResu
 	// A named resource: the details go under ResourceSpecificResults, as IAM puts them.
 	out.MatchedStatements, out.MissingContextValues = p.matched, []string{}
 	out.ResourceSpecificResults = []iamapi.ResourceSpecificResult{p.specific()}
-	out.EvalDecisionDetails = p.details
+	out.EvalDecisionDetails = namedDetails(p.details)
 	return out
+}
+
+// namedDetails is EvalDecisionDetails of a result on named resources: "If the simulation
+// evaluates policies within the same account and includes a resource ARN, then the
+// parameter is present but the response is empty" (API_EvaluationResult.html).
+func namedDetails(d map[string]iamapi.PolicyEvaluationDecisionType) map[string]iamapi.PolicyEvaluationDecisionType {
+	if d == nil {
+		return map[string]iamapi.PolicyEvaluationDecisionType{}
+	}
+	return d
 }
 
 // combined is the EvaluationResult of a governed action over all its resources: the most
@@ -417,6 +427,7 @@ func (sim *simulation) combined(action, own string, pairs []pairResult) iamapi.E
 	if hasBoundary {
 		out.PermissionsBoundaryDecisionDetail = &iamapi.PermissionsBoundaryDecisionDetail{AllowedByPermissionsBoundary: ptr(boundaryAllows)}
 	}
+	out.EvalDecisionDetails = namedDetails(out.EvalDecisionDetails)
 	return out
 }
 

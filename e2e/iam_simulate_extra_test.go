@@ -1,0 +1,149 @@
+package e2e
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
+)
+
+// ResourceHandlingOption through the SDK
+// (https://docs.aws.amazon.com/IAM/latest/APIReference/API_SimulatePrincipalPolicy.html): an
+// EC2 scenario makes the simulator require its resource types and decide ec2:RunInstances
+// once over all of them, "allowed only if your policy grants access to all the required
+// resources" (https://aws.amazon.com/blogs/security/test-resource-level-permissions-using-the-iam-policy-simulator/),
+// each resource's decision under ResourceSpecificResults.
+func TestIAMSimulateExtraResourceHandling(t *testing.T) {
+	t.Parallel()
+	_, root := newRootServer(t)
+	ctx := ctxT(t)
+	acct := accountID(t, root)
+	must(root.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("launcher")}))(t)
+	must(root.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("launcher"), PolicyName: aws.String("run"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ec2:RunInstances","Resource":[` +
+			`"arn:aws:ec2:*:*:instance/*","arn:aws:ec2:*::image/*","arn:aws:ec2:*:*:security-group/*","arn:aws:ec2:*:*:network-interface/*"]}]}`)}))(t)
+	instance := "arn:aws:ec2:us-east-1:" + acct + ":instance/*"
+	resources := []string{instance, "arn:aws:ec2:us-east-1::image/ami-0abcdef1234567890",
+		"arn:aws:ec2:us-east-1:" + acct + ":security-group/sg-0123456789abcdef0",
+		"arn:aws:ec2:us-east-1:" + acct + ":network-interface/*", "arn:aws:ec2:us-east-1:" + acct + ":volume/*"}
+	source := aws.String("arn:aws:iam::" + acct + ":user/launcher")
+
+	out := must(root.SimulatePrincipalPolicy(ctx, &iam.SimulatePrincipalPolicyInput{PolicySourceArn: source,
+		ActionNames: []string{"ec2:RunInstances"}, ResourceArns: resources, ResourceHandlingOption: aws.String("EC2-VPC-EBS")}))(t)
+	if len(out.EvaluationResults) != 1 {
+		t.Fatalf("got %d results, want one for the launch", len(out.EvaluationResults))
+	}
+	r := out.EvaluationResults[0]
+	if r.EvalDecision != types.PolicyEvaluationDecisionTypeImplicitDeny || aws.ToString(r.EvalResourceName) != instance ||
+		len(r.ResourceSpecificResults) != len(resources) {
+		t.Fatalf("launch without the volume granted: got %s on %s with %d resource results", r.EvalDecision, aws.ToString(r.EvalResourceName), len(r.ResourceSpecificResults))
+	}
+	for i, rs := range r.ResourceSpecificResults {
+		want := types.PolicyEvaluationDecisionTypeAllowed
+		if i == len(resources)-1 {
+			want = types.PolicyEvaluationDecisionTypeImplicitDeny // the volume
+		}
+		if aws.ToString(rs.EvalResourceName) != resources[i] || rs.EvalResourceDecision != want {
+			t.Errorf("resource %d: got %s %s, want %s %s", i, aws.ToString(rs.EvalResourceName), rs.EvalResourceDecision, resources[i], want)
+		}
+	}
+
+	// The same launch without a volume (instance store) is allowed.
+	out = must(root.SimulatePrincipalPolicy(ctx, &iam.SimulatePrincipalPolicyInput{PolicySourceArn: source,
+		ActionNames: []string{"ec2:RunInstances"}, ResourceArns: resources[:4], ResourceHandlingOption: aws.String("EC2-VPC-InstanceStore")}))(t)
+	if r := out.EvaluationResults[0]; r.EvalDecision != types.PolicyEvaluationDecisionTypeAllowed || len(r.MatchedStatements) != 1 ||
+		aws.ToString(r.MatchedStatements[0].SourcePolicyId) != "run" {
+		t.Fatalf("instance-store launch: got %s, matched %+v", r.EvalDecision, r.MatchedStatements)
+	}
+
+	// A scenario whose resource types are not all given, and one that does not exist.
+	_, err := root.SimulatePrincipalPolicy(ctx, &iam.SimulatePrincipalPolicyInput{PolicySourceArn: source,
+		ActionNames: []string{"ec2:RunInstances"}, ResourceArns: resources, ResourceHandlingOption: aws.String("EC2-VPC-EBS-Subnet")})
+	apiErr(t, err, "InvalidInput", 400, "EC2-VPC-EBS-Subnet", "missing: subnet")
+	_, err = root.SimulateCustomPolicy(ctx, &iam.SimulateCustomPolicyInput{PolicyInputList: []string{allowDoc(`"ec2:*"`, `"*"`)},
+		ActionNames: []string{"ec2:RunInstances"}, ResourceArns: resources, ResourceHandlingOption: aws.String("EC2-Mainframe")})
+	apiErr(t, err, "InvalidInput", 400, `Invalid ResourceHandlingOption "EC2-Mainframe"`)
+}
+
+// IAM's refusals of the simulator's other parameters, with its texts: a resource name that
+// is not an ARN, a bare account ID as ResourceOwner, a CallerArn that is not a user
+// (API_SimulateCustomPolicy.html: "You can specify only the ARN of an IAM user").
+func TestIAMSimulateExtraParameterErrors(t *testing.T) {
+	t.Parallel()
+	_, root := newRootServer(t)
+	ctx := ctxT(t)
+	acct := accountID(t, root)
+	doc := allowDoc(`"s3:*"`, `"*"`)
+	_, err := root.SimulateCustomPolicy(ctx, &iam.SimulateCustomPolicyInput{PolicyInputList: []string{doc}, ActionNames: []string{"kms:Decrypt"},
+		ResourceArns: []string{"14a050d4-021e-4efe-84bb-0871bf6d0fda"}})
+	if msg := apiErr(t, err, "InvalidInput", 400); msg != "ResourceNames are not in a valid ARN format: 14a050d4-021e-4efe-84bb-0871bf6d0fda." {
+		t.Errorf("non-ARN resource: got %q", msg)
+	}
+	_, err = root.SimulateCustomPolicy(ctx, &iam.SimulateCustomPolicyInput{PolicyInputList: []string{doc}, ActionNames: []string{"s3:GetObject"},
+		ResourceOwner: aws.String(acct)})
+	if msg := apiErr(t, err, "InvalidInput", 400); msg != "'"+acct+"' is not a valid as a Resource Owner." {
+		t.Errorf("bare account ResourceOwner: got %q", msg)
+	}
+	_, err = root.SimulateCustomPolicy(ctx, &iam.SimulateCustomPolicyInput{PolicyInputList: []string{doc}, ActionNames: []string{"s3:GetObject"},
+		CallerArn: aws.String("arn:aws:sts::" + acct + ":assumed-role/r/s")})
+	apiErr(t, err, "InvalidInput", 400, "CallerArn must be the ARN of an IAM user")
+
+	// The root ARN form of ResourceOwner names another account: the request is cross-account
+	// and each side's decision is reported.
+	out := must(root.SimulateCustomPolicy(ctx, &iam.SimulateCustomPolicyInput{PolicyInputList: []string{doc}, ActionNames: []string{"s3:GetObject"},
+		ResourceArns: []string{"arn:aws:s3:::b/k"}, ResourceOwner: aws.String("arn:aws:iam::111122223333:root")}))(t)
+	if r := out.EvaluationResults[0]; r.EvalDecision != types.PolicyEvaluationDecisionTypeImplicitDeny ||
+		r.EvalDecisionDetails["IAM Policy"] != types.PolicyEvaluationDecisionTypeAllowed ||
+		r.EvalDecisionDetails["Resource Policy"] != types.PolicyEvaluationDecisionTypeImplicitDeny {
+		t.Errorf("cross-account without a resource policy: got %s %v", r.EvalDecision, r.EvalDecisionDetails)
+	}
+}
+
+// The simulator sees the trust policy STS enforces: a user deleted and recreated under the
+// same name is not the principal the role trusts
+// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-roles),
+// so both the real AssumeRole and its simulation deny it.
+func TestIAMSimulateExtraTrustAgreesWithSTS(t *testing.T) {
+	t.Parallel()
+	inst, root := newRootServer(t)
+	ctx := ctxT(t)
+	acct := accountID(t, root)
+	alice := "arn:aws:iam::" + acct + ":user/alice"
+	role := "arn:aws:iam::" + acct + ":role/deploy"
+	assume := allowDoc(`"sts:AssumeRole"`, `"*"`)
+	newAlice := func() *sts.Client {
+		_, k := newUserClient(t, inst, root, "alice")
+		must(root.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("alice"), PolicyName: aws.String("assume"), PolicyDocument: aws.String(assume)}))(t)
+		return stsClient(inst, aws.ToString(k.AccessKeyId), aws.ToString(k.SecretAccessKey), "")
+	}
+	first := newAlice()
+	must(root.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("deploy"),
+		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"` + alice + `"},"Action":"sts:AssumeRole"}]}`)}))(t)
+
+	check := func(client *sts.Client, wantAllowed bool) {
+		t.Helper()
+		_, realErr := client.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(role), RoleSessionName: aws.String("sim-check")})
+		var ae smithy.APIError
+		if realErr != nil && !(errors.As(realErr, &ae) && ae.ErrorCode() == "AccessDenied") {
+			t.Fatalf("AssumeRole: %v", realErr)
+		}
+		sim := must(root.SimulatePrincipalPolicy(ctx, &iam.SimulatePrincipalPolicyInput{PolicySourceArn: aws.String(alice),
+			ActionNames: []string{"sts:AssumeRole"}, ResourceArns: []string{role}}))(t).EvaluationResults[0]
+		simAllowed := sim.EvalDecision == types.PolicyEvaluationDecisionTypeAllowed
+		if (realErr == nil) != wantAllowed || simAllowed != wantAllowed {
+			t.Fatalf("want allowed=%v: AssumeRole got %v, the simulator %s", wantAllowed, realErr, sim.EvalDecision)
+		}
+	}
+	check(first, true)
+
+	for _, p := range must(root.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String("alice")}))(t).AccessKeyMetadata {
+		must(root.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String("alice"), AccessKeyId: p.AccessKeyId}))(t)
+	}
+	must(root.DeleteUserPolicy(ctx, &iam.DeleteUserPolicyInput{UserName: aws.String("alice"), PolicyName: aws.String("assume")}))(t)
+	must(root.DeleteUser(ctx, &iam.DeleteUserInput{UserName: aws.String("alice")}))(t)
+	check(newAlice(), false)
+}
