@@ -254,6 +254,37 @@ func TestKeyCache(t *testing.T) {
 	}
 }
 
+// TestFetchFailures: a failed fetch is not retried for failRetry and its error answers
+// meanwhile; a caller that hangs up does not make the fetch fail.
+func TestFetchFailures(t *testing.T) {
+	is := newIssuer(t)
+	clock := time.Unix(1_800_000_000, 0)
+	v := NewVerifier(Options{Now: func() time.Time { return clock }})
+	tok, err := Parse(sign(t, jose.RS256, testRSA, "rsa1", map[string]any{"iss": is.srv.URL, "sub": "s", "aud": "app", "exp": clock.Unix() + 86400}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := is.provider()
+	bad.Thumbprints = []string{strings.Repeat("cd", 20)}
+	for range 2 {
+		if _, err := v.Verify(context.Background(), tok, bad, clock); KindOf(err) != Thumbprint {
+			t.Fatalf("untrusted issuer: %v, want Thumbprint", err)
+		}
+	}
+	clock = clock.Add(failRetry)
+	if _, err := v.Verify(context.Background(), tok, bad, clock); KindOf(err) != Thumbprint {
+		t.Fatalf("untrusted issuer after failRetry: %v, want Thumbprint", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := v.Verify(ctx, tok, is.provider(), clock); err != nil {
+		t.Fatalf("with the caller gone: %v", err)
+	}
+	if n := is.fetches.Load(); n != 1 {
+		t.Fatalf("JWKS fetched %d times, want 1", n)
+	}
+}
+
 // TestFetchBounds: an oversized JWKS, a redirect and a plain-http issuer are refused.
 func TestFetchBounds(t *testing.T) {
 	mux := http.NewServeMux()

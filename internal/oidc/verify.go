@@ -57,6 +57,8 @@ const (
 	// issuer's keys again (a key rotation is picked up within this; a stream of forged kids
 	// costs one fetch per interval).
 	minRefetch = 30 * time.Second
+	// failRetry is the shorter wait after a failed fetch, whose error is repeated meanwhile.
+	failRetry  = 5 * time.Second
 	maxEntries = 1024
 )
 
@@ -88,6 +90,7 @@ type keyEntry struct {
 	keys    []jose.JSONWebKey
 	fetched time.Time // zero: never fetched successfully
 	tried   time.Time // last fetch attempt
+	lastErr error     // its failure, nil when it succeeded
 }
 
 // NewVerifier returns a Verifier.
@@ -176,8 +179,8 @@ func errNoKey() *Error {
 }
 
 // keys returns the issuer's keys that may have signed tok, fetching them when the cache
-// has none, they are older than the TTL, or none matches tok's kid (at most once per
-// minRefetch).
+// has none, they are older than the TTL, or none matches tok's kid — at most once per
+// minRefetch, or per failRetry after a failed fetch, whose error answers meanwhile.
 func (v *Verifier) keys(ctx context.Context, p Provider, tok *Token) ([]jose.JSONWebKey, error) {
 	thumbs := slices.Clone(p.Thumbprints)
 	for i := range thumbs {
@@ -206,15 +209,22 @@ func (v *Verifier) keys(ctx context.Context, p Provider, tok *Token) ([]jose.JSO
 			return ks, nil
 		}
 	}
-	if !e.tried.IsZero() && now.Sub(e.tried) < minRefetch {
+	wait := minRefetch
+	if e.lastErr != nil {
+		wait = failRetry
+	}
+	if !e.tried.IsZero() && now.Sub(e.tried) < wait {
 		// Fetched (or tried) a moment ago: answer from what there is.
-		if ks := matching(e.keys, tok); len(ks) > 0 || !e.fetched.IsZero() {
+		if ks := matching(e.keys, tok); len(ks) > 0 {
 			return ks, nil
 		}
-		return nil, fail(Unreachable, "The identity provider's keys could not be fetched a moment ago; retry later.")
+		return nil, e.lastErr
 	}
 	e.tried = now
-	keys, err := v.fetch(ctx, p.URL, thumbs)
+	// The fetch outlives the request that started it (within fetchTimeout): a caller that
+	// hangs up must not leave a failure that every other caller is then answered with.
+	keys, err := v.fetch(context.WithoutCancel(ctx), p.URL, thumbs)
+	e.lastErr = err
 	if err != nil {
 		// Keys fetched before still verify tokens while the issuer is unreachable.
 		if ks := matching(e.keys, tok); len(ks) > 0 {
