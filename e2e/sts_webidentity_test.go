@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -238,6 +240,13 @@ func TestSTSWebIdentityEmulator(t *testing.T) {
 	id := must(sessionSTS(off, out.Credentials).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}))(t)
 	if aws.ToString(id.Arn) != aws.ToString(out.AssumedRoleUser.Arn) {
 		t.Errorf("GetCallerIdentity %s", aws.ToString(id.Arn))
+	}
+
+	// moto's own test, through boto3, unchanged but for moto's token format.
+	cmd := exec.Command("python3", filepath.Join("testdata", "sts_webidentity", "moto_web_identity.py"))
+	cmd.Env = motoEnv(off)
+	if out, err := cmd.CombinedOutput(); err != nil || strings.TrimSpace(string(out)) != "ok" {
+		t.Errorf("moto's test_assume_role_with_web_identity_boto3: %v\n%s", err, out)
 	}
 
 	strict := startServer(t, "", "--mode", "emulator")
