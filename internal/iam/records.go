@@ -48,7 +48,7 @@ type roleRecord struct {
 	ID          string    `json:"id"`
 	Created     time.Time `json:"created"`
 	TrustPolicy string    `json:"trust"`
-	// TrustIDs maps each user or role ARN of the role's account that the trust policy
+	// TrustIDs maps each user or role ARN of an account the store holds that the trust policy
 	// names, as written, to the unique ID it had when the policy was saved (see
 	// trustprincipals.go).
 	TrustIDs           map[string]string `json:"trustIds,omitempty"`

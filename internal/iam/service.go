@@ -155,7 +155,8 @@ type txn struct {
 	st *acctState // loaded on first use
 
 	principals map[string]bool
-	groups     map[string]bool // lower-cased group names whose members' policy sets changed
+	trusting   map[string]uint64 // other accounts whose trust policies name a touched principal → their new generation (bumpTrusting)
+	groups     map[string]bool   // lower-cased group names whose members' policy sets changed
 	policies   map[policyRef]bool
 	accessKeys map[string]bool
 }
@@ -169,6 +170,7 @@ func (s *Service) newTxn(tx kv.Tx, acct Account) *txn {
 // in the same transaction. action and target name the change in the audit trail.
 func (s *Service) update(ctx context.Context, acct Account, action string, target func() string, fn func(t *txn) error) error {
 	var change Change
+	var trusting map[string]uint64
 	err := s.opt.Store.Update(ctx, func(tx kv.Tx) error {
 		t := s.newTxn(tx, acct)
 		if err := fn(t); err != nil {
@@ -178,12 +180,16 @@ func (s *Service) update(ctx context.Context, acct Account, action string, targe
 		if change, err = t.finish(action, target()); err != nil {
 			return err
 		}
+		trusting = t.trusting
 		return nil
 	})
 	if err != nil {
 		return err
 	}
 	s.noteGeneration(change.Account, change.Generation)
+	for other, g := range trusting {
+		s.noteGeneration(other, g)
+	}
 	if s.opt.OnChange != nil {
 		s.opt.OnChange(change)
 	}
@@ -208,6 +214,9 @@ func (t *txn) finish(action, target string) (Change, error) {
 				return Change{}, err
 			}
 		}
+	}
+	if err := t.bumpTrusting(); err != nil {
+		return Change{}, err
 	}
 	gen, err := t.bumpGeneration()
 	if err != nil {

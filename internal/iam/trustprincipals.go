@@ -17,21 +17,23 @@ import (
 // the role or user, then the relationship is broken … the principal ID shows up … because
 // AWS can no longer map it back to an ARN", so a role or user recreated under the same name
 // is not trusted. Gatehouse keeps the document as written and records, beside it, the
-// unique ID each named user or role of the role's own account had when the policy was
+// unique ID each named user or role of an account the store holds had when the policy was
 // saved (roleRecord.TrustIDs); reads substitute the recorded ID for an ARN whose entity is
 // gone or is a different one now (shownTrust).
 //
-// Only principals of the role's own account are recorded: the server caches a role's
-// compiled trust policy by its account's generation, which a deletion in another account
-// does not bump, so tracking those would let the cache and GetRole disagree.
+// The server caches a role's compiled trust policy by its account's generation. A principal
+// of the role's own account changes that generation itself; for a principal of another
+// account, saving the policy also writes a reference trustref/<their account>/<ARN>/<role's
+// account>, and a change that touches a user or role (its creation, rename, deletion …)
+// moves the generation of every account holding a reference to it (bumpTrusting), so the
+// cache and GetRole agree across accounts too. A reference outlives the role that wrote it:
+// the cost is an extra generation step in that account, never a stale trust.
 
-// trustPrincipalIDs checks the user and role ARNs doc names in Principal.AWS (or
-// NotPrincipal) against the store and returns ARN (as written) → unique ID for those of
-// account a. An ARN of an account this store holds that names no user or role is refused
-// as IAM refuses it: MalformedPolicyDocument, `Invalid principal in policy: "AWS":"<arn>"`
-// (https://repost.aws/knowledge-center/iam-trust-policy-error). Account IDs, root ARNs,
-// "*", assumed-role, service and federated principals, and ARNs of accounts the store does
-// not hold are taken as they are.
+const trustRefPrefix = "trustref/"
+
+// trustRefs is the prefix of the references to the user or role arn (of account owner).
+func trustRefs(owner, arn string) string { return trustRefPrefix + owner + "/" + lower(arn) + "/" }
+
 func trustPrincipalIDs(tx kv.Tx, a Account, doc string) (map[string]string, error) {
 	d, err := policy.ParseLenient([]byte(doc))
 	if err != nil {
@@ -65,11 +67,14 @@ func trustPrincipalIDs(tx kv.Tx, a Account, doc string) (map[string]string, erro
 			if !found {
 				return nil, malformedPolicyDocument("Invalid principal in policy: %q:%q", "AWS", v)
 			}
-			if p.Account == a.ID {
-				if ids == nil {
-					ids = map[string]string{}
+			if ids == nil {
+				ids = map[string]string{}
+			}
+			ids[v] = id
+			if p.Account != a.ID {
+				if err := tx.Put(trustRefs(p.Account, v)+a.ID, nil); err != nil {
+					return nil, err
 				}
-				ids[v] = id
 			}
 		}
 	}
@@ -230,4 +235,41 @@ func substitutePrincipals(doc string, repl map[string]string) string {
 	}
 	b.Write(data[last:])
 	return b.String()
+}
+
+// bumpTrusting moves the generation of every other account whose trust policies reference a
+// user or role this change touched, so their servers recompile those policies (shownTrust
+// then shows a recreated principal as the unique ID it replaced). The new generations are
+// noted on this node after the commit (Service.update); other nodes see the state keys move.
+func (t *txn) bumpTrusting() error {
+	for p := range t.principals {
+		prefix := trustRefs(t.acct.ID, p)
+		refs, err := listAll(t.tx, prefix)
+		if err != nil {
+			return err
+		}
+		for _, r := range refs {
+			other := r.Key[len(prefix):]
+			if other == t.acct.ID || strings.ContainsRune(other, '/') {
+				continue // a deeper path's reference, or the account's own
+			}
+			if _, done := t.trusting[other]; done {
+				continue
+			}
+			k := keysFor(other)
+			st, err := readState(t.tx, k)
+			if err != nil {
+				return err
+			}
+			st.Gen++
+			if err := putJSON(t.tx, k.state(), st); err != nil {
+				return err
+			}
+			if t.trusting == nil {
+				t.trusting = map[string]uint64{}
+			}
+			t.trusting[other] = st.Gen
+		}
+	}
+	return nil
 }
