@@ -19,6 +19,16 @@ func threadCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
+// processCPU returns the CPU time the whole process has used: for parallel benchmarks,
+// where the work is spread over goroutines on every core.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
 // cpuLoop runs f b.N times on one locked OS thread and reports cpu-ns/op.
 func cpuLoop(b *testing.B, f func(i int)) {
 	runtime.LockOSThread()
