@@ -59,8 +59,13 @@ func (s *Server) failureMessage(ctx context.Context, c *call, ch *ec2Check, res 
 	for k, vs := range ch.multi {
 		conds = append(conds, authmsg.NewCondition(k, vs...))
 	}
-	conds = append(conds, authmsg.NewCondition("ec2:Region", s.cfg.Region))
-	conds = append(conds, authmsg.ResourceKeys(ch.resource, s.cfg.Region)...)
+	// Keys the check set itself win over the derived ones, as in its request context.
+	for _, d := range append([]authmsg.Condition{authmsg.NewCondition("ec2:Region", s.cfg.Region)},
+		authmsg.ResourceKeys(ch.resource, s.cfg.Region)...) {
+		if !slices.ContainsFunc(conds, func(c authmsg.Condition) bool { return strings.EqualFold(c.Key, d.Key) }) {
+			conds = append(conds, d)
+		}
+	}
 	authmsg.SortConditions(conds)
 	m.Context.Conditions.Items = conds
 	m.MatchedStatements.Items = s.matchedStatements(ctx, c, res.Matched)
