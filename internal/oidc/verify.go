@@ -37,8 +37,8 @@ type Provider struct {
 // Verified is what Verify established about a token.
 type Verified struct {
 	Claims
-	// Audience is the client ID the token was accepted for: the first aud that is one of
-	// the provider's client IDs, else azp.
+	// Audience is the client ID the token was accepted for: its azp when it has one, else
+	// the first aud that is one of the provider's client IDs.
 	Audience string
 }
 
@@ -141,15 +141,22 @@ func (v *Verifier) Verify(ctx context.Context, tok *Token, p Provider, now time.
 	if !c.IssuedAt.IsZero() && c.IssuedAt.After(now.Add(ClockSkew)) {
 		return nil, fail(NotYetValid, "The web identity token was issued in the future: its iat is %d.", c.IssuedAt.Unix())
 	}
+	// The audience is azp when the token has one, else aud: IAM maps a provider's aud
+	// condition key to azp (Google's "accounts.google.com:aud is the token's azp", with
+	// the token's aud as :oaud), and a token whose azp is another client than its aud is
+	// refused even when the aud is registered (Entra ID v2 tokens, aws/aws-sdk-net#3071).
 	out := &Verified{Claims: c}
-	for _, a := range c.Audience {
-		if slices.Contains(p.ClientIDs, a) {
-			out.Audience = a
-			break
+	if c.AuthorizedParty != "" {
+		if slices.Contains(p.ClientIDs, c.AuthorizedParty) {
+			out.Audience = c.AuthorizedParty
 		}
-	}
-	if out.Audience == "" && c.AuthorizedParty != "" && slices.Contains(p.ClientIDs, c.AuthorizedParty) {
-		out.Audience = c.AuthorizedParty
+	} else {
+		for _, a := range c.Audience {
+			if slices.Contains(p.ClientIDs, a) {
+				out.Audience = a
+				break
+			}
+		}
 	}
 	if out.Audience == "" {
 		return nil, fail(Audience, "Incorrect token audience") // AWS's text

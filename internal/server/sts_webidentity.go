@@ -189,20 +189,15 @@ func (s *Server) assumeRoleWithWebIdentity(c *call, in *stsapi.AssumeRoleWithWeb
 // (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_iam-condition-keys.html#condition-keys-wif),
 // named by the provider's URL without https:// (token.actions.githubusercontent.com:sub,
 // accounts.google.com:aud, cognito-identity.amazonaws.com:amr): sub; aud, the audience the
-// token was accepted for (azp when that is what matched, as for Google); oaud, the token's
-// other audiences; amr when the token has it; and aws:FederatedProvider, the provider's ARN.
+// token was accepted for (its azp when it has one, as for Google); oaud, the token's aud
+// when azp took aud's place; amr when the token has it; and aws:FederatedProvider, the
+// provider's ARN.
 func webIdentityKeys(cond *authz.Context, resource, provARN string, v *oidc.Verified) {
 	cond.Set("aws:FederatedProvider", provARN)
 	cond.Set(resource+":sub", v.Subject)
 	cond.Set(resource+":aud", v.Audience)
-	var other []string
-	for _, a := range v.Claims.Audience {
-		if a != v.Audience {
-			other = append(other, a)
-		}
-	}
-	if len(other) > 0 {
-		cond.SetMulti(resource+":oaud", other)
+	if v.AuthorizedParty != "" && len(v.Claims.Audience) > 0 {
+		cond.SetMulti(resource+":oaud", v.Claims.Audience)
 	}
 	if len(v.AMR) > 0 {
 		cond.SetMulti(resource+":amr", v.AMR)
