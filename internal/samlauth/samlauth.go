@@ -12,12 +12,14 @@
 package samlauth
 
 import (
+	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
 	"strings"
 	"time"
 
 	"github.com/beevik/etree"
+	"github.com/crewjam/saml/xmlenc"
 	dsig "github.com/russellhaering/goxmldsig"
 	"github.com/russellhaering/goxmldsig/etreeutils"
 )
@@ -27,6 +29,7 @@ const (
 	NSAssertion   = "urn:oasis:names:tc:SAML:2.0:assertion"
 	NSProtocol    = "urn:oasis:names:tc:SAML:2.0:protocol"
 	nsDSig        = "http://www.w3.org/2000/09/xmldsig#"
+	nsXEnc        = "http://www.w3.org/2001/04/xmlenc#"
 	statusSuccess = "urn:oasis:names:tc:SAML:2.0:status:Success"
 	methodBearer  = "urn:oasis:names:tc:SAML:2.0:cm:bearer"
 	// FormatUnspecified is the NameID format a NameID without one has (saml-core §8.3.1).
@@ -46,7 +49,8 @@ const (
 	Rejected
 	// Expired: the assertion's Conditions or its bearer confirmation are past NotOnOrAfter.
 	Expired
-	// Encrypted: the response carries an EncryptedAssertion.
+	// Encrypted: an EncryptedAssertion that cannot be decrypted, or a plaintext Assertion
+	// where the provider requires encryption.
 	Encrypted
 )
 
@@ -142,16 +146,18 @@ func child(el *etree.Element, ns, tag string) *etree.Element {
 	return nil
 }
 
-// assertionOf returns the Response's one Assertion child.
-func assertionOf(resp *etree.Element) (*etree.Element, error) {
-	if len(children(resp, NSAssertion, "EncryptedAssertion")) > 0 {
-		return nil, fail(Encrypted, "Invalid SAML response: encrypted assertions are not supported")
-	}
+// assertionOf returns the Response's one Assertion or EncryptedAssertion child, and
+// whether it is encrypted.
+func assertionOf(resp *etree.Element) (*etree.Element, bool, error) {
 	as := children(resp, NSAssertion, "Assertion")
-	if len(as) != 1 {
-		return nil, fail(Malformed, "Invalid SAML response: the Response must contain exactly one Assertion")
+	es := children(resp, NSAssertion, "EncryptedAssertion")
+	switch {
+	case len(as) == 1 && len(es) == 0:
+		return as[0], false, nil
+	case len(as) == 0 && len(es) == 1:
+		return es[0], true, nil
 	}
-	return as[0], nil
+	return nil, false, fail(Malformed, "Invalid SAML response: the Response must contain exactly one Assertion")
 }
 
 // checkStatus refuses a Response whose Status is not Success (saml-core §3.2.2.2).
@@ -167,28 +173,35 @@ func checkStatus(resp *etree.Element) error {
 	return nil
 }
 
-// Verify checks the signatures of resp against certs (the IdP's signing certificates)
-// and returns its assertion read from the signed bytes only. Either the Response or the
-// Assertion must carry an enveloped signature; every signature present must verify.
-// now decides whether a certificate is within its validity period.
-func Verify(resp *etree.Element, certs []*x509.Certificate, now time.Time) (*Assertion, error) {
+// Keys are what Verify checks a response with: the provider's metadata certificates, and
+// the private keys (IAM's AddPrivateKey) its assertions may be encrypted to.
+type Keys struct {
+	Certificates []*x509.Certificate
+	Decryption   []*rsa.PrivateKey
+	// RequireEncryption refuses a plaintext Assertion (AssertionEncryptionMode Required).
+	RequireEncryption bool
+}
+
+// Verify checks the signatures of resp against the certificates and returns its assertion
+// read from the signed bytes only. Either the Response or the Assertion must carry an
+// enveloped signature; every signature present must verify. An EncryptedAssertion is
+// decrypted after the Response's signature is checked (it covers the ciphertext) and
+// before the Assertion's (which is inside it). now decides whether a certificate is within
+// its validity period.
+func Verify(resp *etree.Element, k Keys, now time.Time) (*Assertion, error) {
 	if err := checkStatus(resp); err != nil {
 		return nil, err
 	}
-	a, err := assertionOf(resp)
+	a, encrypted, err := assertionOf(resp)
 	if err != nil {
 		return nil, err
 	}
-	respSigned := len(children(resp, nsDSig, "Signature")) > 0
-	assertionSigned := len(children(a, nsDSig, "Signature")) > 0
-	if !respSigned && !assertionSigned {
+	if len(k.Certificates) == 0 {
 		return nil, fail(BadSignature, "Response signature invalid")
 	}
-	if len(certs) == 0 {
-		return nil, fail(BadSignature, "Response signature invalid")
-	}
-	vc := dsig.NewDefaultValidationContext(&dsig.MemoryX509CertificateStore{Roots: certs})
+	vc := dsig.NewDefaultValidationContext(&dsig.MemoryX509CertificateStore{Roots: k.Certificates})
 	vc.Clock = dsig.NewFakeClockAt(now)
+	respSigned := len(children(resp, nsDSig, "Signature")) > 0
 	if respSigned {
 		signed, err := validate(vc, resp)
 		if err != nil {
@@ -198,9 +211,21 @@ func Verify(resp *etree.Element, certs []*x509.Certificate, now time.Time) (*Ass
 		if err := checkStatus(signed); err != nil {
 			return nil, err
 		}
-		if a, err = assertionOf(signed); err != nil {
+		if a, encrypted, err = assertionOf(signed); err != nil {
 			return nil, err
 		}
+	}
+	switch {
+	case encrypted:
+		if a, err = decrypt(a, k.Decryption); err != nil {
+			return nil, err
+		}
+	case k.RequireEncryption:
+		return nil, fail(Encrypted, "Invalid SAML response: the SAML provider requires encrypted assertions")
+	}
+	assertionSigned := len(children(a, nsDSig, "Signature")) > 0
+	if !respSigned && !assertionSigned {
+		return nil, fail(BadSignature, "Response signature invalid")
 	}
 	if assertionSigned {
 		if a, err = validate(vc, a); err != nil {
@@ -213,6 +238,70 @@ func Verify(resp *etree.Element, certs []*x509.Certificate, now time.Time) (*Ass
 	}
 	out.Verified = true
 	return out, nil
+}
+
+// errDecrypt is every failure to decrypt, alike: which step failed (the key, the padding,
+// the XML inside) is what oracle attacks on XML Encryption learn from.
+var errDecrypt = fail(Encrypted, "Invalid SAML response: the encrypted assertion could not be decrypted")
+
+// decrypt opens an EncryptedAssertion (saml-core §2.3.4) with the first of keys that
+// works, using crewjam/saml's xmlenc: RSA-OAEP or RSA 1.5 key transport of an AES-GCM,
+// AES-CBC or 3DES content key, the EncryptedKey inside the EncryptedData's KeyInfo or
+// beside it. The plaintext must be one saml:Assertion; it inherits the namespace
+// declarations in scope at the EncryptedAssertion.
+func decrypt(enc *etree.Element, keys []*rsa.PrivateKey) (*etree.Element, error) {
+	data := child(enc, nsXEnc, "EncryptedData")
+	if data == nil || len(keys) == 0 {
+		return nil, errDecrypt
+	}
+	sibling := child(enc, nsXEnc, "EncryptedKey")
+	var plain []byte
+	for _, key := range keys {
+		var err error
+		if sibling == nil {
+			plain, err = xmlenc.Decrypt(key, data)
+		} else {
+			var cek any
+			if cek, err = xmlenc.Decrypt(key, sibling); err == nil {
+				plain, err = xmlenc.Decrypt(cek, data)
+			}
+		}
+		if err == nil {
+			break
+		}
+		plain = nil
+	}
+	if plain == nil {
+		return nil, errDecrypt
+	}
+	doc := etree.NewDocument()
+	if err := doc.ReadFromBytes(plain); err != nil || doc.Root() == nil {
+		return nil, errDecrypt
+	}
+	root := doc.Root()
+	ctx, err := etreeutils.NSBuildParentContext(enc)
+	if err == nil {
+		ctx, err = ctx.SubContext(enc)
+	}
+	if err != nil {
+		return nil, errDecrypt
+	}
+	for prefix, ns := range ctx.Prefixes() {
+		if prefix == "xml" || prefix == "xmlns" || ns == etreeutils.XMLNamespace {
+			continue // the context's built-in entries, not declarations
+		}
+		key := "xmlns:" + prefix
+		if prefix == "" {
+			key = "xmlns"
+		}
+		if root.SelectAttr(key) == nil {
+			root.CreateAttr(key, ns)
+		}
+	}
+	if root.Tag != "Assertion" || root.NamespaceURI() != NSAssertion {
+		return nil, errDecrypt
+	}
+	return root, nil
 }
 
 // validate verifies the enveloped signature of el, detached from its document with the
@@ -238,9 +327,12 @@ func validate(vc *dsig.ValidationContext, el *etree.Element) (*etree.Element, er
 // mode's moto compatibility only (moto accepts any assertion); nothing read this way may
 // be trusted.
 func Read(resp *etree.Element) (*Assertion, error) {
-	a, err := assertionOf(resp)
+	a, encrypted, err := assertionOf(resp)
 	if err != nil {
 		return nil, err
+	}
+	if encrypted {
+		return nil, fail(Encrypted, "Invalid SAML response: an encrypted assertion cannot be read without the provider's key")
 	}
 	return parseAssertion(a)
 }

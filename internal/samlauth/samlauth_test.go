@@ -1,6 +1,7 @@
 package samlauth_test
 
 import (
+	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
 	"errors"
@@ -20,6 +21,7 @@ const entityID = "https://idp.example.com/metadata"
 var (
 	idpOnce     sync.Once
 	idp, other  *samltest.IdP
+	sp          *samltest.IdP // the service provider's encryption key pair
 	errIdPSetup error
 )
 
@@ -31,7 +33,10 @@ func idps(t testing.TB) (*samltest.IdP, *samltest.IdP) {
 		if idp, errIdPSetup = samltest.NewIdP(entityID); errIdPSetup != nil {
 			return
 		}
-		other, errIdPSetup = samltest.NewIdP(entityID)
+		if other, errIdPSetup = samltest.NewIdP(entityID); errIdPSetup != nil {
+			return
+		}
+		sp, errIdPSetup = samltest.NewIdP("urn:amazon:webservices")
 	})
 	if errIdPSetup != nil {
 		t.Fatal(errIdPSetup)
@@ -87,6 +92,7 @@ func TestVerify(t *testing.T) {
 		raw    string // the SAMLAssertion parameter itself, when set
 		reason samlauth.Reason
 		check  bool // apply Check as well
+		keys   *samlauth.Keys
 	}{
 		{name: "signed response", doc: build(good, baseResponse(now), samltest.SignResponse), check: true},
 		{name: "signed assertion only", doc: signedAssertion, check: true},
@@ -188,6 +194,44 @@ func TestVerify(t *testing.T) {
 			r.Issuer = "https://other-idp.example.com"
 			return r
 		}(), samltest.SignResponse), reason: samlauth.Rejected, check: true},
+		{name: "encrypted assertion (AES-GCM) in a signed response", doc: build(good, func() samltest.Response {
+			r := baseResponse(now)
+			r.EncryptTo = sp.Cert
+			return r
+		}(), samltest.SignResponse), check: true, keys: &samlauth.Keys{Decryption: []*rsa.PrivateKey{other.Key, sp.Key}}},
+		{name: "encrypted signed assertion (AES-CBC), unsigned response", doc: build(good, func() samltest.Response {
+			r := baseResponse(now)
+			r.EncryptTo, r.EncryptCBC = sp.Cert, true
+			return r
+		}(), samltest.SignAssertion), check: true, keys: &samlauth.Keys{Decryption: []*rsa.PrivateKey{sp.Key}, RequireEncryption: true}},
+		{name: "encrypted and signed nowhere", doc: build(good, func() samltest.Response {
+			r := baseResponse(now)
+			r.EncryptTo = sp.Cert
+			return r
+		}(), samltest.SignNone), reason: samlauth.BadSignature, keys: &samlauth.Keys{Decryption: []*rsa.PrivateKey{sp.Key}}},
+		{name: "encrypted to another key", doc: build(good, func() samltest.Response {
+			r := baseResponse(now)
+			r.EncryptTo = other.Cert
+			return r
+		}(), samltest.SignResponse), reason: samlauth.Encrypted, keys: &samlauth.Keys{Decryption: []*rsa.PrivateKey{sp.Key}}},
+		{name: "encrypted, provider without a key", doc: build(good, func() samltest.Response {
+			r := baseResponse(now)
+			r.EncryptTo = sp.Cert
+			return r
+		}(), samltest.SignResponse), reason: samlauth.Encrypted},
+		{name: "ciphertext altered", doc: mutate(t, build(good, func() samltest.Response {
+			r := baseResponse(now)
+			r.EncryptTo, r.EncryptCBC = sp.Cert, true
+			return r
+		}(), samltest.SignAssertion), func(root *etree.Element) {
+			cv := findAll(root, "xenc:CipherValue")
+			v := cv[len(cv)-1]
+			b, _ := base64.StdEncoding.DecodeString(v.Text())
+			b[len(b)-20] ^= 1
+			v.SetText(base64.StdEncoding.EncodeToString(b))
+		}), reason: samlauth.Encrypted, keys: &samlauth.Keys{Decryption: []*rsa.PrivateKey{sp.Key}}},
+		{name: "plaintext assertion where encryption is required", doc: signedAssertion, reason: samlauth.Encrypted,
+			keys: &samlauth.Keys{Decryption: []*rsa.PrivateKey{sp.Key}, RequireEncryption: true}},
 		{name: "not base64", raw: "%%%not base64%%%", reason: samlauth.Malformed},
 		{name: "not XML", raw: base64.StdEncoding.EncodeToString([]byte("<samlp:Response")), reason: samlauth.Malformed},
 		{name: "not a Response", doc: `<x:Foo xmlns:x="urn:x"/>`, reason: samlauth.Malformed},
@@ -205,7 +249,12 @@ func TestVerify(t *testing.T) {
 			resp, err := samlauth.Decode(raw)
 			var a *samlauth.Assertion
 			if err == nil {
-				a, err = samlauth.Verify(resp, certs, now)
+				k := samlauth.Keys{}
+				if tc.keys != nil {
+					k = *tc.keys
+				}
+				k.Certificates = certs
+				a, err = samlauth.Verify(resp, k, now)
 			}
 			if err == nil && tc.check {
 				err = a.Check(expect(now))
@@ -241,7 +290,7 @@ func TestReadMotoAssertion(t *testing.T) {
 		t.Fatal(err)
 	}
 	good, _ := idps(t)
-	if _, err := samlauth.Verify(resp, []*x509.Certificate{good.Cert}, time.Now()); err == nil {
+	if _, err := samlauth.Verify(resp, samlauth.Keys{Certificates: []*x509.Certificate{good.Cert}}, time.Now()); err == nil {
 		t.Error("Verify accepted an unsigned assertion")
 	}
 	a, err := samlauth.Read(resp)
@@ -277,7 +326,7 @@ func FuzzDecode(f *testing.F) {
 		if a, err := samlauth.Read(resp); err == nil {
 			_ = a.Check(expect(now))
 		}
-		if a, err := samlauth.Verify(resp, certs, now); err == nil && !a.Verified {
+		if a, err := samlauth.Verify(resp, samlauth.Keys{Certificates: certs}, now); err == nil && !a.Verified {
 			t.Fatal("Verify returned an unverified assertion")
 		}
 	})

@@ -233,3 +233,52 @@ func TestAssumeRoleWithSAMLEmulator(t *testing.T) {
 		}
 	}
 }
+
+// A provider with AssertionEncryptionMode Required and a private key (IAM's AddPrivateKey)
+// takes assertions encrypted to that key and refuses plaintext ones
+// (id_roles_providers_create_saml.html, "SAML encryption").
+func TestAssumeRoleWithSAMLEncrypted(t *testing.T) {
+	f := newEmuFixture(t, "production", Strict)
+	idp, err := samltest.NewIdP(samlTestEntity)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp, err := samltest.NewIdP("urn:amazon:webservices") // the key pair AWS's side decrypts with
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := f.mustRoot(url.Values{"Action": {"CreateSAMLProvider"}, "Name": {"enc"}, "SAMLMetadataDocument": {idp.Metadata()},
+		"AddPrivateKey": {sp.KeyPEM()}, "AssertionEncryptionMode": {"Required"}})
+	provider := between(body, "<SAMLProviderArn>", "</SAMLProviderArn>")
+	f.mustRoot(url.Values{"Action": {"CreateRole"}, "RoleName": {"enc-role"}, "AssumeRolePolicyDocument": {
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"` + provider + `"},"Action":"sts:AssumeRoleWithSAML"}]}`}})
+	role := "arn:aws:iam::" + f.account + ":role/enc-role"
+	resp := samltest.Response{Subject: "bob", Attributes: []samltest.Attribute{
+		{Name: samltest.AttrRole, Values: []string{role + "," + provider}},
+		{Name: samltest.AttrRoleSessionName, Values: []string{"bob"}},
+	}}
+	call := func(r samltest.Response, sign samltest.Sign) *httptest.ResponseRecorder {
+		doc, err := idp.Build(r, sign)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f.unsigned(url.Values{"Action": {"AssumeRoleWithSAML"}, "RoleArn": {role}, "PrincipalArn": {provider},
+			"SAMLAssertion": {samltest.Encode(doc)}})
+	}
+	enc := resp
+	enc.EncryptTo = sp.Cert
+	if w := call(enc, samltest.SignAssertion); w.Code != 200 || !strings.Contains(w.Body.String(), "assumed-role/enc-role/bob") {
+		t.Errorf("encrypted signed assertion: %d %s", w.Code, w.Body)
+	}
+	enc.EncryptCBC = true
+	if w := call(enc, samltest.SignResponse); w.Code != 200 {
+		t.Errorf("encrypted (AES-CBC) assertion in a signed response: %d %s", w.Code, w.Body)
+	}
+	if w := call(resp, samltest.SignResponse); w.Code != 400 || !strings.Contains(w.Body.String(), "requires encrypted assertions") {
+		t.Errorf("plaintext assertion, encryption required: %d %s", w.Code, w.Body)
+	}
+	enc.EncryptTo = idp.Cert // not the provider's key
+	if w := call(enc, samltest.SignResponse); w.Code != 400 || !strings.Contains(w.Body.String(), "could not be decrypted") {
+		t.Errorf("assertion encrypted to another key: %d %s", w.Code, w.Body)
+	}
+}

@@ -11,11 +11,13 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/base64"
+	"encoding/pem"
 	"fmt"
 	"math/big"
 	"time"
 
 	"github.com/beevik/etree"
+	"github.com/crewjam/saml/xmlenc"
 	dsig "github.com/russellhaering/goxmldsig"
 )
 
@@ -78,6 +80,12 @@ func (p *IdP) Metadata() string {
 </md:EntityDescriptor>`
 }
 
+// KeyPEM is the private key as PEM (PKCS #1), the form IAM's AddPrivateKey takes: an
+// IdP value doubles as the service provider's encryption key pair in tests.
+func (p *IdP) KeyPEM() string {
+	return string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(p.Key)}))
+}
+
 // Attribute is one saml:Attribute.
 type Attribute struct {
 	Name   string
@@ -101,6 +109,11 @@ type Response struct {
 	Attributes          []Attribute
 	// Status is the StatusCode (Success when "").
 	Status string
+	// EncryptTo, when set, encrypts the (signed) assertion to this certificate's key as an
+	// EncryptedAssertion: RSA-OAEP key transport of an AES-256-GCM key, or AES-256-CBC
+	// when EncryptCBC is set (saml-core §2.3.4, xmlenc-core).
+	EncryptTo  *x509.Certificate
+	EncryptCBC bool
 }
 
 // Sign says which elements carry an enveloped signature.
@@ -223,7 +236,27 @@ func (p *IdP) Build(r Response, sign Sign) (string, error) {
 	resp.CreateAttr("Destination", r.Recipient)
 	resp.CreateElement("saml:Issuer").SetText(r.Issuer)
 	resp.CreateElement("samlp:Status").CreateElement("samlp:StatusCode").CreateAttr("Value", r.Status)
-	resp.AddChild(a)
+	if r.EncryptTo != nil {
+		plain := etree.NewDocument()
+		plain.SetRoot(a)
+		b, err := plain.WriteToBytes()
+		if err != nil {
+			return "", err
+		}
+		enc := xmlenc.OAEP()
+		enc.BlockCipher = xmlenc.AES256GCM
+		if r.EncryptCBC {
+			enc.BlockCipher = xmlenc.AES256CBC
+		}
+		data, err := enc.Encrypt(r.EncryptTo, b, nil)
+		if err != nil {
+			return "", err
+		}
+		ea := resp.CreateElement("saml:EncryptedAssertion")
+		ea.AddChild(data)
+	} else {
+		resp.AddChild(a)
+	}
 	if sign == SignResponse || sign == SignBoth {
 		if resp, err = p.signEnveloped(resp); err != nil {
 			return "", err
