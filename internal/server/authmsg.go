@@ -39,7 +39,7 @@ func (s *Server) unauthorizedEC2(c *call, ch *ec2Check, res *authz.Result) error
 // failureMessage describes a denied EC2 check: the caller, the action (an EC2 action by
 // its operation name, "RunInstances", as AWS's messages show it; another service's with
 // its prefix, "iam:PassRole"), the resource, the condition keys the check carried with
-// those derived from the resource ARN, and the statements that applied.
+// those derived from the resource ARN, and the Deny statements that decided.
 func (s *Server) failureMessage(ctx context.Context, c *call, ch *ec2Check, res *authz.Result) *authmsg.Message {
 	p := &c.caller.principal
 	m := &authmsg.Message{ExplicitDeny: res.Decision == authz.ExplicitDeny}
@@ -74,9 +74,10 @@ func (s *Server) failureMessage(ctx context.Context, c *call, ch *ec2Check, res 
 
 // matchedStatements describes the Deny statements that decided a denial — AWS's messages
 // list those and leave out the Allows they overrode; an implicit deny lists none — read
-// from the caller's policy documents as written (the compiled forms keep neither the case of actions and
-// condition keys nor the documents' text). Each lists the caller's unique ID as its
-// principal and, for a group's policy, the group's ID. Only denials pay for this read.
+// from the caller's policy documents as written (the compiled forms keep neither the case
+// of actions and condition keys nor the documents' text). Each lists the caller's unique
+// ID as its principal and, for a group's policy, the group's ID. Only explicit denials pay
+// for this read.
 func (s *Server) matchedStatements(ctx context.Context, c *call, matched []authz.Matched) []authmsg.Statement {
 	if !slices.ContainsFunc(matched, func(m authz.Matched) bool { return m.Effect == policy.Deny }) {
 		return nil
