@@ -147,3 +147,47 @@ func TestIAMSimulateExtraTrustAgreesWithSTS(t *testing.T) {
 	must(root.DeleteUser(ctx, &iam.DeleteUserInput{UserName: aws.String("alice")}))(t)
 	check(newAlice(), false)
 }
+
+// Across accounts (emulator mode, one account per 12-digit key ID as LocalStack does): a
+// role of account A trusts user bob of account B; bob deleted and recreated in B is not the
+// principal A's role trusts, so his AssumeRole is denied even though the server had the
+// role's trust policy compiled and cached, and the simulator in A agrees.
+func TestIAMSimulateExtraCrossAccountTrust(t *testing.T) {
+	t.Parallel()
+	inst := startServer(t, "", "--mode", "emulator", "--enforce", "strict")
+	ctx := ctxT(t)
+	const a, b = "111111111111", "222222222222"
+	rootA, rootB := iamClient(t, inst, a, "x"), iamClient(t, inst, b, "x")
+	bob := "arn:aws:iam::" + b + ":user/bob"
+	role := "arn:aws:iam::" + a + ":role/shared"
+	newBob := func() *sts.Client {
+		must(rootB.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("bob")}))(t)
+		k := must(rootB.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("bob")}))(t).AccessKey
+		must(rootB.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("bob"), PolicyName: aws.String("assume"),
+			PolicyDocument: aws.String(allowDoc(`"sts:AssumeRole"`, `"*"`))}))(t)
+		return stsClient(inst, aws.ToString(k.AccessKeyId), aws.ToString(k.SecretAccessKey), "")
+	}
+	first := newBob()
+	must(rootA.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("shared"),
+		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"` + bob + `"},"Action":"sts:AssumeRole"}]}`)}))(t)
+	simulate := func() types.PolicyEvaluationDecisionType {
+		return must(rootA.SimulateCustomPolicy(ctx, &iam.SimulateCustomPolicyInput{PolicyInputList: []string{allowDoc(`"sts:AssumeRole"`, `"*"`)},
+			CallerArn: aws.String(bob), ActionNames: []string{"sts:AssumeRole"}, ResourceArns: []string{role}}))(t).EvaluationResults[0].EvalDecision
+	}
+	must(first.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(role), RoleSessionName: aws.String("first")}))(t)
+	if got := simulate(); got != types.PolicyEvaluationDecisionTypeAllowed {
+		t.Fatalf("bob as created: simulator says %s", got)
+	}
+
+	for _, m := range must(rootB.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String("bob")}))(t).AccessKeyMetadata {
+		must(rootB.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String("bob"), AccessKeyId: m.AccessKeyId}))(t)
+	}
+	must(rootB.DeleteUserPolicy(ctx, &iam.DeleteUserPolicyInput{UserName: aws.String("bob"), PolicyName: aws.String("assume")}))(t)
+	must(rootB.DeleteUser(ctx, &iam.DeleteUserInput{UserName: aws.String("bob")}))(t)
+	second := newBob()
+	_, err := second.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(role), RoleSessionName: aws.String("second")})
+	apiErr(t, err, "AccessDenied", 403)
+	if got := simulate(); got != types.PolicyEvaluationDecisionTypeImplicitDeny {
+		t.Errorf("recreated bob: simulator says %s, want implicitDeny", got)
+	}
+}
