@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"gatehouse/internal/samlauth/samltest"
@@ -123,6 +124,31 @@ func TestSTSAssumeRoleWithSAML(t *testing.T) {
 	_, err = anon.AssumeRoleWithSAML(ctx, &sts.AssumeRoleWithSAMLInput{RoleArn: aws.String(roleARN), PrincipalArn: aws.String(provider),
 		SAMLAssertion: aws.String(assertion(idp, response(nil), samltest.SignResponse)), DurationSeconds: aws.Int32(7200)})
 	apiErr(t, err, "ValidationError", 400, "MaxSessionDuration")
+
+	// A provider that requires encrypted assertions: the IdP encrypts to the certificate of
+	// the key given to AddPrivateKey (id_roles_providers_create_saml.html, "SAML encryption").
+	sp := must(samltest.NewIdP("urn:amazon:webservices"))(t)
+	encProvider := aws.ToString(must(root.CreateSAMLProvider(ctx, &iam.CreateSAMLProviderInput{Name: aws.String("enc-idp"),
+		SAMLMetadataDocument: aws.String(idp.Metadata()), AddPrivateKey: aws.String(sp.KeyPEM()),
+		AssertionEncryptionMode: iamtypes.AssertionEncryptionModeTypeRequired}))(t).SAMLProviderArn)
+	encTrust := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":%q},"Action":"sts:AssumeRoleWithSAML"}]}`, encProvider)
+	encRole := aws.ToString(must(root.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("saml-enc"),
+		AssumeRolePolicyDocument: aws.String(encTrust)}))(t).Role.Arn)
+	encResponse := func(encrypt bool) string {
+		r := response(func(r *samltest.Response) { r.Attributes[0].Values = []string{encRole + "," + encProvider} })
+		if encrypt {
+			r.EncryptTo = sp.Cert
+		}
+		return assertion(idp, r, samltest.SignAssertion)
+	}
+	encOut := must(anon.AssumeRoleWithSAML(ctx, &sts.AssumeRoleWithSAMLInput{RoleArn: aws.String(encRole),
+		PrincipalArn: aws.String(encProvider), SAMLAssertion: aws.String(encResponse(true))}))(t)
+	if got := aws.ToString(encOut.AssumedRoleUser.Arn); got != "arn:aws:sts::"+acct+":assumed-role/saml-enc/jdoe@example.com" {
+		t.Errorf("encrypted assertion: AssumedRoleUser.Arn %q", got)
+	}
+	_, err = anon.AssumeRoleWithSAML(ctx, &sts.AssumeRoleWithSAMLInput{RoleArn: aws.String(encRole),
+		PrincipalArn: aws.String(encProvider), SAMLAssertion: aws.String(encResponse(false))})
+	apiErr(t, err, "InvalidIdentityToken", 400, "requires encrypted assertions")
 
 	// Deleting the provider ends federation through it.
 	must(root.DeleteSAMLProvider(ctx, &iam.DeleteSAMLProviderInput{SAMLProviderArn: aws.String(provider)}))(t)
