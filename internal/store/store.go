@@ -4,7 +4,9 @@
 // kv.Watcher. Domain packages never import it; they see kv. internal/cli wires a backend in.
 //
 // Both backends keep the key space in one table, kv(key, value), whose primary key index is
-// the order kv.Tx.List promises: bytewise on the keys' UTF-8 bytes. Keys must be non-empty,
+// the order kv.Tx.List promises: bytewise on the keys' UTF-8 bytes. List and DeleteRange are
+// range scans of that index. The change log (table changes) holds a row per key an Update
+// changed, and one row with the empty key (Reset) for a DeleteRange that removed keys. Keys must be non-empty,
 // valid UTF-8 and free of NUL bytes (PostgreSQL text cannot hold NUL); other keys fail with
 // ErrInvalidKey.
 //
