@@ -165,65 +165,31 @@ func (s *Server) assumeRoleWithSAML(c *call, in *stsapi.AssumeRoleWithSAMLInput)
 		c.enforce, c.fullAuth = s.emu.admit()
 	}
 	lenient := s.emu != nil && c.enforce == Off
-	roleARN, providerARN := *in.RoleArn, *in.PrincipalArn
+	roleARN := *in.RoleArn
 	acct, ok := roleAccount(roleARN)
 	if !ok {
 		return nil, awserr.ValidationError("%s is invalid", roleARN)
 	}
-	resp, err := samlauth.Decode(*in.SAMLAssertion)
+	a, fed, err := s.verifySAML(c, in, lenient)
 	if err != nil {
-		return nil, samlError(err)
-	}
-	now := s.cfg.Now()
-	prov, err := s.iam.SAMLProvider(ctx, providerARN)
-	var ae *awserr.Error
-	found := err == nil
-	if err != nil && !(errors.As(err, &ae) && ae.Code == "NoSuchEntity") {
 		return nil, err
 	}
-	var a *samlauth.Assertion
-	switch {
-	case found:
-		keys := samlauth.Keys{Certificates: prov.Metadata.SigningCertificates, RequireEncryption: prov.EncryptionRequired,
-			Decryption: rsaKeys(prov.PrivateKeys)}
-		a, err = samlauth.Verify(resp, keys, now)
-		if err == nil {
-			recipients, audiences := s.samlEndpoints()
-			err = a.Check(samlauth.Expect{EntityID: prov.Metadata.EntityID, Now: now, Audiences: audiences, Recipients: recipients})
-		}
-	default:
-		err = stsapi.InvalidIdentityToken(msgSAMLNoProvider)
-	}
-	if err != nil {
-		if !lenient {
-			return nil, samlError(err)
-		}
-		if a, err = samlauth.Read(resp); err != nil {
-			return nil, samlError(err)
-		}
-	}
-	if !lenient && !rolePairListed(a.Attribute(samlAttrRole), roleARN, providerARN) {
+	if !lenient && !rolePairListed(a.Attribute(samlAttrRole), roleARN, *in.PrincipalArn) {
 		return nil, awserr.AccessDenied(msgSAMLNotAuthorized)
 	}
-
+	if fed.Account == "" { // emulator mode: a PrincipalArn that names no provider
+		fed.Account = acct
+	}
 	claims, err := samlClaims(a)
 	if err != nil {
 		return nil, err
 	}
-	provPart, provAcct, provName, _ := samlProviderName(providerARN)
-	if found {
-		providerARN = prov.ARN
-		provPart, provAcct, provName, _ = samlProviderName(prov.ARN)
-	}
-	if provAcct == "" { // emulator mode: a PrincipalArn that names no provider
-		provAcct = acct
-	}
-	part, _, _ := strings.Cut(strings.TrimPrefix(roleARN, "arn:"), ":")
 	role, err := s.source(ctx, acct, roleARN)
 	exists := err == nil && role.trust != nil && strings.EqualFold(role.arn, roleARN)
 	if err != nil && !errors.Is(err, errNoSource) {
 		return nil, err
 	}
+	part, _, _ := strings.Cut(strings.TrimPrefix(roleARN, "arn:"), ":")
 	stsRole := &sts.Role{ARN: roleARN, ID: samlEmulatedRoleID(roleARN), Account: acct, Partition: part, MaxSessionDuration: 43200}
 	if exists {
 		stsRole.ARN, stsRole.ID, stsRole.MaxSessionDuration = role.arn, role.uniqueID, role.maxDuration
@@ -234,75 +200,14 @@ func (s *Server) assumeRoleWithSAML(c *call, in *stsapi.AssumeRoleWithSAMLInput)
 	if err != nil {
 		return nil, err
 	}
-	nq := nameQualifier(a.Issuer, provAcct, provName)
-	subType := subjectType(a.SubjectFormat)
-	recipient := ""
-	if len(a.Confirmations) > 0 {
-		recipient = a.Confirmations[0].Recipient
-		recipients, _ := s.samlEndpoints()
-		for _, cf := range a.Confirmations {
-			if samlContains(recipients, cf.Recipient) {
-				recipient = cf.Recipient
-				break
-			}
-		}
+	facts := samlFacts{
+		recipient:     s.samlRecipient(a),
+		subjectType:   subjectType(a.SubjectFormat),
+		nameQualifier: nameQualifier(a.Issuer, fed.Account, fed.Name),
 	}
-
 	if exists {
-		principal := authz.Principal{Kind: authz.WebIdentity, ARN: providerARN, Partition: provPart, Account: provAcct, Name: provName}
-		cond := authz.NewContext(&principal, nil)
-		s.globalKeys(cond, c)
-		cond.Set("SAML:aud", recipient)
-		cond.Set("SAML:iss", a.Issuer)
-		cond.Set("SAML:sub", a.Subject)
-		cond.Set("SAML:sub_type", subType)
-		cond.Set("SAML:namequalifier", nq)
-		cond.Set("SAML:doc", provAcct+"/"+provName)
-		for name, key := range samlAttributeKeys {
-			if vs := a.Attribute(name); len(vs) > 0 {
-				cond.SetMulti(key, vs)
-			}
-		}
-		cond.Set("sts:RoleSessionName", plan.Name)
-		if plan.SourceIdentity != "" {
-			cond.Set("sts:SourceIdentity", plan.SourceIdentity)
-		}
-		if len(plan.Tags) > 0 {
-			keys := make([]string, 0, len(plan.Tags))
-			for _, t := range plan.Tags {
-				cond.Set("aws:RequestTag/"+t.Key, t.Value)
-				keys = append(keys, t.Key)
-			}
-			cond.SetMulti("aws:TagKeys", keys)
-			if len(plan.TransitiveTagKeys) > 0 {
-				cond.SetMulti("sts:TransitiveTagKeys", plan.TransitiveTagKeys)
-			}
-		}
-		req := authz.Request{Principal: &principal, Action: "sts:AssumeRoleWithSAML", Resource: stsRole.ARN,
-			ResourceAccount: acct, Context: cond, Resources: role.trust}
-		res := resultPool.Get().(*authz.Result)
-		defer resultPool.Put(res)
-		decide := func(action string) error {
-			req.Action = action
-			authz.Evaluate(&req, res)
-			s.metrics.observeDecision(res.Decision.String())
-			if !s.denies(c, &req, res) {
-				return nil
-			}
-			return awserr.AccessDenied("Not authorized to perform " + action)
-		}
-		if err := decide("sts:AssumeRoleWithSAML"); err != nil {
+		if err := s.authorizeSAML(c, &fed, a, &facts, plan, role.trust); err != nil {
 			return nil, err
-		}
-		if len(plan.Tags) > 0 {
-			if err := decide("sts:TagSession"); err != nil {
-				return nil, err
-			}
-		}
-		if plan.SourceIdentity != "" {
-			if err := decide("sts:SetSourceIdentity"); err != nil {
-				return nil, err
-			}
 		}
 	}
 	cr, err := s.sts.Issue(plan)
@@ -310,16 +215,16 @@ func (s *Server) assumeRoleWithSAML(c *call, in *stsapi.AssumeRoleWithSAMLInput)
 		return nil, err
 	}
 	if exists {
-		s.iam.RecordRoleUse(stsRole.ARN, s.cfg.Region, now)
+		s.iam.RecordRoleUse(stsRole.ARN, s.cfg.Region, s.cfg.Now())
 	}
 	out := &stsapi.AssumeRoleWithSAMLOutput{
 		Credentials:     credentialsOut(cr),
 		AssumedRoleUser: &stsapi.AssumedRoleUser{AssumedRoleId: plan.UserID(), Arn: plan.ARN()},
 		Subject:         &a.Subject,
-		SubjectType:     &subType,
+		SubjectType:     &facts.subjectType,
 		Issuer:          &a.Issuer,
-		Audience:        &recipient,
-		NameQualifier:   &nq,
+		Audience:        &facts.recipient,
+		NameQualifier:   &facts.nameQualifier,
 	}
 	if plan.HasSessionPolicy() || len(plan.Tags) > 0 {
 		n := int32(plan.PackedPolicySize)
@@ -329,6 +234,130 @@ func (s *Server) assumeRoleWithSAML(c *call, in *stsapi.AssumeRoleWithSAMLInput)
 		out.SourceIdentity = &plan.SourceIdentity
 	}
 	return out, nil
+}
+
+// verifySAML decodes the SAMLAssertion and verifies it against the PrincipalArn provider:
+// its signature with the metadata's certificates (decrypting it with the provider's keys
+// when it is encrypted), then its issuer, audience, recipient and validity. It returns the
+// assertion and the provider as a federated principal. lenient (emulator mode, enforcement
+// off) falls back to reading an assertion that does not verify, or whose provider does not
+// exist, as moto does.
+func (s *Server) verifySAML(c *call, in *stsapi.AssumeRoleWithSAMLInput, lenient bool) (*samlauth.Assertion, authz.Principal, error) {
+	fed := authz.Principal{Kind: authz.WebIdentity, ARN: *in.PrincipalArn}
+	fed.Partition, fed.Account, fed.Name, _ = samlProviderName(fed.ARN)
+	resp, err := samlauth.Decode(*in.SAMLAssertion)
+	if err != nil {
+		return nil, fed, samlError(err)
+	}
+	prov, err := s.iam.SAMLProvider(c.r.Context(), fed.ARN)
+	var ae *awserr.Error
+	var a *samlauth.Assertion
+	switch {
+	case err == nil:
+		fed.ARN = prov.ARN
+		fed.Partition, fed.Account, fed.Name, _ = samlProviderName(prov.ARN)
+		now := s.cfg.Now()
+		keys := samlauth.Keys{Certificates: prov.Metadata.SigningCertificates, RequireEncryption: prov.EncryptionRequired,
+			Decryption: rsaKeys(prov.PrivateKeys)}
+		if a, err = samlauth.Verify(resp, keys, now); err == nil {
+			recipients, audiences := s.samlEndpoints()
+			err = a.Check(samlauth.Expect{EntityID: prov.Metadata.EntityID, Now: now, Audiences: audiences, Recipients: recipients})
+		}
+	case errors.As(err, &ae) && ae.Code == "NoSuchEntity":
+		err = stsapi.InvalidIdentityToken(msgSAMLNoProvider)
+	default:
+		return nil, fed, err
+	}
+	if err != nil {
+		if !lenient {
+			return nil, fed, samlError(err)
+		}
+		if a, err = samlauth.Read(resp); err != nil {
+			return nil, fed, samlError(err)
+		}
+	}
+	return a, fed, nil
+}
+
+// samlRecipient is the Recipient of the assertion's bearer confirmation that names an AWS
+// sign-in endpoint (the first one otherwise): AssumeRoleWithSAML's Audience and SAML:aud.
+func (s *Server) samlRecipient(a *samlauth.Assertion) string {
+	recipients, _ := s.samlEndpoints()
+	for _, cf := range a.Confirmations {
+		if samlContains(recipients, cf.Recipient) {
+			return cf.Recipient
+		}
+	}
+	if len(a.Confirmations) > 0 {
+		return a.Confirmations[0].Recipient
+	}
+	return ""
+}
+
+// samlFacts are the values derived from the assertion that both the answer and the trust
+// policy's condition keys carry.
+type samlFacts struct {
+	recipient, subjectType, nameQualifier string
+}
+
+// authorizeSAML decides sts:AssumeRoleWithSAML for the federated principal fed on the
+// role's trust policy — and sts:TagSession, sts:SetSourceIdentity when the session has tags
+// or a source identity — with the SAML condition keys of the assertion
+// (reference_policies_iam-condition-keys.html#condition-keys-saml). A federated caller has
+// no identity policies: only the trust policy can allow.
+func (s *Server) authorizeSAML(c *call, fed *authz.Principal, a *samlauth.Assertion, f *samlFacts, plan *sts.Session, trust *authz.ResourceSet) error {
+	cond := authz.NewContext(fed, nil)
+	s.globalKeys(cond, c)
+	cond.Set("SAML:aud", f.recipient)
+	cond.Set("SAML:iss", a.Issuer)
+	cond.Set("SAML:sub", a.Subject)
+	cond.Set("SAML:sub_type", f.subjectType)
+	cond.Set("SAML:namequalifier", f.nameQualifier)
+	cond.Set("SAML:doc", fed.Account+"/"+fed.Name)
+	for name, key := range samlAttributeKeys {
+		if vs := a.Attribute(name); len(vs) > 0 {
+			cond.SetMulti(key, vs)
+		}
+	}
+	cond.Set("sts:RoleSessionName", plan.Name)
+	if plan.SourceIdentity != "" {
+		cond.Set("sts:SourceIdentity", plan.SourceIdentity)
+	}
+	if len(plan.Tags) > 0 {
+		keys := make([]string, 0, len(plan.Tags))
+		for _, t := range plan.Tags {
+			cond.Set("aws:RequestTag/"+t.Key, t.Value)
+			keys = append(keys, t.Key)
+		}
+		cond.SetMulti("aws:TagKeys", keys)
+		if len(plan.TransitiveTagKeys) > 0 {
+			cond.SetMulti("sts:TransitiveTagKeys", plan.TransitiveTagKeys)
+		}
+	}
+	req := authz.Request{Principal: fed, Resource: plan.SourceARN, ResourceAccount: plan.Account, Context: cond, Resources: trust}
+	res := resultPool.Get().(*authz.Result)
+	defer resultPool.Put(res)
+	decide := func(action string) error {
+		req.Action = action
+		authz.Evaluate(&req, res)
+		s.metrics.observeDecision(res.Decision.String())
+		if !s.denies(c, &req, res) {
+			return nil
+		}
+		return awserr.AccessDenied("Not authorized to perform " + action)
+	}
+	if err := decide("sts:AssumeRoleWithSAML"); err != nil {
+		return err
+	}
+	if len(plan.Tags) > 0 {
+		if err := decide("sts:TagSession"); err != nil {
+			return err
+		}
+	}
+	if plan.SourceIdentity != "" {
+		return decide("sts:SetSourceIdentity")
+	}
+	return nil
 }
 
 // samlClaims collects what the session takes from the assertion.
