@@ -103,7 +103,8 @@ func (c *Compiled) Resources() []wildcard.ID {
 	if c.nResources == 0 {
 		return nil
 	}
-	return unsafe.Slice(c.pats, int(c.nActions)+int(c.nResources))[c.nActions:]
+	first := unsafe.Add(unsafe.Pointer(c.pats), uintptr(c.nActions)*unsafe.Sizeof(wildcard.ID(0)))
+	return unsafe.Slice((*wildcard.ID)(first), c.nResources)
 }
 
 const (
