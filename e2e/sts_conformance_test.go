@@ -137,3 +137,21 @@ func TestSTSConformanceFrozenClock(t *testing.T) {
 		t.Errorf("production, the test key signed in 2012: got %d %s", code, body)
 	}
 }
+
+// GetAccessKeyInfo for a key Gatehouse did not issue: in emulator mode such a key is the
+// root of the default account, so that is its account (moto answers the same for its test
+// keys); in production it is refused, which AWS documents for keys that do not exist
+// (API_GetAccessKeyInfo.html: "might return an error that the key doesn't exist").
+func TestSTSConformanceAccessKeyInfoUnknownKey(t *testing.T) {
+	ctx := ctxT(t)
+	emu := startServer(t, "", "--mode", "emulator", "--enforce", "off")
+	_, sc := emuClients(emu, "us-east-1")
+	info := must(sc.GetAccessKeyInfo(ctx, &sts.GetAccessKeyInfoInput{AccessKeyId: aws.String("AKIAIOSFODNN7EXAMPLE")}))(t)
+	if aws.ToString(info.Account) != "123456789012" {
+		t.Errorf("emulator: GetAccessKeyInfo account %q, want 123456789012", aws.ToString(info.Account))
+	}
+	prod := startServer(t, "", "--mode", "production")
+	keyID, secret := rootCreds(t, prod)
+	_, err := stsClient(prod, keyID, secret, "").GetAccessKeyInfo(ctx, &sts.GetAccessKeyInfoInput{AccessKeyId: aws.String("AKIAIOSFODNN7EXAMPLE")})
+	apiErr(t, err, "InvalidParameterValue", 400, "AKIAIOSFODNN7EXAMPLE")
+}

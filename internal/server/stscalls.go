@@ -383,6 +383,15 @@ func (s *Server) getAccessKeyInfo(c *call, in *stsapi.GetAccessKeyInfoInput) (*s
 	}
 	k, err := s.iam.LookupAccessKey(c.r.Context(), id)
 	if errors.Is(err, iam.ErrNoSuchAccessKey) {
+		if s.emulatesUnknownKeys(c) {
+			// A key Gatehouse did not issue acts as the root of the default account
+			// (unknownKey; a 12-digit ID is shorter than AccessKeyId's 16), so that is the
+			// account it belongs to — what moto and LocalStack answer for their test keys.
+			acct := s.emu.defaultAccount
+			return &stsapi.GetAccessKeyInfoOutput{Account: &acct}, nil
+		}
+		// "Providing a deleted access key might return an error that the key doesn't
+		// exist" (API_GetAccessKeyInfo.html).
 		return nil, awserr.InvalidParameterValue("The access key ID %s is not valid.", id)
 	}
 	if err != nil {
