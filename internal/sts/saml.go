@@ -34,6 +34,28 @@ const (
 	msgSAMLSourceIdentity = `Source Identity must match [a-zA-Z_0-9+=,.@-]{2,64} and not begin with "aws:"`
 )
 
+// Session tag limits (id_session-tags.html#id_session-tags_know): at most 50 tags, keys
+// of 1–128 and values of at most 256 characters. AssumeRole's model checks its Tags
+// parameter; tags from assertion attributes are checked here.
+const (
+	maxSessionTags    = 50
+	maxTagKeyLength   = 128
+	maxTagValueLength = 256
+)
+
+func samlTags(tags []stsapi.Tag) error {
+	if len(tags) > maxSessionTags {
+		return stsapi.InvalidIdentityToken("The assertion has %d PrincipalTag attributes; a session can have at most %d tags.", len(tags), maxSessionTags)
+	}
+	for _, t := range tags {
+		k, v := deref(t.Key), deref(t.Value)
+		if len(k) == 0 || len(k) > maxTagKeyLength || len(v) > maxTagValueLength {
+			return stsapi.InvalidIdentityToken("PrincipalTag %q in AuthnResponse: tag keys must be 1 to %d characters and values at most %d.", k, maxTagKeyLength, maxTagValueLength)
+		}
+	}
+	return nil
+}
+
 // samlNameOK applies the pattern STS holds RoleSessionName and SourceIdentity attributes
 // to: [a-zA-Z_0-9+=,.@-]{2,64}.
 func samlNameOK(s string) bool {
@@ -93,6 +115,9 @@ func (s *Service) AssumeRoleWithSAML(role *Role, in *stsapi.AssumeRoleWithSAMLIn
 		SourceIdentity: cl.SourceIdentity,
 	}
 	if err := sessionPolicies(sess, in.Policy, in.PolicyArns); err != nil {
+		return nil, err
+	}
+	if err := samlTags(cl.Tags); err != nil {
 		return nil, err
 	}
 	if err := sessionTags(sess, &Caller{}, cl.Tags, cl.TransitiveTagKeys); err != nil {

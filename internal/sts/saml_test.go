@@ -46,6 +46,8 @@ func TestAssumeRoleWithSAMLPlan(t *testing.T) {
 				{Key: str("k5"), Value: str(strings.Repeat("v", 256))}, {Key: str("k6"), Value: str(strings.Repeat("v", 256))},
 				{Key: str("k7"), Value: str(strings.Repeat("v", 256))}, {Key: str("k8"), Value: str(strings.Repeat("v", 256))}}},
 			code: stsapi.CodePackedPolicyTooLarge},
+		{name: "tag value too long", claims: SAMLClaims{SessionName: "alice", Tags: []stsapi.Tag{{Key: str("team"), Value: str(strings.Repeat("v", 257))}}},
+			code: stsapi.CodeInvalidIdentityToken},
 		{name: "transitive key not a tag", claims: SAMLClaims{SessionName: "alice", Tags: []stsapi.Tag{{Key: str("team"), Value: str("a")}},
 			TransitiveTagKeys: []string{"dept"}}, code: "InvalidParameterValue"},
 	}
