@@ -29,6 +29,10 @@ type Provider struct {
 	URL string
 	// ClientIDs are the audiences the provider accepts.
 	ClientIDs []string
+	// AnyAudience accepts every audience: IAM's built-in providers (accounts.google.com,
+	// cognito-identity.amazonaws.com) register no client IDs and leave the audience to the
+	// role's trust policy (its :aud condition).
+	AnyAudience bool
 	// Thumbprints are lower-case hex SHA-1 fingerprints of certificates the provider's
 	// HTTPS endpoints may present when their chain is not trusted otherwise.
 	Thumbprints []string
@@ -146,7 +150,12 @@ func (v *Verifier) Verify(ctx context.Context, tok *Token, p Provider, now time.
 	// the token's aud as :oaud), and a token whose azp is another client than its aud is
 	// refused even when the aud is registered (Entra ID v2 tokens, aws/aws-sdk-net#3071).
 	out := &Verified{Claims: c}
-	if c.AuthorizedParty != "" {
+	if p.AnyAudience {
+		out.Audience = c.AuthorizedParty
+		if out.Audience == "" {
+			out.Audience = c.Audience[0] // Parse requires aud or azp
+		}
+	} else if c.AuthorizedParty != "" {
 		if slices.Contains(p.ClientIDs, c.AuthorizedParty) {
 			out.Audience = c.AuthorizedParty
 		}

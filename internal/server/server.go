@@ -50,6 +50,9 @@ type Config struct {
 	Account string
 	// DecisionCapacity bounds emulator mode's decision log (decisions.DefaultCapacity when 0).
 	DecisionCapacity int
+	// OIDC verifies AssumeRoleWithWebIdentity's tokens; nil builds one that trusts the
+	// system's roots and each IAM OIDC provider's thumbprints.
+	OIDC *oidc.Verifier
 }
 
 func (c Config) withDefaults() Config {
@@ -67,6 +70,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Account == "" {
 		c.Account = "123456789012"
+	}
+	if c.OIDC == nil {
+		c.OIDC = oidc.NewVerifier(oidc.Options{Now: c.Now})
 	}
 	return c
 }
@@ -110,7 +116,7 @@ func New(cfg Config) *Server {
 		policies: newPolicyCache(policy.NewCache()),
 		sts:      cfg.STS,
 		sessions: newSessionCaches(),
-		webid:    oidc.NewVerifier(oidc.Options{Now: cfg.Now}),
+		webid:    cfg.OIDC,
 	}
 	if cfg.IAM != nil {
 		s.iamCalls = iamMethods(cfg.IAM)

@@ -25,6 +25,11 @@ const (
 	webIdentityAction = "sts:AssumeRoleWithWebIdentity"
 )
 
+// builtinWebIdentity are the issuers IAM federates with without an IAM OIDC provider
+// (reference_policies_iam-condition-keys.html#condition-keys-wif names their keys:
+// accounts.google.com:aud/oaud/sub, cognito-identity.amazonaws.com:amr/aud/sub).
+var builtinWebIdentity = map[string]bool{"accounts.google.com": true, "cognito-identity.amazonaws.com": true}
+
 // assumeRoleWithWebIdentity runs AssumeRoleWithWebIdentity
 // (https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRoleWithWebIdentity.html).
 // The request needs no AWS credentials — the token is the proof — so a signed request is
@@ -66,7 +71,9 @@ func (s *Server) assumeRoleWithWebIdentity(c *call, in *stsapi.AssumeRoleWithWeb
 	}
 	ae, _ := awserr.As(lerr)
 	noProvider := perr == nil && ae != nil && ae.Code == "NoSuchEntity"
-	if s.emu != nil && s.level(c) == Off && (perr != nil || noProvider) {
+	builtin := noProvider && builtinWebIdentity[oidc.NormalizeIssuer(tok.Claims.Issuer)] &&
+		(strings.HasPrefix(tok.Claims.Issuer, "https://") || !strings.Contains(tok.Claims.Issuer, "://"))
+	if s.emu != nil && s.level(c) == Off && (perr != nil || (noProvider && !builtin)) {
 		return s.emulatedWebIdentity(c, in, acct, part, tok)
 	}
 	if in.ProviderId != nil && *in.ProviderId != "" {
@@ -78,15 +85,29 @@ func (s *Server) assumeRoleWithWebIdentity(c *call, in *stsapi.AssumeRoleWithWeb
 	if perr != nil {
 		return nil, stsapi.InvalidIdentityToken("%s", perr.Error())
 	}
-	if noProvider {
+	// resource names the provider in condition keys (RESOURCE:sub); provARN is the principal
+	// a trust policy names under "Federated".
+	var resource, provARN string
+	var op oidc.Provider
+	switch {
+	case builtin:
+		// IAM trusts Google and Amazon Cognito without an IAM provider: a trust policy names
+		// them as "Federated": "accounts.google.com", and their audience is the trust
+		// policy's :aud condition to check (id_roles_create_for-idp_oidc.html). An IAM
+		// provider for the same issuer, when there is one, is used instead.
+		resource = oidc.NormalizeIssuer(tok.Claims.Issuer)
+		provARN = resource
+		op = oidc.Provider{URL: "https://" + resource, AnyAudience: true}
+	case noProvider:
 		// AWS's text, quoting the token's iss as it is.
 		return nil, stsapi.InvalidIdentityToken("No OpenIDConnect provider found in your account for %s", tok.Claims.Issuer)
-	}
-	if lerr != nil {
+	case lerr != nil:
 		return nil, lerr
+	default:
+		resource = strings.TrimPrefix(prov.URL, "https://")
+		provARN = "arn:" + part + ":iam::" + acct + ":oidc-provider/" + resource
+		op = oidc.Provider{URL: prov.URL, ClientIDs: prov.ClientIDs, Thumbprints: prov.Thumbprints}
 	}
-	resource := strings.TrimPrefix(prov.URL, "https://")
-	provARN := "arn:" + part + ":iam::" + acct + ":oidc-provider/" + resource
 	p := authz.Principal{Kind: authz.WebIdentity, ARN: provARN, Partition: part, Account: acct, Name: resource}
 	fed = &caller{principal: p, account: iam.Account{ID: acct, Partition: part, Caller: provARN}}
 
@@ -95,7 +116,7 @@ func (s *Server) assumeRoleWithWebIdentity(c *call, in *stsapi.AssumeRoleWithWeb
 	// (id_roles_providers_create_oidc_verify-thumbprint.html). There is no plain-HTTP mode:
 	// IAM provider URLs are https, and a provider on a private CA (or a test issuer with a
 	// self-signed certificate) is registered with its certificate's thumbprint, as on AWS.
-	v, err := s.webid.Verify(ctx, tok, oidc.Provider{URL: prov.URL, ClientIDs: prov.ClientIDs, Thumbprints: prov.Thumbprints}, s.cfg.Now())
+	v, err := s.webid.Verify(ctx, tok, op, s.cfg.Now())
 	if err != nil {
 		return nil, webIdentityError(err)
 	}

@@ -2,20 +2,36 @@ package server_test
 
 import (
 	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
+	"math/big"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
 
+	"gatehouse/internal/iam"
 	"gatehouse/internal/oidc"
+	"gatehouse/internal/seal"
+	"gatehouse/internal/server"
+	"gatehouse/internal/store"
+	"gatehouse/internal/sts"
 )
 
 // TestAssumeRoleWithWebIdentityKeys drives AssumeRoleWithWebIdentity through ServeHTTP
@@ -138,5 +154,114 @@ func TestAssumeRoleWithWebIdentityKeys(t *testing.T) {
 				t.Fatalf("got %d %s, want %d with %s", w.Code, w.Body, tc.status, want)
 			}
 		})
+	}
+}
+
+// TestAssumeRoleWithWebIdentityGoogle: a token of accounts.google.com needs no IAM provider
+// (IAM federates with Google natively); the trust policy names "Federated":
+// "accounts.google.com" and checks the audience itself, with :aud the token's azp and :oaud
+// its aud. The issuer is served locally under Google's name, with a test CA.
+func TestAssumeRoleWithWebIdentityGoogle(t *testing.T) {
+	ctx := context.Background()
+	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test CA"}, IsCA: true,
+		BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	caDER, _ := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	ca, _ := x509.ParseCertificate(caDER)
+	leafKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	leafDER, err := x509.CreateCertificate(rand.Reader, &x509.Certificate{SerialNumber: big.NewInt(2), DNSNames: []string{"accounts.google.com"},
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)},
+		ca, &leafKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, _ := rsa.GenerateKey(rand.Reader, 2048)
+	mux := http.NewServeMux()
+	mux.HandleFunc("/.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
+		_ = json.NewEncoder(w).Encode(map[string]string{"issuer": "https://accounts.google.com", "jwks_uri": "https://accounts.google.com/certs"})
+	})
+	mux.HandleFunc("/certs", func(w http.ResponseWriter, r *http.Request) {
+		_ = json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: "g1", Use: "sig"}}})
+	})
+	idp := httptest.NewUnstartedServer(mux)
+	idp.TLS = &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{leafDER}, PrivateKey: leafKey}}}
+	idp.StartTLS()
+	defer idp.Close()
+	roots := x509.NewCertPool()
+	roots.AddCert(ca)
+	var d net.Dialer
+	verifier := oidc.NewVerifier(oidc.Options{RootCAs: roots, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
+		return d.DialContext(ctx, network, idp.Listener.Addr().String()) // "accounts.google.com" is this server
+	}})
+
+	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "gatehouse.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	master := make([]byte, seal.KeySize)
+	_, _ = rand.Read(master)
+	sealer, _ := seal.New(master, rand.Reader)
+	svc, err := iam.New(iam.Options{Store: st, Sealer: sealer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := svc.Bootstrap(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyring, err := seal.Maintain(ctx, st, sealer, rand.Reader, time.Now, seal.Rotation{Every: 24 * time.Hour, MaxTokenLifetime: sts.MaxTokenLifetime})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stsSvc, _ := sts.New(sts.Options{Keyring: keyring, Rand: rand.Reader})
+	srv := server.New(server.Config{IAM: svc, STS: stsSvc, OIDC: verifier, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	serve := func(req *http.Request, body []byte) *httptest.ResponseRecorder {
+		r := req.Clone(req.Context())
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		w := httptest.NewRecorder()
+		srv.ServeHTTP(w, r)
+		return w
+	}
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"accounts.google.com"},"Action":"sts:AssumeRoleWithWebIdentity",` +
+		`"Condition":{"StringEquals":{"accounts.google.com:aud":"1078","accounts.google.com:oaud":"sts.amazonaws.com","accounts.google.com:sub":"1078","aws:FederatedProvider":"accounts.google.com"}}}]}`
+	req, body := signedReq(t, "iam", b.RootKeyID, b.RootKeySecret, "", url.Values{"Action": {"CreateRole"}, "Version": {"2010-05-08"},
+		"RoleName": {"from-gcp"}, "AssumeRolePolicyDocument": {trust}})
+	if w := serve(req, body); w.Code != 200 {
+		t.Fatalf("CreateRole: %d %s", w.Code, w.Body)
+	}
+	token := func(claims map[string]any) string {
+		s, _ := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: key}, (&jose.SignerOptions{}).WithHeader("kid", "g1"))
+		raw, _ := json.Marshal(claims)
+		jws, err := s.Sign(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, _ := jws.CompactSerialize()
+		return out
+	}
+	exp := time.Now().Add(time.Hour).Unix()
+	for _, tc := range []struct {
+		name   string
+		claims map[string]any
+		status int
+		want   string
+	}{
+		{"service account token", map[string]any{"iss": "https://accounts.google.com", "sub": "1078", "azp": "1078", "aud": "sts.amazonaws.com", "exp": exp},
+			200, "<Provider>accounts.google.com</Provider><Audience>1078</Audience>"},
+		{"iss without scheme", map[string]any{"iss": "accounts.google.com", "sub": "1078", "azp": "1078", "aud": "sts.amazonaws.com", "exp": exp}, 200, "<Audience>1078</Audience>"},
+		{"another audience", map[string]any{"iss": "https://accounts.google.com", "sub": "1078", "azp": "1078", "aud": "other", "exp": exp},
+			403, "Not authorized to perform sts:AssumeRoleWithWebIdentity"},
+		{"http issuer is not Google", map[string]any{"iss": "http://accounts.google.com", "sub": "1078", "azp": "1078", "aud": "sts.amazonaws.com", "exp": exp},
+			400, "No OpenIDConnect provider found in your account for http://accounts.google.com"},
+	} {
+		p := url.Values{"Action": {"AssumeRoleWithWebIdentity"}, "Version": {"2011-06-15"}, "RoleArn": {"arn:aws:iam::" + b.Account + ":role/from-gcp"},
+			"RoleSessionName": {"gcp"}, "WebIdentityToken": {token(tc.claims)}}
+		body := []byte(p.Encode())
+		req := httptest.NewRequest("POST", "http://127.0.0.1:7474/", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
+		if w := serve(req, body); w.Code != tc.status || !strings.Contains(w.Body.String(), tc.want) {
+			t.Errorf("%s: got %d %s, want %d with %s", tc.name, w.Code, w.Body, tc.status, tc.want)
+		}
 	}
 }
