@@ -2,12 +2,15 @@ package iam
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"gatehouse/internal/awsproto/iamapi"
 	"gatehouse/internal/kv"
+	"gatehouse/internal/policy"
 )
 
 // Temporary delegation requests
@@ -280,10 +283,90 @@ func (s *Service) GetDelegationRequest(ctx context.Context, a Account, in *iamap
 	o := r.out()
 	out := &iamapi.GetDelegationRequestOutput{DelegationRequest: &o}
 	if in.DelegationPermissionCheck != nil && *in.DelegationPermissionCheck {
-		// The template's policy is AWS's; without it the check cannot say more than UNSURE.
-		out.PermissionCheckStatus, out.PermissionCheckResult = iamapi.PermissionCheckStatusTypeCOMPLETE, iamapi.PermissionCheckResultTypeUNSURE
+		out.PermissionCheckStatus, out.PermissionCheckResult = s.delegationPermissionCheck(ctx, a)
 	}
 	return out, nil
+}
+
+// delegationPermissionCheck is GetDelegationRequest's DelegationPermissionCheck: "whether
+// the caller has sufficient permissions to cover the asks from this delegation request …
+// ALLOWED: the caller has sufficient permissions to cover all the requested permissions.
+// DENIED: the caller does not have sufficient permissions to cover all the requested
+// permissions. UNSURE: it is not possible to determine … most likely for cases when the
+// caller has permissions with conditions" (API_GetDelegationRequest.html).
+//
+// The asks are the request's policy template rendered with its parameters
+// (temporary-delegation-policy-templates.html), and a template's content is registered with
+// AWS at partner onboarding, outside the API: Gatehouse holds no template, so it cannot
+// compare the caller's permissions with the asks statement by statement. It answers what
+// holds whatever the template asks (a template grants at least one permission):
+//   - ALLOWED when the caller may do anything: the account root (Gatehouse has no SCPs), or a
+//     user or role with an unconditional Allow of "*" on "*", no Deny statement, and no
+//     boundary or one that also allows everything without a Deny;
+//   - DENIED when the caller may do nothing: no identity-based Allow at all, a boundary
+//     without one, or an unconditional Deny of "*" on "*";
+//   - UNSURE otherwise, and for a role session that is not DENIED (its session policy,
+//     which may narrow the role's, is not the IAM service's to read).
+//
+// The check runs synchronously, so the status is COMPLETE, or FAILED when the caller's
+// policies cannot be read.
+func (s *Service) delegationPermissionCheck(ctx context.Context, a Account) (iamapi.PermissionCheckStatusType, iamapi.PermissionCheckResultType) {
+	ps, err := s.PrincipalPolicies(ctx, a.Caller)
+	if errors.Is(err, ErrNoSuchPrincipal) {
+		return iamapi.PermissionCheckStatusTypeCOMPLETE, iamapi.PermissionCheckResultTypeUNSURE
+	}
+	if err != nil {
+		return iamapi.PermissionCheckStatusTypeFAILED, ""
+	}
+	if ps.Kind == PrincipalRoot {
+		return iamapi.PermissionCheckStatusTypeCOMPLETE, iamapi.PermissionCheckResultTypeALLOWED
+	}
+	docs := make([]string, len(ps.Policies))
+	for i, p := range ps.Policies {
+		docs[i] = p.Document
+	}
+	ident := coverage(docs)
+	bnd := coverage(nil)
+	bnd.allowAll, bnd.anyAllow = true, true // no boundary: it limits nothing
+	if ps.Boundary != nil {
+		bnd = coverage([]string{ps.Boundary.Document})
+	}
+	complete := iamapi.PermissionCheckStatusTypeCOMPLETE
+	switch {
+	case !ident.anyAllow || !bnd.anyAllow || ident.denyAll || bnd.denyAll:
+		return complete, iamapi.PermissionCheckResultTypeDENIED
+	case ident.allowAll && !ident.anyDeny && bnd.allowAll && !bnd.anyDeny && !strings.Contains(a.Caller, ":assumed-role/"):
+		return complete, iamapi.PermissionCheckResultTypeALLOWED
+	}
+	return complete, iamapi.PermissionCheckResultTypeUNSURE
+}
+
+// policyCoverage is what a set of policy documents says about every possible request.
+type policyCoverage struct {
+	anyAllow bool // some statement allows something
+	allowAll bool // an unconditional Allow of "*" on "*"
+	anyDeny  bool // some statement denies something
+	denyAll  bool // an unconditional Deny of "*" on "*"
+}
+
+func coverage(docs []string) policyCoverage {
+	var c policyCoverage
+	for _, doc := range docs {
+		d, err := policy.ParseLenient([]byte(doc))
+		if err != nil {
+			continue // stored documents were validated when saved
+		}
+		for _, st := range d.Statements {
+			all := !st.NotAction && !st.NotResource && len(st.Condition) == 0 &&
+				slices.Contains(st.Action, "*") && slices.Contains(st.Resource, "*")
+			if st.Effect == policy.Deny {
+				c.anyDeny, c.denyAll = true, c.denyAll || all
+				continue
+			}
+			c.anyAllow, c.allowAll = true, c.allowAll || all
+		}
+	}
+	return c
 }
 
 // ListDelegationRequests lists the requests the caller's account made or owns, optionally
