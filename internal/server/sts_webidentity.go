@@ -36,12 +36,15 @@ var builtinWebIdentity = map[string]bool{"accounts.google.com": true, "cognito-i
 // treated exactly as an unsigned one. The token's issuer must be an IAM OIDC provider of
 // the role's account; its signature, validity and audience are verified (package oidc);
 // then the role's trust policy alone decides sts:AssumeRoleWithWebIdentity for the
-// federated principal (the provider's ARN), with the provider's condition keys
+// federated principal (the provider's ARN; accounts.google.com and
+// cognito-identity.amazonaws.com, which IAM trusts without a provider, by name), with the
+// provider's condition keys
 // (reference_policies_iam-condition-keys.html#condition-keys-wif), and sts:TagSession and
 // sts:SetSourceIdentity when the token carries tags or a source identity.
 //
 // In emulator mode at --enforce off, a token that is not a JWT of a provider registered in
-// the role's account is accepted as moto accepts any token ("????" in moto's own tests),
+// the role's account (Google's and Cognito's included: verifying them needs the internet)
+// is accepted as moto accepts any token ("????" in moto's own tests),
 // for any role ARN; every other case is verified in full.
 func (s *Server) assumeRoleWithWebIdentity(c *call, in *stsapi.AssumeRoleWithWebIdentityInput) (*stsapi.AssumeRoleWithWebIdentityOutput, error) {
 	ctx := c.r.Context()
@@ -73,7 +76,7 @@ func (s *Server) assumeRoleWithWebIdentity(c *call, in *stsapi.AssumeRoleWithWeb
 	noProvider := perr == nil && ae != nil && ae.Code == "NoSuchEntity"
 	builtin := noProvider && builtinWebIdentity[oidc.NormalizeIssuer(tok.Claims.Issuer)] &&
 		(strings.HasPrefix(tok.Claims.Issuer, "https://") || !strings.Contains(tok.Claims.Issuer, "://"))
-	if s.emu != nil && s.level(c) == Off && (perr != nil || (noProvider && !builtin)) {
+	if s.emu != nil && s.level(c) == Off && (perr != nil || noProvider) {
 		return s.emulatedWebIdentity(c, in, acct, part, tok)
 	}
 	if in.ProviderId != nil && *in.ProviderId != "" {
