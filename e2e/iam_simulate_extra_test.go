@@ -191,3 +191,36 @@ func TestIAMSimulateExtraCrossAccountTrust(t *testing.T) {
 		t.Errorf("recreated bob: simulator says %s, want implicitDeny", got)
 	}
 }
+
+// GetDelegationRequest's DelegationPermissionCheck through the SDK
+// (https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetDelegationRequest.html): the
+// template's asks are registered with AWS out of band, so Gatehouse answers what holds
+// whatever they are — the customer's root may do anything (ALLOWED), a user with no policy
+// nothing (DENIED), a user with conditional permissions is UNSURE. Enforcement is off so the
+// user without policies can make the call.
+func TestIAMSimulateExtraDelegationPermissionCheck(t *testing.T) {
+	t.Parallel()
+	inst := startServer(t, "", "--mode", "emulator", "--enforce", "off")
+	ctx := ctxT(t)
+	partner := iamClient(t, inst, "210987654321", "partner-secret")
+	customer := iamClient(t, inst, "123456789012", "customer-secret")
+	id := must(partner.CreateDelegationRequest(ctx, &iam.CreateDelegationRequestInput{Description: aws.String("configure log delivery"),
+		RequestorWorkflowId: aws.String("wf-000000000001"), NotificationChannel: aws.String("arn:aws:sns:us-east-1:210987654321:dr"),
+		SessionDuration: aws.Int32(3600), OwnerAccountId: aws.String("123456789012"),
+		Permissions: &types.DelegationPermission{PolicyTemplateArn: aws.String("arn:aws:iam::aws:delegation-template/S3LogDelivery")}}))(t).DelegationRequestId
+	nobody, _ := newUserClient(t, inst, customer, "nobody")
+	mfaOnly, _ := newUserClient(t, inst, customer, "mfa-only")
+	must(customer.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("mfa-only"), PolicyName: aws.String("p"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*","Condition":{"Bool":{"aws:MultiFactorAuthPresent":"true"}}}]}`)}))(t)
+	for _, c := range []struct {
+		who    string
+		client *iam.Client
+		want   types.PermissionCheckResultType
+	}{{"root", customer, types.PermissionCheckResultTypeAllowed}, {"nobody", nobody, types.PermissionCheckResultTypeDenied},
+		{"mfa-only", mfaOnly, types.PermissionCheckResultTypeUnsure}} {
+		out := must(c.client.GetDelegationRequest(ctx, &iam.GetDelegationRequestInput{DelegationRequestId: id, DelegationPermissionCheck: true}))(t)
+		if out.PermissionCheckStatus != types.PermissionCheckStatusTypeComplete || out.PermissionCheckResult != c.want {
+			t.Errorf("%s: got %s %s, want COMPLETE %s", c.who, out.PermissionCheckStatus, out.PermissionCheckResult, c.want)
+		}
+	}
+}
