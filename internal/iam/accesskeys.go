@@ -168,6 +168,18 @@ func (s *Service) ListAccessKeys(ctx context.Context, a Account, in *iamapi.List
 	return out, nil
 }
 
+// lastUsedDenied is IAM's answer to GetAccessKeyLastUsed for a key the caller's account does
+// not own, whether it exists elsewhere or not at all: AccessDenied (403) naming the key, not
+// NoSuchEntity, so the call cannot probe for keys (recorded against AWS in LocalStack's
+// test_access_key_errors; the resource is "access key ID", not an ARN).
+func lastUsedDenied(a Account, id string) *awserr.Error {
+	caller := a.Caller
+	if caller == "" {
+		caller = arnOf(a.partition(), a.ID, "root", "", "")
+	}
+	return awserr.AccessDenied("User: " + caller + " is not authorized to perform iam:GetAccessKeyLastUsed on resource: access key " + id)
+}
+
 // GetAccessKeyLastUsed reports a key's last use: "N/A" for service and region when it was
 // never used, as IAM does. Uses noted on this node and not yet flushed count.
 func (s *Service) GetAccessKeyLastUsed(ctx context.Context, a Account, in *iamapi.GetAccessKeyLastUsedInput) (*iamapi.GetAccessKeyLastUsedOutput, error) {
@@ -179,7 +191,7 @@ func (s *Service) GetAccessKeyLastUsed(ctx context.Context, a Account, in *iamap
 			return err
 		}
 		if !found || rec.Account != a.ID {
-			return accessKeyNotFound(id)
+			return lastUsedDenied(a, id)
 		}
 		return nil
 	})

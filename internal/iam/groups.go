@@ -224,11 +224,13 @@ func (s *Service) AddUserToGroup(ctx context.Context, a Account, in *iamapi.AddU
 func (s *Service) RemoveUserFromGroup(ctx context.Context, a Account, in *iamapi.RemoveUserFromGroupInput) (*iamapi.RemoveUserFromGroupOutput, error) {
 	group, user := str(in.GroupName), str(in.UserName)
 	err := s.update(ctx, a, "RemoveUserFromGroup", func() string { return "group/" + group + " user/" + user }, func(t *txn) error {
-		if _, err := getGroup(t.tx, t.k, group); err != nil {
-			return err
-		}
+		// IAM looks the user up before the group: with neither present it names the user
+		// (recorded against AWS in LocalStack's test_remove_user_from_unknown_group).
 		u, err := getUser(t.tx, t.k, user)
 		if err != nil {
+			return err
+		}
+		if _, err := getGroup(t.tx, t.k, group); err != nil {
 			return err
 		}
 		// Removing a user that is not a member succeeds and changes nothing, as in IAM.
