@@ -316,8 +316,16 @@ func FuzzDecode(f *testing.F) {
 		}
 		f.Add([]byte(doc))
 	}
+	enc := baseResponse(now)
+	enc.EncryptTo = sp.Cert
+	doc, err := good.Build(enc, samltest.SignAssertion)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add([]byte(doc))
 	f.Add([]byte(`<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol"><saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion"/></samlp:Response>`))
 	certs := []*x509.Certificate{good.Cert}
+	keys := samlauth.Keys{Certificates: certs, Decryption: []*rsa.PrivateKey{sp.Key}}
 	f.Fuzz(func(t *testing.T, doc []byte) {
 		resp, err := samlauth.Decode(base64.StdEncoding.EncodeToString(doc))
 		if err != nil {
@@ -326,7 +334,7 @@ func FuzzDecode(f *testing.F) {
 		if a, err := samlauth.Read(resp); err == nil {
 			_ = a.Check(expect(now))
 		}
-		if a, err := samlauth.Verify(resp, samlauth.Keys{Certificates: certs}, now); err == nil && !a.Verified {
+		if a, err := samlauth.Verify(resp, keys, now); err == nil && !a.Verified {
 			t.Fatal("Verify returned an unverified assertion")
 		}
 	})
