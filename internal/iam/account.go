@@ -376,7 +376,7 @@ func (s *Service) policyDetail(tx kv.Tx, a Account, ref policyRef) (iamapi.Manag
 	if err != nil || !found {
 		return iamapi.ManagedPolicyDetail{}, found, err
 	}
-	po := p.out(true)
+	po := p.out(policyGot)
 	d := iamapi.ManagedPolicyDetail{PolicyName: po.PolicyName, PolicyId: po.PolicyId, Arn: po.Arn, Path: po.Path,
 		DefaultVersionId: po.DefaultVersionId, AttachmentCount: po.AttachmentCount, PermissionsBoundaryUsageCount: po.PermissionsBoundaryUsageCount,
 		IsAttachable: po.IsAttachable, Description: po.Description, CreateDate: po.CreateDate, UpdateDate: po.UpdateDate}

@@ -47,17 +47,35 @@ func (s *Service) localPolicy(tx kv.Tx, a Account, arn string) (policyRecord, er
 	return *p.Local, nil
 }
 
-func (p resolvedPolicy) out(withDetails bool) *iamapi.Policy {
+// policyView is which operation renders a policy: AWS returns different subsets of the same
+// Policy structure (verified against AWS: CreatePolicy leaves out the description even when one
+// was given and shows tags only when some were; GetPolicy shows the description when there is
+// one and always the tag list of a customer managed policy, empty or not; ListPolicies shows
+// neither). https://docs.aws.amazon.com/IAM/latest/APIReference/API_Policy.html
+type policyView int
+
+const (
+	policyListed  policyView = iota // ListPolicies
+	policyCreated                   // CreatePolicy
+	policyGot                       // GetPolicy, GetAccountAuthorizationDetails
+)
+
+func (p resolvedPolicy) out(view policyView) *iamapi.Policy {
 	out := &iamapi.Policy{PolicyName: ptr(p.Name), PolicyId: ptr(p.ID), Arn: ptr(p.ARN), Path: ptr(p.Path),
 		DefaultVersionId: ptr(p.DefaultVersionID), AttachmentCount: ptr(int32(p.Attachments)),
 		PermissionsBoundaryUsageCount: ptr(int32(p.BoundaryUses)), IsAttachable: ptr(true),
 		CreateDate: timePtr(p.Created), UpdateDate: timePtr(p.Updated)}
-	if withDetails {
+	switch view {
+	case policyCreated:
+		if p.Local != nil {
+			out.Tags = tagsOut(p.Local.Tags)
+		}
+	case policyGot:
 		if p.Description != "" {
 			out.Description = ptr(p.Description)
 		}
 		if p.Local != nil {
-			out.Tags = tagsOut(p.Local.Tags)
+			out.Tags = append([]iamapi.Tag{}, tagsOut(p.Local.Tags)...)
 		}
 	}
 	return out
@@ -120,7 +138,7 @@ func (s *Service) CreatePolicy(ctx context.Context, a Account, in *iamapi.Create
 	if err != nil {
 		return nil, err
 	}
-	return &iamapi.CreatePolicyOutput{Policy: out.out(true)}, nil
+	return &iamapi.CreatePolicyOutput{Policy: out.out(policyCreated)}, nil
 }
 
 func (s *Service) GetPolicy(ctx context.Context, a Account, in *iamapi.GetPolicyInput) (*iamapi.GetPolicyOutput, error) {
@@ -138,7 +156,7 @@ func (s *Service) GetPolicy(ctx context.Context, a Account, in *iamapi.GetPolicy
 	if err != nil {
 		return nil, err
 	}
-	return &iamapi.GetPolicyOutput{Policy: p.out(true)}, nil
+	return &iamapi.GetPolicyOutput{Policy: p.out(policyGot)}, nil
 }
 
 // DeletePolicy deletes one of the account's policies that is attached to nothing and has no
@@ -253,7 +271,7 @@ func (s *Service) ListPolicies(ctx context.Context, a Account, in *iamapi.ListPo
 	start, end, tr, next := pg.window(len(items), func(i int) string { return items[i].key })
 	out := &iamapi.ListPoliciesOutput{Policies: []iamapi.Policy{}}
 	for _, it := range items[start:end] {
-		out.Policies = append(out.Policies, *it.p.out(false))
+		out.Policies = append(out.Policies, *it.p.out(policyListed))
 	}
 	out.IsTruncated, out.Marker = markerOut(tr, next)
 	return out, nil
