@@ -339,8 +339,10 @@ func signingCertOut(user string, r signingCertRecord) iamapi.SigningCertificate 
 // must parse; the same certificate may not be uploaded twice to the account
 // (DuplicateCertificate); a user holds at most two.
 func (s *Service) UploadSigningCertificate(ctx context.Context, a Account, in *iamapi.UploadSigningCertificateInput) (*iamapi.UploadSigningCertificateOutput, error) {
-	body := strings.TrimSpace(str(in.CertificateBody))
-	cert, err := parseCertificatePEM(body)
+	// The body is kept byte for byte, its trailing newline included: AWS returns exactly
+	// what was uploaded (verified against AWS by moto's aws_verified signing-certificate test).
+	body := str(in.CertificateBody)
+	cert, err := parseCertificatePEM(strings.TrimSpace(body))
 	if err != nil {
 		return nil, malformedCertificate("Unable to parse certificate. Please ensure the certificate is in PEM format.")
 	}
