@@ -158,7 +158,24 @@ func (s *Service) CreateLoginProfile(ctx context.Context, a Account, in *iamapi.
 		return nil, err
 	}
 	pw := str(in.Password)
-	if err := s.view(ctx, func(tx kv.Tx) error { return checkPassword(tx, keysFor(a.ID), pw) }); err != nil {
+	// The user and an existing profile are checked before the password: for a user that does
+	// not exist, or already has a password, AWS answers NoSuchEntity or EntityAlreadyExists
+	// whatever the password, not PasswordPolicyViolation. The transaction below checks both
+	// again, for a concurrent change.
+	err = s.view(ctx, func(tx kv.Tx) error {
+		k := keysFor(a.ID)
+		u, err := getUser(tx, k, name)
+		if err != nil {
+			return err
+		}
+		if has, err := exists(tx, k.userLogin(name)); err != nil {
+			return err
+		} else if has {
+			return entityAlreadyExists("Login Profile for user %s already exists.", u.Name)
+		}
+		return checkPassword(tx, k, pw)
+	})
+	if err != nil {
 		return nil, err
 	}
 	hash, err := s.hashPassword(pw) // before the transaction: Argon2id is deliberately slow
@@ -380,7 +397,10 @@ func (s *Service) DeleteAccountPasswordPolicy(ctx context.Context, a Account, in
 		if found, err := exists(t.tx, t.k.passwordPolicy()); err != nil {
 			return err
 		} else if !found {
-			return passwordPolicyNotFound(a)
+			// Not GetAccountPasswordPolicy's wording: AWS's DeleteAccountPasswordPolicy
+			// example (AWS Tools for PowerShell, Remove-IAMAccountPasswordPolicy) quotes this
+			// message for an account without a password policy.
+			return noSuchEntity("The account policy with name PasswordPolicy cannot be found.")
 		}
 		return t.tx.Delete(t.k.passwordPolicy())
 	})
