@@ -52,6 +52,8 @@ const (
 	// Encrypted: an EncryptedAssertion that cannot be decrypted, or a plaintext Assertion
 	// where the provider requires encryption.
 	Encrypted
+	// IdPRejected: the IdP itself reports failure (a Status other than Success).
+	IdPRejected
 )
 
 // Error is a refused response.
@@ -168,7 +170,7 @@ func checkStatus(resp *etree.Element) error {
 	}
 	code := child(st, NSProtocol, "StatusCode")
 	if code == nil || code.SelectAttrValue("Value", "") != statusSuccess {
-		return fail(Rejected, "Invalid SAML response: the Response status is not Success")
+		return fail(IdPRejected, "The identity provider reported that authentication failed: the Response status is not Success")
 	}
 	return nil
 }

@@ -158,7 +158,7 @@ func TestVerify(t *testing.T) {
 			r := baseResponse(now)
 			r.Status = "urn:oasis:names:tc:SAML:2.0:status:Responder"
 			return r
-		}(), samltest.SignResponse), reason: samlauth.Rejected},
+		}(), samltest.SignResponse), reason: samlauth.IdPRejected},
 		{name: "expired conditions", doc: build(good, func() samltest.Response {
 			r := baseResponse(now.Add(-time.Hour))
 			return r

@@ -85,15 +85,19 @@ func (s *Server) samlEndpoints() (recipients, audiences []string) {
 }
 
 // samlError answers a refused assertion with STS's error: a claim that has expired is
-// ExpiredTokenException; anything else about the assertion, InvalidIdentityToken
-// (troubleshoot_saml.html).
+// ExpiredTokenException; a Response in which the IdP reports failure, IDPRejectedClaim
+// ("The identity provider (IdP) reported that authentication failed"); anything else about
+// the assertion, InvalidIdentityToken (troubleshoot_saml.html, API_AssumeRoleWithSAML.html).
 func samlError(err error) error {
 	var se *samlauth.Error
 	if !errors.As(err, &se) {
 		return err
 	}
-	if se.Reason == samlauth.Expired {
+	switch se.Reason {
+	case samlauth.Expired:
 		return stsapi.ExpiredTokenException("%s", se.Msg)
+	case samlauth.IdPRejected:
+		return stsapi.IDPRejectedClaim("%s", se.Msg)
 	}
 	return stsapi.InvalidIdentityToken("%s", se.Msg)
 }

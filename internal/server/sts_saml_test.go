@@ -123,6 +123,9 @@ func TestAssumeRoleWithSAML(t *testing.T) {
 		{name: "expired", role: "saml-role", sign: samltest.SignResponse, resp: response("saml-role", func(r *samltest.Response) {
 			r.Now = time.Now().Add(-time.Hour)
 		}), code: "ExpiredTokenException", status: 400},
+		{name: "IdP reports failure", role: "saml-role", sign: samltest.SignResponse, resp: response("saml-role", func(r *samltest.Response) {
+			r.Status = "urn:oasis:names:tc:SAML:2.0:status:Responder"
+		}), code: "IDPRejectedClaim", status: 403},
 		{name: "wrong audience", role: "saml-role", sign: samltest.SignResponse, resp: response("saml-role", func(r *samltest.Response) {
 			r.Audience = "https://app.example.com"
 		}), code: "InvalidIdentityToken", status: 400, msg: "Response does not contain the required audience."},
