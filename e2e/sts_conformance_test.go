@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
@@ -154,4 +155,40 @@ func TestSTSConformanceAccessKeyInfoUnknownKey(t *testing.T) {
 	keyID, secret := rootCreds(t, prod)
 	_, err := stsClient(prod, keyID, secret, "").GetAccessKeyInfo(ctx, &sts.GetAccessKeyInfoInput{AccessKeyId: aws.String("AKIAIOSFODNN7EXAMPLE")})
 	apiErr(t, err, "InvalidParameterValue", 400, "AKIAIOSFODNN7EXAMPLE")
+}
+
+// The root user may call GetFederationToken, which AWS allows but advises against; the
+// session lasts at most an hour ("If the specified duration is longer than one hour, the
+// session obtained by using root user credentials defaults to one hour") and can do what
+// its session policy allows, nothing more (API_GetFederationToken.html). Gatehouse used to
+// refuse it.
+func TestSTSConformanceRootFederationToken(t *testing.T) {
+	inst := startServer(t, "", "--mode", "production")
+	ctx := ctxT(t)
+	keyID, secret := rootCreds(t, inst)
+	sc := stsClient(inst, keyID, secret, "")
+	before := time.Now()
+	out := must(sc.GetFederationToken(ctx, &sts.GetFederationTokenInput{Name: aws.String("bob"), DurationSeconds: aws.Int32(7200),
+		Policy: aws.String(allowDoc(`"ec2:DescribeInstances"`, `"*"`))}))(t)
+	acct := accountID(t, rootClient(t, inst))
+	if got, want := aws.ToString(out.FederatedUser.Arn), "arn:aws:sts::"+acct+":federated-user/bob"; got != want {
+		t.Errorf("FederatedUser.Arn: got %s, want %s", got, want)
+	}
+	if exp := aws.ToTime(out.Credentials.Expiration); exp.After(before.Add(time.Hour+time.Minute)) || exp.Before(before.Add(59*time.Minute)) {
+		t.Errorf("Expiration %s: want an hour from %s", exp, before)
+	}
+	cr := out.Credentials
+	fed := ec2Client(t, inst, aws.ToString(cr.AccessKeyId), aws.ToString(cr.SecretAccessKey), aws.ToString(cr.SessionToken))
+	must(fed.DescribeInstances(ctx, &ec2.DescribeInstancesInput{}))(t)
+	_, err := fed.StopInstances(ctx, &ec2.StopInstancesInput{InstanceIds: []string{"i-0123456789abcdef0"}})
+	apiErr(t, err, "UnauthorizedOperation", 403, "federated-user/bob")
+	who := must(sessionSTS(inst, cr).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}))(t)
+	if aws.ToString(who.UserId) != acct+":bob" {
+		t.Errorf("GetCallerIdentity UserId %s, want %s:bob", aws.ToString(who.UserId), acct)
+	}
+	// Without a session policy the federated user may do nothing.
+	bare := must(sc.GetFederationToken(ctx, &sts.GetFederationTokenInput{Name: aws.String("carol")}))(t).Credentials
+	_, err = ec2Client(t, inst, aws.ToString(bare.AccessKeyId), aws.ToString(bare.SecretAccessKey), aws.ToString(bare.SessionToken)).
+		DescribeInstances(ctx, &ec2.DescribeInstancesInput{})
+	apiErr(t, err, "UnauthorizedOperation", 403)
 }

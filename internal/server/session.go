@@ -173,6 +173,13 @@ func (s *Server) source(ctx context.Context, account, arn string) (*sourceEntry,
 		kind = "role"
 	}
 	e.arn = "arn:" + ps.Partition + ":iam::" + ps.Account + ":" + kind + ps.Path + ps.Name
+	if ps.Kind == iam.PrincipalRoot {
+		// A root's federated user (GetFederationToken with root's keys): root is allowed
+		// everything, so the session's permissions are its session policies alone — the
+		// intersection AWS describes, with root's side whole (API_GetFederationToken.html).
+		e.arn = ps.Principal
+		e.policies.Identity = append(e.policies.Identity, authz.Attached{Label: "root", Policy: rootAllowsAll})
+	}
 	for _, sp := range ps.Policies {
 		p, err := s.policies.compiler.Lenient([]byte(sp.Document))
 		if err != nil {
@@ -331,6 +338,16 @@ func (s *Server) sessionKeys(cond *authz.Context, cl *caller) {
 		cond.Set("ec2:RoleDelivery", sess.RoleDelivery)
 	}
 }
+
+// rootAllowsAll stands for what no policy limits: a root's permissions, as the identity
+// side of its federated users' sessions.
+var rootAllowsAll = func() *policy.Policy {
+	p, err := policy.CompileLenient([]byte(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`))
+	if err != nil {
+		panic(err)
+	}
+	return p
+}()
 
 // anyDate is the request-time tolerance of the emulator's second look at a request whose
 // date is too far from now: wide enough for any frozen clock a test suite sets.

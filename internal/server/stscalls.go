@@ -332,10 +332,8 @@ func (s *Server) getSessionToken(c *call, in *stsapi.GetSessionTokenInput) (*sts
 // getFederationToken runs GetFederationToken, which the user's policies must allow on the
 // federated user's ARN (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_control-access_getfederationtoken.html).
 func (s *Server) getFederationToken(c *call, in *stsapi.GetFederationTokenInput) (*stsapi.GetFederationTokenOutput, error) {
-	sc := stsCaller(c.caller)
-	// As with AssumeRole, the emulator's stand-in root may federate: moto's test keys can.
-	sc.Root = sc.Root && !c.caller.emulated
-	plan, err := s.sts.GetFederationToken(sc, in)
+	// A root (the emulator's stand-in root included) may federate, for at most an hour.
+	plan, err := s.sts.GetFederationToken(stsCaller(c.caller), in)
 	if err != nil {
 		return nil, err
 	}

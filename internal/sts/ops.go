@@ -169,12 +169,15 @@ func (s *Service) GetFederationToken(c *Caller, in *stsapi.GetFederationTokenInp
 	if c.Session != nil {
 		return nil, accessDenied("Cannot call GetFederationToken with session credentials")
 	}
-	if c.Root {
-		// Gatehouse lets only IAM users federate: a root federated user would carry the
-		// account's unlimited permissions into a session (AWS advises against it).
-		return nil, accessDenied("Cannot call GetFederationToken with root credentials")
-	}
 	d := duration(in.DurationSeconds, DefaultUserDuration)
+	if c.Root {
+		// "it is possible to call GetFederationToken using the security credentials of an
+		// AWS account root user … we do not recommend it"; such sessions "are restricted to
+		// a maximum of 3,600 seconds (one hour). If the specified duration is longer than one
+		// hour, the session … defaults to one hour" (API_GetFederationToken.html). Their
+		// permissions are the session policies alone (root's are everything).
+		d = min(d, RootMaxDuration)
+	}
 	sess := &Session{Kind: FederatedUser, Partition: partition(c.Partition), Account: c.Account,
 		SourceARN: c.ARN, UniqueID: c.UserID, Name: deref(in.Name)}
 	if err := sessionPolicies(sess, in.Policy, in.PolicyArns); err != nil {
