@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -249,8 +250,31 @@ func TestSTSWebIdentityEmulator(t *testing.T) {
 		t.Errorf("moto's test_assume_role_with_web_identity_boto3: %v\n%s", err, out)
 	}
 
+	// soft: a registered provider's token is verified, and the trust policy's would-be
+	// denial is recorded and let through.
+	is := newOIDCIssuer(t)
+	soft := startServer(t, "", "--mode", "emulator", "--enforce", "soft")
+	root := iamClient(t, soft, "testing", "testing")
+	prov := must(root.CreateOpenIDConnectProvider(ctx, &iam.CreateOpenIDConnectProviderInput{Url: aws.String(is.URL),
+		ClientIDList: []string{"sts.amazonaws.com"}, ThumbprintList: []string{is.Thumb}}))(t)
+	trust := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":%q},`+
+		`"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{"%s:sub":"someone-else"}}}]}`,
+		aws.ToString(prov.OpenIDConnectProviderArn), is.Host)
+	roleARN := aws.ToString(must(root.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("web"),
+		AssumeRolePolicyDocument: aws.String(trust)}))(t).Role.Arn)
+	must(anonSTS(soft).AssumeRoleWithWebIdentity(ctx, &sts.AssumeRoleWithWebIdentityInput{RoleArn: aws.String(roleARN),
+		RoleSessionName: aws.String("soft"), WebIdentityToken: aws.String(is.token(t, is.key, nil))}))(t)
+	recs := decisionsOf(t, soft, url.Values{"denied": {"true"}})
+	if len(recs) != 1 || recs[0]["action"] != "sts:AssumeRoleWithWebIdentity" || recs[0]["enforced"] != false ||
+		recs[0]["principal"] != aws.ToString(prov.OpenIDConnectProviderArn) {
+		t.Errorf("soft decisions: %v", recs)
+	}
+	_, err := anonSTS(soft).AssumeRoleWithWebIdentity(ctx, &sts.AssumeRoleWithWebIdentityInput{RoleArn: aws.String(roleARN),
+		RoleSessionName: aws.String("soft"), WebIdentityToken: aws.String(is.token(t, is.key, map[string]any{"aud": "x"}))})
+	apiErr(t, err, "InvalidIdentityToken", 400, "Incorrect token audience")
+
 	strict := startServer(t, "", "--mode", "emulator")
-	_, err := anonSTS(strict).AssumeRoleWithWebIdentity(ctx, &sts.AssumeRoleWithWebIdentityInput{
+	_, err = anonSTS(strict).AssumeRoleWithWebIdentity(ctx, &sts.AssumeRoleWithWebIdentityInput{
 		RoleArn: aws.String("arn:aws:iam::123456789012:role/test-role"), RoleSessionName: aws.String("session-name"),
 		WebIdentityToken: aws.String("????")})
 	apiErr(t, err, "InvalidIdentityToken", 400)
