@@ -387,3 +387,25 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseJWKS: a JWK set from an issuer never panics the parser, and every key it keeps
+// is a public signature key.
+func FuzzParseJWKS(f *testing.F) {
+	set, _ := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{
+		{Key: &testRSA.PublicKey, KeyID: "rsa1", Use: "sig"}, {Key: &testEC.PublicKey, KeyID: "ec1"},
+		{Key: []byte("secret"), KeyID: "oct"}, {Key: testRSA, KeyID: "private"}}})
+	f.Add(set)
+	f.Add([]byte(`{"keys":[{"kty":"OKP","crv":"X25519","x":"AAAA"},{"kty":"EC","crv":"P-256"}]}`))
+	f.Add([]byte(`{"keys":null}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		keys, err := parseJWKS(b)
+		if err != nil {
+			return
+		}
+		for _, k := range keys {
+			if !k.IsPublic() || (k.Use != "" && k.Use != "sig") {
+				t.Fatalf("kept %+v", k)
+			}
+		}
+	})
+}
