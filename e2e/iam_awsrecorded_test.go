@@ -66,8 +66,67 @@ func TestIAMAWSRecordedErrors(t *testing.T) {
 			_, err := c.GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: aws.String("AKIAIOSFODNN7EXAMPLE")})
 			return err
 		}, "AccessDenied", 403, "User: arn:aws:iam::" + acct + ":root is not authorized to perform iam:GetAccessKeyLastUsed on resource: access key AKIAIOSFODNN7EXAMPLE"},
+		// test_iam_roles.py::test_role_managed_policy_errors: a PolicyArn that is no ARN.
+		{"AttachRolePolicy, a policy name for an ARN", func(ctx context.Context, c *iam.Client) error {
+			_, err := c.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String("rec-role"), PolicyArn: aws.String("longpolicynamebutnoarn")})
+			return err
+		}, "ValidationError", 400, "ARN longpolicynamebutnoarn is not valid."},
+		// test_iam_roles.py::test_update_assume_role_policy_errors.
+		{"UpdateAssumeRolePolicy, not JSON", func(ctx context.Context, c *iam.Client) error {
+			_, err := c.UpdateAssumeRolePolicy(ctx, &iam.UpdateAssumeRolePolicyInput{RoleName: aws.String("rec-role"), PolicyDocument: aws.String("not valid json")})
+			return err
+		}, "MalformedPolicyDocument", 400, "This policy contains invalid Json"},
+		{"UpdateAssumeRolePolicy, an STS action that assumes nothing", func(ctx context.Context, c *iam.Client) error {
+			_, err := c.UpdateAssumeRolePolicy(ctx, &iam.UpdateAssumeRolePolicyInput{RoleName: aws.String("rec-role"),
+				PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:InvalidAction"}]}`)})
+			return err
+		}, "MalformedPolicyDocument", 400, "AssumeRole policy may only specify STS AssumeRole actions."},
+		{"UpdateAssumeRolePolicy, a Resource", func(ctx context.Context, c *iam.Client) error {
+			_, err := c.UpdateAssumeRolePolicy(ctx, &iam.UpdateAssumeRolePolicyInput{RoleName: aws.String("rec-role"),
+				PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole","Resource":"arn:aws:s3:::example_bucket"}]}`)})
+			return err
+		}, "MalformedPolicyDocument", 400, "Has prohibited field Resource"},
 	}
+	must(c.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("rec-role"), AssumeRolePolicyDocument: aws.String(recordedTrust)}))(t)
 	for _, tc := range cases {
 		wantRecorded(t, tc.call(ctx, c), tc)
+	}
+	// Trust policies that grant session tags, source identity or any STS action by wildcard
+	// are still accepted.
+	for _, action := range []string{`"sts:AssumeRole"`, `["sts:AssumeRole","sts:TagSession","sts:SetSourceIdentity"]`, `"sts:*"`, `"*"`, `"sts:AssumeRoleWith*"`} {
+		doc := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":` + action + `}]}`
+		must(c.UpdateAssumeRolePolicy(ctx, &iam.UpdateAssumeRolePolicyInput{RoleName: aws.String("rec-role"), PolicyDocument: aws.String(doc)}))(t)
+	}
+}
+
+const recordedTrust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+
+// Response shapes recorded against AWS in test_iam_roles.py: CreateRole's role has neither
+// Description nor MaxSessionDuration (GetRole has both), UpdateRoleDescription's has no
+// MaxSessionDuration or RoleLastUsed, and a permissions boundary's type is "Policy".
+func TestIAMAWSRecordedRoleShapes(t *testing.T) {
+	inst := startServer(t, "", "--mode", "emulator", "--enforce", "off")
+	ctx := ctxT(t)
+	c, _ := emuClients(inst, "us-east-1")
+	pol := must(c.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("boundary"),
+		PolicyDocument: aws.String(allowDoc(`"s3:ListBucket"`, `"*"`))}))(t).Policy
+	created := must(c.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("r"), AssumeRolePolicyDocument: aws.String(recordedTrust),
+		Description: aws.String("Role with permissions boundary"), PermissionsBoundary: pol.Arn}))(t).Role
+	if created.Description != nil || created.MaxSessionDuration != nil || created.RoleLastUsed != nil {
+		t.Errorf("CreateRole: got Description %v MaxSessionDuration %v RoleLastUsed %v, want none", created.Description, created.MaxSessionDuration, created.RoleLastUsed)
+	}
+	if created.PermissionsBoundary == nil || string(created.PermissionsBoundary.PermissionsBoundaryType) != "Policy" {
+		t.Errorf("CreateRole: PermissionsBoundary %+v, want type Policy", created.PermissionsBoundary)
+	}
+	got := must(c.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String("r")}))(t).Role
+	if aws.ToString(got.Description) != "Role with permissions boundary" || aws.ToInt32(got.MaxSessionDuration) != 3600 || got.RoleLastUsed == nil {
+		t.Errorf("GetRole: Description %q MaxSessionDuration %v RoleLastUsed %v", aws.ToString(got.Description), got.MaxSessionDuration, got.RoleLastUsed)
+	}
+	if got.PermissionsBoundary == nil || string(got.PermissionsBoundary.PermissionsBoundaryType) != "Policy" {
+		t.Errorf("GetRole: PermissionsBoundary %+v, want type Policy", got.PermissionsBoundary)
+	}
+	upd := must(c.UpdateRoleDescription(ctx, &iam.UpdateRoleDescriptionInput{RoleName: aws.String("r"), Description: aws.String("d2")}))(t).Role
+	if aws.ToString(upd.Description) != "d2" || upd.MaxSessionDuration != nil || upd.RoleLastUsed != nil {
+		t.Errorf("UpdateRoleDescription: Description %q MaxSessionDuration %v RoleLastUsed %v, want d2 and neither", aws.ToString(upd.Description), upd.MaxSessionDuration, upd.RoleLastUsed)
 	}
 }

@@ -1,8 +1,10 @@
 package iam
 
 import (
+	"strings"
 	"time"
 
+	"gatehouse/internal/awserr"
 	"gatehouse/internal/kv"
 )
 
@@ -122,6 +124,12 @@ func (t *txn) adjustUse(p resolvedPolicy, attachments, boundaries int) error {
 // spelt). Attaching a policy that is already attached changes nothing, as in IAM.
 func (t *txn) attach(kind entityKind, name, policyARN, quotaName string) error {
 	if _, ok := parseIAMARN(policyARN); !ok {
+		// A PolicyArn that is no ARN at all (a bare policy name, say) is a ValidationError;
+		// IAM keeps InvalidInput for ARNs of the wrong form (recorded against AWS in
+		// LocalStack's test_iam_roles.py::test_role_managed_policy_errors).
+		if !strings.HasPrefix(policyARN, "arn:") {
+			return awserr.ValidationError("ARN %s is not valid.", policyARN)
+		}
 		return invalidInput("ARN %s is not valid.", policyARN)
 	}
 	p, found, err := t.s.policyByARN(t.tx, t.acct, policyARN)

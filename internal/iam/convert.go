@@ -52,12 +52,18 @@ func tagsOut(ts []tagRecord) []iamapi.Tag {
 	return out
 }
 
+// boundaryAttachmentType is the PermissionsBoundaryType IAM answers: "Policy", although the API
+// model's enum names only "PermissionsBoundaryPolicy". GetRole and GetUser on AWS show "Policy"
+// (recorded in LocalStack's test_iam_roles snapshots; the AWS CLI's get-user example shows it
+// too: https://docs.aws.amazon.com/cli/latest/reference/iam/get-user.html).
+const boundaryAttachmentType = iamapi.PermissionsBoundaryAttachmentType("Policy")
+
 func boundaryOut(arn string) *iamapi.AttachedPermissionsBoundary {
 	if arn == "" {
 		return nil
 	}
 	return &iamapi.AttachedPermissionsBoundary{
-		PermissionsBoundaryType: iamapi.PermissionsBoundaryAttachmentTypePermissionsBoundaryPolicy,
+		PermissionsBoundaryType: boundaryAttachmentType,
 		PermissionsBoundaryArn:  ptr(arn),
 	}
 }

@@ -30,8 +30,14 @@ func getRole(tx kv.Tx, k keys, name string) (roleRecord, error) {
 // checkTrustPolicy validates a role's trust policy and its size (ACLSizePerRole, 2,048
 // characters without white space).
 func checkTrustPolicy(doc string) (string, error) {
+	if !trustJSONValid(doc) {
+		return "", malformedPolicyDocument("This policy contains invalid Json")
+	}
 	doc, size, err := validatePolicyDocument(trustPolicy, doc)
 	if err != nil {
+		return "", err
+	}
+	if err := checkTrustActions(doc); err != nil {
 		return "", err
 	}
 	if size > maxTrustPolicySize {
@@ -108,6 +114,10 @@ func (s *Service) CreateRole(ctx context.Context, a Account, in *iamapi.CreateRo
 	}
 	r := a.roleOut(out, false)
 	r.PermissionsBoundary, r.Tags = boundaryOut(out.Boundary), tagsOut(out.Tags)
+	// CreateRole's answer leaves out Description and MaxSessionDuration even when they were
+	// given; GetRole shows them (recorded against AWS in LocalStack's test_iam_roles
+	// snapshots, e.g. test_list_roles_pagination and test_role_permissions_boundary_lifecycle).
+	r.Description, r.MaxSessionDuration = nil, nil
 	return &iamapi.CreateRoleOutput{Role: r}, nil
 }
 
@@ -182,6 +192,9 @@ func (s *Service) UpdateRoleDescription(ctx context.Context, a Account, in *iama
 		return nil, err
 	}
 	ro := a.roleOut(r, true)
+	// Unlike GetRole, the role UpdateRoleDescription returns has no MaxSessionDuration and no
+	// RoleLastUsed (recorded against AWS in LocalStack's test_iam_roles.py::test_update_role).
+	ro.MaxSessionDuration, ro.RoleLastUsed = nil, nil
 	return &iamapi.UpdateRoleDescriptionOutput{Role: &ro}, nil
 }
 
