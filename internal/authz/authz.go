@@ -142,10 +142,24 @@ type Set struct {
 // build computes the plan of q: the candidates of the Set's indexes in plan order,
 // identity, boundary, session, SCP levels.
 func (s *Set) build(q query) *plan {
-	p := &plan{lists: make([]*cands, 3+len(s.scps))}
+	n := 3 + len(s.scps)
+	switch {
+	case len(s.scps) > 0:
+	case s.session != nil:
+		n = 3
+	case s.boundary != nil:
+		n = 2
+	default:
+		n = 1
+	}
+	p := &plan{lists: make([]cands, n)}
 	p.lists[0] = s.identity.candidates(&q)
-	p.lists[1] = s.boundary.candidates(&q)
-	p.lists[2] = s.session.candidates(&q)
+	if s.boundary != nil {
+		p.lists[1] = s.boundary.candidates(&q)
+	}
+	if s.session != nil {
+		p.lists[2] = s.session.candidates(&q)
+	}
 	for i := range s.scps {
 		p.lists[3+i] = s.scps[i].candidates(&q)
 	}
@@ -187,8 +201,10 @@ type ResourceSet struct {
 }
 
 func (s *ResourceSet) build(q query) *plan {
-	p := &plan{lists: make([]*cands, 1+len(s.rcps))}
-	p.lists[0] = s.resource.candidates(&q)
+	p := &plan{lists: make([]cands, 1+len(s.rcps))}
+	if s.resource != nil {
+		p.lists[0] = s.resource.candidates(&q)
+	}
 	for i := range s.rcps {
 		p.lists[1+i] = s.rcps[i].candidates(&q)
 	}

@@ -130,10 +130,17 @@ func (q *query) maskBits() (svc, head uint64) {
 // pattern can match only resources that start with it), looked up with the request
 // resource cut at each distinct prefix length; and those that cannot be indexed (a
 // prefix shorter than minLiteral, NotResource, no Resource).
+//
+// Plans are kept per principal and action, so cands is small: 32 bytes and its list,
+// the resource index behind a pointer.
 type cands struct {
-	all     []int32
-	byLit   map[string][]int32 // nil: no resource index, run all
-	lengths []int              // the distinct key lengths of byLit, ascending
+	all       []int32
+	*resIndex // nil: no resource index, run all
+}
+
+type resIndex struct {
+	byLit   map[string][]int32
+	lengths []int // the distinct key lengths of byLit, ascending
 	always  []int32
 }
 
@@ -150,24 +157,23 @@ const (
 )
 
 // candidates returns the statements whose Action (or NotAction) matches q's action, in
-// document order and once each (nil for a scanned index).
-func (ix *index) candidates(q *query) *cands {
-	if ix == nil {
-		return nil
-	}
+// document order and once each.
+func (ix *index) candidates(q *query) cands {
 	if !ix.indexed() {
-		// A scanned index's plan holds packed (policy, statement) references.
-		c := &cands{}
+		// A scanned index's plan holds packed (policy, statement) references, gathered
+		// on the stack and kept in a slice of exactly their number.
+		var buf [indexThreshold]int32
+		all := buf[:0]
 		svcBit, headBit := q.maskBits()
 		for p, a := range ix.pols {
 			sts := a.Policy.Statements
 			for i := range sts {
 				if sts[i].MayMatch(svcBit, headBit) && sts[i].MatchActionLower(q.lower) {
-					c.all = append(c.all, int32(p<<16|i))
+					all = append(all, int32(p<<16|i))
 				}
 			}
 		}
-		return c
+		return cands{all: slices.Clone(all)}
 	}
 	var lists [4][]int32
 	lists[0] = ix.exact[q.lower]
@@ -176,7 +182,7 @@ func (ix *index) candidates(q *query) *cands {
 	}
 	lists[2] = ix.bySvc[q.service]
 	lists[3] = ix.global
-	c := &cands{}
+	var c cands
 	for {
 		n := int32(1<<31 - 1)
 		for i := range lists {
@@ -197,8 +203,9 @@ func (ix *index) candidates(q *query) *cands {
 			c.all = append(c.all, n)
 		}
 	}
+	c.all = slices.Clip(c.all)
 	if len(c.all) > resourceIndexMin {
-		ix.indexResources(c)
+		ix.indexResources(&c)
 	}
 	return c
 }
@@ -231,7 +238,7 @@ func (ix *index) indexResources(c *cands) {
 		return
 	}
 	slices.Sort(lengths)
-	c.byLit, c.lengths, c.always = byLit, lengths, always
+	c.resIndex = &resIndex{byLit: byLit, lengths: lengths, always: always}
 }
 
 // eval runs the candidate statements (a scanned index: every statement whose masks
@@ -260,7 +267,7 @@ func (ix *index) eval(c *cands, q *query, res *Result, e *eval) {
 	if c == nil {
 		return
 	}
-	if c.byLit == nil {
+	if c.resIndex == nil {
 		for _, n := range c.all {
 			s := &ix.stmts[n]
 			ix.try(s.c, s.a, q, res, e)
@@ -315,16 +322,17 @@ const maxPlans = 2048
 
 // plan is the candidates of each index, in the owner's index order.
 type plan struct {
-	lists []*cands
+	lists []cands // shorter when the owner's last indexes are absent
 }
 
 // noPlan stands for "scan": every list is nil. It is used once a Set's plan cache is
 // full.
 var noPlan plan
 
+// list returns index i's candidates; nil (scan) for noPlan.
 func (p *plan) list(i int) *cands {
 	if i < len(p.lists) {
-		return p.lists[i]
+		return &p.lists[i]
 	}
 	return nil
 }
