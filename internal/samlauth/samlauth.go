@@ -75,6 +75,8 @@ type Assertion struct {
 	SubjectFormat string
 	// Confirmations are the bearer SubjectConfirmationData elements.
 	Confirmations []Confirmation
+	// Recipient is the Recipient of the confirmation Check accepted ("" before Check).
+	Recipient string
 	// NotBefore and NotOnOrAfter are the Conditions' window (zero when absent).
 	NotBefore, NotOnOrAfter time.Time
 	// Audiences are the Audience values of every AudienceRestriction.
@@ -482,6 +484,7 @@ func (a *Assertion) Check(e Expect) error {
 			continue
 		}
 		found = true
+		a.Recipient = c.Recipient
 		break
 	}
 	switch {

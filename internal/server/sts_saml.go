@@ -75,11 +75,19 @@ var samlAttributeKeys = map[string]string{
 
 // samlEndpoints are the sign-in URLs an assertion for this server may name as its
 // Recipient, and the Audience values it accepts: AWS's global endpoint, the regional one
-// of the region it serves, and (Audience only) AWS's SAML entity ID.
-func (s *Server) samlEndpoints() (recipients, audiences []string) {
-	recipients = []string{"https://signin.aws.amazon.com/saml", "https://" + s.cfg.Region + ".signin.aws.amazon.com/saml"}
+// of the region it serves, and (Audience only) AWS's SAML entity ID. With providerID (the
+// provider's SAMLProviderUUID) the URLs also take the form …/saml/acs/IdP-ID that an IdP
+// encrypting assertions uses (id_roles_providers_create_saml_assertions.html).
+func (s *Server) samlEndpoints(providerID string) (recipients, audiences []string) {
+	bases := []string{"https://signin.aws.amazon.com/saml", "https://" + s.cfg.Region + ".signin.aws.amazon.com/saml"}
 	if strings.HasPrefix(s.cfg.Region, "cn-") {
-		recipients = append(recipients, "https://signin.amazonaws.cn/saml", "https://"+s.cfg.Region+".signin.amazonaws.cn/saml")
+		bases = append(bases, "https://signin.amazonaws.cn/saml", "https://"+s.cfg.Region+".signin.amazonaws.cn/saml")
+	}
+	recipients = bases
+	if providerID != "" {
+		for _, b := range bases {
+			recipients = append(recipients, b+"/acs/"+providerID)
+		}
 	}
 	return recipients, append([]string{samlAudienceURN}, recipients...)
 }
@@ -205,7 +213,7 @@ func (s *Server) assumeRoleWithSAML(c *call, in *stsapi.AssumeRoleWithSAMLInput)
 		return nil, err
 	}
 	facts := samlFacts{
-		recipient:     s.samlRecipient(a),
+		recipient:     samlRecipient(a),
 		subjectType:   subjectType(a.SubjectFormat),
 		nameQualifier: nameQualifier(a.Issuer, fed.Account, fed.Name),
 	}
@@ -264,8 +272,11 @@ func (s *Server) verifySAML(c *call, in *stsapi.AssumeRoleWithSAMLInput, lenient
 		keys := samlauth.Keys{Certificates: prov.Metadata.SigningCertificates, RequireEncryption: prov.EncryptionRequired,
 			Decryption: rsaKeys(prov.PrivateKeys)}
 		if a, err = samlauth.Verify(resp, keys, now); err == nil {
-			recipients, audiences := s.samlEndpoints()
-			err = a.Check(samlauth.Expect{EntityID: prov.Metadata.EntityID, Now: now, Audiences: audiences, Recipients: recipients})
+			var id string
+			if id, err = s.samlProviderID(c, a, prov.ARN); err == nil {
+				recipients, audiences := s.samlEndpoints(id)
+				err = a.Check(samlauth.Expect{EntityID: prov.Metadata.EntityID, Now: now, Audiences: audiences, Recipients: recipients})
+			}
 		}
 	case errors.As(err, &ae) && ae.Code == "NoSuchEntity":
 		err = stsapi.InvalidIdentityToken(msgSAMLNoProvider)
@@ -283,19 +294,24 @@ func (s *Server) verifySAML(c *call, in *stsapi.AssumeRoleWithSAMLInput, lenient
 	return a, fed, nil
 }
 
-// samlRecipient is the Recipient of the assertion's bearer confirmation that names an AWS
-// sign-in endpoint (the first one otherwise): AssumeRoleWithSAML's Audience and SAML:aud.
-func (s *Server) samlRecipient(a *samlauth.Assertion) string {
-	recipients, _ := s.samlEndpoints()
+// samlProviderID is the provider's SAMLProviderUUID when the assertion names a
+// …/saml/acs/IdP-ID Recipient, "" otherwise (sparing the common case a store read).
+func (s *Server) samlProviderID(c *call, a *samlauth.Assertion, arn string) (string, error) {
 	for _, cf := range a.Confirmations {
-		if samlContains(recipients, cf.Recipient) {
-			return cf.Recipient
+		if strings.Contains(cf.Recipient, "/saml/acs/") {
+			return s.iam.SAMLProviderUUID(c.r.Context(), arn)
 		}
 	}
-	if len(a.Confirmations) > 0 {
+	return "", nil
+}
+
+// samlRecipient is AssumeRoleWithSAML's Audience and SAML:aud: the Recipient of the bearer
+// confirmation the verification accepted, or (emulator mode, unverified) the first one.
+func samlRecipient(a *samlauth.Assertion) string {
+	if a.Recipient == "" && len(a.Confirmations) > 0 {
 		return a.Confirmations[0].Recipient
 	}
-	return ""
+	return a.Recipient
 }
 
 // samlFacts are the values derived from the assertion that both the answer and the trust
@@ -420,13 +436,4 @@ func rsaKeys(pems []string) []*rsa.PrivateKey {
 		}
 	}
 	return out
-}
-
-func samlContains(list []string, v string) bool {
-	for _, s := range list {
-		if s == v {
-			return true
-		}
-	}
-	return false
 }

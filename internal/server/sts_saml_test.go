@@ -280,6 +280,17 @@ func TestAssumeRoleWithSAMLEncrypted(t *testing.T) {
 	if w := call(resp, samltest.SignResponse); w.Code != 400 || !strings.Contains(w.Body.String(), "requires encrypted assertions") {
 		t.Errorf("plaintext assertion, encryption required: %d %s", w.Code, w.Body)
 	}
+	// An IdP that encrypts names the sign-in URL with the provider's ID as Recipient.
+	uuid := between(f.mustRoot(url.Values{"Action": {"GetSAMLProvider"}, "SAMLProviderArn": {provider}}), "<SAMLProviderUUID>", "<")
+	acs := enc
+	acs.Recipient = "https://us-east-1.signin.aws.amazon.com/saml/acs/" + uuid
+	if w := call(acs, samltest.SignResponse); w.Code != 200 || !strings.Contains(w.Body.String(), "<Audience>"+acs.Recipient+"</Audience>") {
+		t.Errorf("Recipient …/saml/acs/%s: %d %s", uuid, w.Code, w.Body)
+	}
+	acs.Recipient = "https://us-east-1.signin.aws.amazon.com/saml/acs/SAMLSPD0000000000000000"
+	if w := call(acs, samltest.SignResponse); w.Code != 400 || !strings.Contains(w.Body.String(), "InvalidIdentityToken") {
+		t.Errorf("Recipient naming another provider's ID: %d %s", w.Code, w.Body)
+	}
 	enc.EncryptTo = idp.Cert // not the provider's key
 	if w := call(enc, samltest.SignResponse); w.Code != 400 || !strings.Contains(w.Body.String(), "could not be decrypted") {
 		t.Errorf("assertion encrypted to another key: %d %s", w.Code, w.Body)
