@@ -2,19 +2,18 @@ package iam
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
-	"net"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"gatehouse/internal/arn"
 	"gatehouse/internal/authz"
 	"gatehouse/internal/awsproto/iamapi"
 	"gatehouse/internal/kv"
 	"gatehouse/internal/policy"
+	"gatehouse/internal/policy/condition"
 )
 
 // The policy simulator (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_testing-policies.html,
@@ -126,32 +125,34 @@ func simContext(p *authz.Principal, tags map[string]string, entries []iamapi.Con
 	return ctx, nil
 }
 
+// checkContextValue checks a ContextEntries value against its ContextKeyType with the
+// parsers the engine reads request values with, so a value the simulator accepts is one
+// its conditions can compare: a number, true or false, an IP address (a request comes from
+// one address; a CIDR block is a policy's value, not a request's), base64 text, or a date in
+// the ISO 8601 forms and epoch seconds the Date operators take
+// (reference_policies_elements_condition_operators.html).
 func checkContextValue(typ iamapi.ContextKeyTypeEnum, v string) error {
+	op := ""
 	switch strings.TrimSuffix(string(typ), "List") {
 	case "numeric":
-		_, err := strconv.ParseFloat(v, 64)
-		return err
+		op = "NumericEquals"
+	case "date":
+		op = "DateEquals"
+	case "binary":
+		op = "BinaryEquals"
 	case "boolean":
 		if !strings.EqualFold(v, "true") && !strings.EqualFold(v, "false") {
 			return fmt.Errorf("not a boolean")
 		}
 	case "ip":
-		if net.ParseIP(v) == nil {
-			if _, _, err := net.ParseCIDR(v); err != nil {
-				return err
-			}
-		}
-	case "date":
-		if _, err := time.Parse(time.RFC3339, v); err != nil {
-			if _, err := strconv.ParseInt(v, 10, 64); err != nil {
-				return fmt.Errorf("not a date")
-			}
-		}
-	case "binary":
-		_, err := base64.StdEncoding.DecodeString(v)
+		_, err := netip.ParseAddr(v)
 		return err
 	}
-	return nil
+	if op == "" {
+		return nil
+	}
+	_, err := condition.Compile([]condition.Raw{{Operator: op, Key: "aws:RequestValue", Values: []string{v}}}, false)
+	return err
 }
 
 // ownerAccount reads ResourceOwner: an account's root ARN, arn:aws:iam::<account>:root, the
