@@ -23,9 +23,13 @@ import (
 // ResourceArns is empty), one EvaluationResult per pair, with the statements that decided
 // it (their positions computed from the document text), the condition keys that the
 // statements matching the action and resource use but the request lacks, and the
-// boundary's and (cross-account) each side's part. Better than AWS: an sts:AssumeRole*
-// action on a role of the account is also decided by that role's trust policy, as STS
-// decides it, unless a ResourcePolicy is given.
+// boundary's and (cross-account) each side's part; under a ResourceHandlingOption an EC2
+// launch is one result over all its resources (simulate_ec2.go). Better than AWS: an
+// sts:AssumeRole* action on a role of the account is also decided by that role's trust
+// policy as STS enforces it (recreated principals shown as the IDs they replaced), unless a
+// ResourcePolicy is given. The account is in no organization, so no result carries an
+// OrganizationsDecisionDetail ("Only applies if the simulated user's account is part of an
+// organization").
 
 // simPolicy is one document of a simulation.
 type simPolicy struct {
@@ -774,7 +778,10 @@ func (s *Service) SimulatePrincipalPolicy(ctx context.Context, a Account, in *ia
 		if sim.principal, err = callerPrincipal(c); err != nil {
 			return nil, err
 		}
-	} else if in.ResourcePolicy != nil && *in.ResourcePolicy != "" && sim.principal.Kind != authz.User {
+	} else if src, _ := parseIAMARN(str(in.PolicySourceArn)); in.ResourcePolicy != nil && *in.ResourcePolicy != "" && src.Resource != "user" {
+		// "CallerArn is required if you include a ResourcePolicy and the PolicySourceArn is
+		// not the ARN for an IAM user" (a group is simulated as a user-like principal, but
+		// it is not one a resource policy can name).
 		return nil, simInvalid("CallerArn is required when a ResourcePolicy is given and PolicySourceArn is not a user.")
 	}
 	sim.trust = s.trustOf(ctx, a)
