@@ -102,6 +102,9 @@ func FuzzMatch(f *testing.F) {
 		if got := p.Match(input, nil); got != want {
 			t.Fatalf("%v pattern %q matching %q = %v, reference says %v", mode, pattern, input, got, want)
 		}
+		if got := Intern(pattern, mode, false).Match(input, nil); got != want {
+			t.Fatalf("interned %v pattern %q matching %q = %v, reference says %v", mode, pattern, input, got, want)
+		}
 	})
 }
 
