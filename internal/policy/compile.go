@@ -27,8 +27,8 @@ func (p *Policy) Sid(c *Compiled) string { return p.text[c.sidOff : c.sidOff+uin
 
 // Compiled is one compiled statement. Its patterns and condition block are interned:
 // statements that name the same action, resource or condition share one compiled copy,
-// which keeps thousands of principals' policies within their JSON size. It is 48 bytes,
-// its patterns one pointer each in an array of its policy, and its Sid text in its
+// which keeps thousands of principals' policies within their JSON size. It is 48 bytes;
+// its patterns are 4-byte IDs in an array of its policy, and its Sid text is in its
 // policy (Policy.Sid).
 type Compiled struct {
 	// pats points at the statement's patterns in its policy's one pattern array: the
@@ -157,8 +157,8 @@ type PrincipalSet struct {
 const maxCount = 1<<16 - 1
 
 // Compile compiles a parsed document. The statements, their patterns and their Sids
-// take one allocation each per policy: the statement array, one array of pattern
-// pointers and one string of Sid and principal ARN texts.
+// take one allocation each per policy: the statement array, one array of pattern IDs
+// and one string of Sid and principal ARN texts.
 func Compile(d *Document) (*Policy, error) {
 	vars := d.Version == Version2012
 	nPats, nText := 0, 0
