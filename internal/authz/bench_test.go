@@ -70,6 +70,7 @@ func BenchmarkDecisionParallel(b *testing.B) {
 			i++
 		}
 	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "decisions/s")
 }
 
 // BenchmarkDecisionThroughput is issue 2's "≥ 10 M decisions/s in-process on 2 cores":
