@@ -14,6 +14,7 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
@@ -191,4 +192,34 @@ func TestSTSConformanceRootFederationToken(t *testing.T) {
 	_, err = ec2Client(t, inst, aws.ToString(bare.AccessKeyId), aws.ToString(bare.SecretAccessKey), aws.ToString(bare.SessionToken)).
 		DescribeInstances(ctx, &ec2.DescribeInstancesInput{})
 	apiErr(t, err, "UnauthorizedOperation", 403)
+}
+
+// AssociateIamInstanceProfile and ReplaceIamInstanceProfileAssociation name an unknown
+// instance profile as RunInstances does, "iamInstanceProfile.arn"/".name" — AWS's answer to
+// an association with a profile that does not exist is "Value (arn:…) for parameter
+// iamInstanceProfile.arn is invalid. Invalid IAM Instance Profile ARN" — and refuse Arn and
+// Name together with RunInstances' InvalidParameterCombination (moto accepts both).
+func TestSTSConformanceProfileParameterNames(t *testing.T) {
+	inst := startServer(t, "", "--mode", "emulator", "--enforce", "off")
+	ctx := ctxT(t)
+	ic, _ := emuClients(inst, "us-east-1")
+	ec := ec2Client(t, inst, "testing", "testing", "")
+	must(ic.CreateInstanceProfile(ctx, &iam.CreateInstanceProfileInput{InstanceProfileName: aws.String("prof")}))(t)
+	run := must(ec.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String("ami-12c6146b"), MinCount: aws.Int32(1), MaxCount: aws.Int32(1)}))(t)
+	id := run.Instances[0].InstanceId
+	missing := "arn:aws:iam::123456789012:instance-profile/missing"
+	_, err := ec.AssociateIamInstanceProfile(ctx, &ec2.AssociateIamInstanceProfileInput{InstanceId: id,
+		IamInstanceProfile: &ec2types.IamInstanceProfileSpecification{Arn: aws.String(missing)}})
+	apiErr(t, err, "InvalidParameterValue", 400, "Value ("+missing+") for parameter iamInstanceProfile.arn is invalid. Invalid IAM Instance Profile ARN")
+	_, err = ec.AssociateIamInstanceProfile(ctx, &ec2.AssociateIamInstanceProfileInput{InstanceId: id,
+		IamInstanceProfile: &ec2types.IamInstanceProfileSpecification{Name: aws.String("missing")}})
+	apiErr(t, err, "InvalidParameterValue", 400, "Value (missing) for parameter iamInstanceProfile.name is invalid. Invalid IAM Instance Profile name")
+	_, err = ec.AssociateIamInstanceProfile(ctx, &ec2.AssociateIamInstanceProfileInput{InstanceId: id,
+		IamInstanceProfile: &ec2types.IamInstanceProfileSpecification{Name: aws.String("prof"), Arn: aws.String("arn:aws:iam::123456789012:instance-profile/prof")}})
+	apiErr(t, err, "InvalidParameterCombination", 400, "The parameter 'iamInstanceProfile.name' may not be used in combination with 'iamInstanceProfile.arn'")
+	as := must(ec.AssociateIamInstanceProfile(ctx, &ec2.AssociateIamInstanceProfileInput{InstanceId: id,
+		IamInstanceProfile: &ec2types.IamInstanceProfileSpecification{Name: aws.String("prof")}}))(t)
+	_, err = ec.ReplaceIamInstanceProfileAssociation(ctx, &ec2.ReplaceIamInstanceProfileAssociationInput{
+		AssociationId: as.IamInstanceProfileAssociation.AssociationId, IamInstanceProfile: &ec2types.IamInstanceProfileSpecification{Name: aws.String("missing")}})
+	apiErr(t, err, "InvalidParameterValue", 400, "parameter iamInstanceProfile.name is invalid")
 }

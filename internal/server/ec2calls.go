@@ -499,7 +499,10 @@ func (s *Server) associateProfile(c *call, a ec2.Account, in *ec2api.AssociateIa
 	if err := ec2.CheckInstanceIDs([]string{id}); err != nil {
 		return nil, err
 	}
-	prof, err := s.resolveProfile(c.r.Context(), c, in.IamInstanceProfile, "IamInstanceProfile")
+	// EC2 names the parameter iamInstanceProfile here too, though the query member is
+	// IamInstanceProfile: AWS answers an unknown profile with "Value (arn:…) for parameter
+	// iamInstanceProfile.arn is invalid. Invalid IAM Instance Profile ARN".
+	prof, err := s.resolveProfile(c.r.Context(), c, in.IamInstanceProfile, "iamInstanceProfile")
 	if err != nil {
 		return nil, err
 	}
@@ -520,7 +523,7 @@ func (s *Server) replaceProfile(c *call, a ec2.Account, in *ec2api.ReplaceIamIns
 	if err != nil {
 		return nil, err
 	}
-	prof, err := s.resolveProfile(c.r.Context(), c, in.IamInstanceProfile, "IamInstanceProfile")
+	prof, err := s.resolveProfile(c.r.Context(), c, in.IamInstanceProfile, "iamInstanceProfile")
 	if err != nil {
 		return nil, err
 	}
