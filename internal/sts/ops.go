@@ -56,6 +56,10 @@ const (
 	msgMFAUnknownDevice    = "MultiFactorAuthentication failed, unable to validate MFA code. Please verify your MFA serial number is valid and associated with this user."
 	msgDuplicateTagKeys    = "Duplicate tag keys found. Please note that Tag keys are case insensitive."
 	msgTransitiveNotInTags = "The specified transitive tag key must be included in the requested tags."
+	// msgTransitiveConflict is AWS's text for a tag that would override a transitive tag of
+	// the calling session, whatever the case of its key (recorded against AWS: LocalStack's
+	// test_sts.py::test_iam_role_chaining_override_transitive_tags).
+	msgTransitiveConflict = "One of the specified transitive tag keys can't be set because it conflicts with a transitive tag key from the calling session."
 )
 
 // accessDenied is an AccessDenied that no policy can change (a root caller assuming a
@@ -279,7 +283,7 @@ func sessionTags(sess *Session, c *Caller, tags []stsapi.Tag, transitive []strin
 			continue
 		}
 		if seen[strings.ToLower(k)] {
-			return awserr.InvalidParameterValue("The session tag %s is transitive in the calling session and cannot be overridden.", k)
+			return awserr.InvalidParameterValue(msgTransitiveConflict)
 		}
 		sess.Tags = append(sess.Tags, Tag{Key: k, Value: v})
 		sess.TransitiveTagKeys = append(sess.TransitiveTagKeys, k)
