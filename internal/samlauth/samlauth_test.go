@@ -93,6 +93,8 @@ func TestVerify(t *testing.T) {
 		reason samlauth.Reason
 		check  bool // apply Check as well
 		keys   *samlauth.Keys
+		// unverified reads the assertion with Read instead of Verify (Check's own rules)
+		unverified bool
 	}{
 		{name: "signed response", doc: build(good, baseResponse(now), samltest.SignResponse), check: true},
 		{name: "signed assertion only", doc: signedAssertion, check: true},
@@ -174,6 +176,26 @@ func TestVerify(t *testing.T) {
 			r.SessionNotOnOrAfter = now.Add(-time.Second)
 			return r
 		}(), samltest.SignResponse), reason: samlauth.Expired, check: true},
+		// STS takes an assertion only within five minutes of its IssueInstant, however long
+		// its conditions last ("Token must be redeemed within 5 minutes of issuance").
+		{name: "redeemed more than 5 minutes after issuance", doc: build(good, func() samltest.Response {
+			r := baseResponse(now.Add(-6 * time.Minute))
+			r.NotOnOrAfter = now.Add(time.Hour)
+			return r
+		}(), samltest.SignResponse), reason: samlauth.Expired, check: true},
+		{name: "redeemed 4 minutes after issuance", doc: build(good, func() samltest.Response {
+			r := baseResponse(now.Add(-4 * time.Minute))
+			r.NotOnOrAfter = now.Add(time.Hour)
+			return r
+		}(), samltest.SignResponse), check: true},
+		{name: "issued in the future", doc: build(good, func() samltest.Response {
+			r := baseResponse(now.Add(time.Hour))
+			r.NotBefore = now.Add(-time.Minute)
+			return r
+		}(), samltest.SignResponse), reason: samlauth.Rejected, check: true},
+		{name: "no IssueInstant", doc: mutate(t, build(good, baseResponse(now), samltest.SignNone), func(root *etree.Element) {
+			findAll(root, "saml:Assertion")[0].RemoveAttr("IssueInstant")
+		}), reason: samlauth.Malformed, check: true, unverified: true},
 		{name: "wrong audience", doc: build(good, func() samltest.Response {
 			r := baseResponse(now)
 			r.Audience = "https://other.example.com/saml"
@@ -254,7 +276,11 @@ func TestVerify(t *testing.T) {
 					k = *tc.keys
 				}
 				k.Certificates = certs
-				a, err = samlauth.Verify(resp, k, now)
+				if tc.unverified {
+					a, err = samlauth.Read(resp)
+				} else {
+					a, err = samlauth.Verify(resp, k, now)
+				}
 			}
 			if err == nil && tc.check {
 				err = a.Check(expect(now))
