@@ -70,6 +70,8 @@ func fail(r Reason, msg string) *Error { return &Error{Reason: r, Msg: msg} }
 type Assertion struct {
 	ID     string
 	Issuer string
+	// IssueInstant is when the IdP issued the assertion (zero when absent).
+	IssueInstant time.Time
 	// Subject is the Subject's NameID; SubjectFormat its Format (FormatUnspecified when absent).
 	Subject       string
 	SubjectFormat string
@@ -365,6 +367,10 @@ func parseAssertion(el *etree.Element) (*Assertion, error) {
 		return nil, fail(Malformed, "Invalid SAML response: the Assertion has no Issuer")
 	}
 	a.Issuer = strings.TrimSpace(iss.Text())
+	var err error
+	if a.IssueInstant, err = parseTime(el, "IssueInstant"); err != nil {
+		return nil, err
+	}
 	if subj := child(el, NSAssertion, "Subject"); subj != nil {
 		if id := child(subj, NSAssertion, "NameID"); id != nil {
 			a.Subject = strings.TrimSpace(id.Text())
@@ -435,8 +441,15 @@ type Expect struct {
 }
 
 // ClockSkew is how far ahead of this server an IdP's clock may be: an assertion whose
-// NotBefore is at most this far in the future is accepted.
+// NotBefore (or IssueInstant) is at most this far in the future is accepted.
 const ClockSkew = 5 * time.Minute
+
+// MaxAge is how long after its IssueInstant STS takes an assertion, however long its
+// Conditions and SubjectConfirmationData allow: STS refuses a later one with
+// ExpiredTokenException "Token must be redeemed within 5 minutes of issuance" (as AWS
+// answers, e.g. Nike-Inc/gimme-aws-creds#251, physera/onelogin-aws-cli#64). It bounds
+// the replay of a captured assertion whose IdP grants it a long validity.
+const MaxAge = 5 * time.Minute
 
 func contains(list []string, v string) bool {
 	for _, s := range list {
@@ -449,11 +462,22 @@ func contains(list []string, v string) bool {
 
 // Check applies the rules AWS documents for the assertion
 // (id_roles_providers_create_saml_assertions.html): the Issuer is the provider's entity
-// ID; the Conditions window holds now; AWS is among the Audiences; a bearer
-// SubjectConfirmationData names AWS's sign-in endpoint as Recipient and has not expired.
+// ID; it was issued at most MaxAge ago; the Conditions window holds now; AWS is among the
+// Audiences; a bearer SubjectConfirmationData names AWS's sign-in endpoint as Recipient
+// and has not expired.
 func (a *Assertion) Check(e Expect) error {
 	if a.Issuer != e.EntityID {
 		return fail(Rejected, "Issuer not present in specified provider")
+	}
+	// IssueInstant is required of an Assertion (saml-core §2.3.3).
+	if a.IssueInstant.IsZero() {
+		return fail(Malformed, "Invalid SAML response: the Assertion has no IssueInstant")
+	}
+	if a.IssueInstant.After(e.Now.Add(ClockSkew)) {
+		return fail(Rejected, "Invalid SAML response: the assertion was issued in the future (IssueInstant)")
+	}
+	if e.Now.Sub(a.IssueInstant) > MaxAge {
+		return fail(Expired, "Token must be redeemed within 5 minutes of issuance") // AWS's text
 	}
 	if !a.NotBefore.IsZero() && e.Now.Add(ClockSkew).Before(a.NotBefore) {
 		return fail(Rejected, "Invalid SAML response: the assertion is not yet valid (Conditions NotBefore)")
