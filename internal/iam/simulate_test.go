@@ -61,3 +61,26 @@ func FuzzSimContext(f *testing.F) {
 		}
 	})
 }
+
+// FuzzResourceHandling: any ResourceHandlingOption and resource list is accepted or refused
+// with InvalidInput, never a panic; an accepted scenario has every type it requires.
+func FuzzResourceHandling(f *testing.F) {
+	f.Add("EC2-VPC-EBS", "arn:aws:ec2:us-east-1:123456789012:instance/*", "arn:aws:ec2:us-east-1::image/ami-1")
+	f.Add("EC2-Classic-InstanceStore", "arn:aws:ec2:::instance/", "*")
+	f.Add("", "arn:aws:ec2", "arn:aws:s3:::b")
+	f.Fuzz(func(t *testing.T, opt, r1, r2 string) {
+		sc, err := resourceHandling(&opt, []string{r1, r2})
+		if err != nil {
+			if ae, ok := awserr.As(err); !ok || ae.Code != "InvalidInput" {
+				t.Fatalf("got %v, want InvalidInput", err)
+			}
+			return
+		}
+		have := map[string]bool{ec2ResourceType(r1): true, ec2ResourceType(r2): true}
+		for _, typ := range sc.types {
+			if !have[typ] {
+				t.Fatalf("scenario %s accepted without a %s", sc.name, typ)
+			}
+		}
+	})
+}
