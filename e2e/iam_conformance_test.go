@@ -97,6 +97,18 @@ func TestIAMConformance(t *testing.T) {
 		}
 	})
 
+	// GetUser without a name, called by the root user, answers the account's root: UserId is
+	// the account ID and Arn …:root, with no UserName and no Path (AWS leaves them out although
+	// the model requires them; clients fall back on the ARN).
+	t.Run("GetUserAsRoot", func(t *testing.T) {
+		u := must(c.GetUser(ctx, &iam.GetUserInput{}))(t).User
+		acct := accountID(t, c)
+		if u.UserName != nil || u.Path != nil || aws.ToString(u.UserId) != acct || aws.ToString(u.Arn) != "arn:aws:iam::"+acct+":root" {
+			t.Errorf("GetUser as root: got name %v path %v id %q arn %q; want no name or path, %s and its root ARN",
+				u.UserName, u.Path, aws.ToString(u.UserId), aws.ToString(u.Arn), acct)
+		}
+	})
+
 	// CreateLoginProfile for a user that does not exist is NoSuchEntity whatever the password,
 	// not a password-policy violation.
 	t.Run("LoginProfileForMissingUser", func(t *testing.T) {

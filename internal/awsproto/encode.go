@@ -10,7 +10,8 @@ import (
 )
 
 // appendMembers writes a struct's members as XML elements using the x struct tags: nil
-// pointers, nil optional lists and maps, and empty enum values are omitted; required lists
+// pointers, nil optional lists and maps, empty enum values and empty omitempty strings are
+// omitted; required lists
 // are written even when empty (<Users/>); lists as <Name><member>…</member></Name> (or
 // <item> for EC2, or repeated <Name> when flattened); maps as
 // <Name><entry><key/><value/></entry></Name> in key order; timestamps ISO 8601 UTC.
@@ -43,8 +44,8 @@ func (e *encoder) appendMembers(sp *structPlan, v reflect.Value) {
 			e.appendMembers(f.st, fv)
 			e.b = append(e.b, f.close...)
 		default:
-			if f.named && fv.Len() == 0 {
-				continue // an unset enum
+			if (f.named || f.xOmitEmpty) && fv.Kind() == reflect.String && fv.Len() == 0 {
+				continue // an unset enum, or a member AWS leaves out when empty
 			}
 			e.b = append(e.b, f.open...)
 			e.scalar(&f.valuePlan, fv)

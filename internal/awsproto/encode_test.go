@@ -70,6 +70,8 @@ func TestGoldenResponses(t *testing.T) {
 	}{
 		{"iam_getuser.xml", "Query result wrapper, ResponseMetadata, second-precision UTC times, escaped text, tags as member", awsproto.IAM, "GetUser", &iamapi.GetUserOutput{User: u}},
 		{"iam_deleteuser.xml", "an operation without output: only ResponseMetadata", awsproto.IAM, "DeleteUser", nil},
+		{"iam_getuser_root.xml", "the root user: AWS leaves out UserName and Path, which the model requires", awsproto.IAM, "GetUser",
+			&iamapi.GetUserOutput{User: iamapi.User{UserId: "123456789012", Arn: "arn:aws:iam::123456789012:root", CreateDate: u.CreateDate}}},
 		{"iam_listusers_empty.xml", "a required list with no elements is written empty", awsproto.IAM, "ListUsers", &iamapi.ListUsersOutput{IsTruncated: ptr(false)}},
 		{"iam_accountsummary.xml", "maps as entry/key/value, in key order", awsproto.IAM, "GetAccountSummary", &iamapi.GetAccountSummaryOutput{SummaryMap: map[string]int32{"Users": 3, "Groups": 1}}},
 		{"sts_getcalleridentity.xml", "STS's namespace", awsproto.STS, "GetCallerIdentity", &stsapi.GetCallerIdentityOutput{Account: ptr("123456789012"), Arn: ptr("arn:aws:iam::123456789012:root"), UserId: ptr("123456789012")}},

@@ -52,6 +52,7 @@ type fieldPlan struct {
 	xFlat        bool
 	xKey, xValue string
 	xReq         bool // a required list or map: written even when empty
+	xOmitEmpty   bool // a required string AWS leaves out when it is empty (omitempty)
 	hasX         bool
 	open, close  string // "<x>" and "</x>", precomputed
 	mopen, mclos string // "<member>" and "</member>"
@@ -128,6 +129,8 @@ func buildStruct(t reflect.Type, building map[reflect.Type]*structPlan) *structP
 					fp.xFlat = true
 				case o == "req":
 					fp.xReq = true
+				case o == "omitempty":
+					fp.xOmitEmpty = true
 				case strings.HasPrefix(o, "member="):
 					fp.xMember = o[len("member="):]
 				case strings.HasPrefix(o, "key="):

@@ -420,7 +420,19 @@ func (g *generator) xTag(owner string, mm member) string {
 	if (s.Type == "list" || s.Type == "map") && g.shape(owner).isRequired(mm.Name) {
 		opts = append(opts, "req")
 	}
+	if omitWhenEmpty[owner+"."+mm.Name] {
+		opts = append(opts, "omitempty")
+	}
 	return strings.Join(opts, ",")
+}
+
+// omitWhenEmpty are members the model requires that AWS nevertheless leaves out of a
+// response when they have no value. GetUser called by the root user answers a User with no
+// UserName and no Path: only UserId (the account ID), Arn (…:root), CreateDate and
+// PasswordLastUsed (clients such as aws-vault fall back on the ARN when UserName is missing).
+var omitWhenEmpty = map[string]bool{
+	"User.UserName": true,
+	"User.Path":     true,
 }
 
 func (g *generator) docFile() string {

@@ -3069,9 +3069,9 @@ type UploadSigningCertificateOutput struct {
 // User is the model's User: Contains information about an IAM user entity.
 type User struct {
 	// The path to the user.
-	Path string `x:"Path"`
+	Path string `x:"Path,omitempty"`
 	// The friendly name identifying the user.
-	UserName string `x:"UserName"`
+	UserName string `x:"UserName,omitempty"`
 	// The stable and unique string identifying the user.
 	UserId string `x:"UserId"`
 	// The Amazon Resource Name (ARN) that identifies the user.
