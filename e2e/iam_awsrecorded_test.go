@@ -3,11 +3,13 @@ package e2e
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/smithy-go"
 )
 
@@ -86,6 +88,27 @@ func TestIAMAWSRecordedErrors(t *testing.T) {
 				PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole","Resource":"arn:aws:s3:::example_bucket"}]}`)})
 			return err
 		}, "MalformedPolicyDocument", 400, "Has prohibited field Resource"},
+		// test_iam_policies.py::test_policy_version_errors and test_list_entities_for_policy_errors.
+		{"SetDefaultPolicyVersion, unknown policy", func(ctx context.Context, c *iam.Client) error {
+			_, err := c.SetDefaultPolicyVersion(ctx, &iam.SetDefaultPolicyVersionInput{PolicyArn: aws.String("arn:aws:iam::" + acct + ":policy/TestNonExistingPolicy"), VersionId: aws.String("v1")})
+			return err
+		}, "NoSuchEntity", 404, "Policy arn:aws:iam::" + acct + ":policy/TestNonExistingPolicy version v1 does not exist or is not attachable."},
+		{"ListEntitiesForPolicy, unknown policy", func(ctx context.Context, c *iam.Client) error {
+			_, err := c.ListEntitiesForPolicy(ctx, &iam.ListEntitiesForPolicyInput{PolicyArn: aws.String("arn:aws:iam::" + acct + ":policy/NonExistentPolicy")})
+			return err
+		}, "NoSuchEntity", 404, "Policy arn:aws:iam::" + acct + ":policy/NonExistentPolicy does not exist or is not attachable."},
+		// test_iam_policies.py::test_policy_tag_create_errors: a policy's duplicate-key message
+		// is shorter than a role's (test_iam_roles.py::test_role_tag_errors).
+		{"CreatePolicy, a repeated tag key", func(ctx context.Context, c *iam.Client) error {
+			_, err := c.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("dup-tags"), PolicyDocument: aws.String(allowDoc(`"iam:ListUsers"`, `"*"`)),
+				Tags: []types.Tag{tag("0", ""), tag("0", "")}})
+			return err
+		}, "InvalidInput", 400, "Duplicate tag keys found."},
+		{"CreateRole, tag keys that differ in case", func(ctx context.Context, c *iam.Client) error {
+			_, err := c.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("dup-tags"), AssumeRolePolicyDocument: aws.String(recordedTrust),
+				Tags: []types.Tag{tag("mykey", "val1"), tag("MyKey", "val2")}})
+			return err
+		}, "InvalidInput", 400, "Duplicate tag keys found. Please note that Tag keys are case insensitive."},
 	}
 	must(c.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("rec-role"), AssumeRolePolicyDocument: aws.String(recordedTrust)}))(t)
 	for _, tc := range cases {
@@ -128,5 +151,36 @@ func TestIAMAWSRecordedRoleShapes(t *testing.T) {
 	upd := must(c.UpdateRoleDescription(ctx, &iam.UpdateRoleDescriptionInput{RoleName: aws.String("r"), Description: aws.String("d2")}))(t).Role
 	if aws.ToString(upd.Description) != "d2" || upd.MaxSessionDuration != nil || upd.RoleLastUsed != nil {
 		t.Errorf("UpdateRoleDescription: Description %q MaxSessionDuration %v RoleLastUsed %v, want d2 and neither", aws.ToString(upd.Description), upd.MaxSessionDuration, upd.RoleLastUsed)
+	}
+}
+
+// Managed policies as recorded against AWS in test_iam_policies.py: a new customer managed
+// policy is on the first page of an unfiltered ListPolicies; its tag keys are case-sensitive
+// ("a" and "A" are two tags, untagging "a" leaves "A"); ListPolicyTags lists shorter keys
+// first.
+func TestIAMAWSRecordedPolicies(t *testing.T) {
+	inst := startServer(t, "", "--mode", "emulator", "--enforce", "off")
+	ctx := ctxT(t)
+	c, _ := emuClients(inst, "us-east-1")
+	doc := aws.String(allowDoc(`"iam:ListUsers"`, `"*"`))
+	p := must(c.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("test-policy"), PolicyDocument: doc,
+		Tags: []types.Tag{tag("abc", "first"), tag("b", "second"), tag("z", "third"), tag("a", "fourth"), tag("A", "upper")}}))(t).Policy
+	page := must(c.ListPolicies(ctx, &iam.ListPoliciesInput{}))(t).Policies
+	if len(page) == 0 || aws.ToString(page[0].Arn) != aws.ToString(p.Arn) {
+		t.Errorf("ListPolicies: the first page does not start with the account's policy %s", aws.ToString(p.Arn))
+	}
+	keys := func() []string {
+		var ks []string
+		for _, tg := range must(c.ListPolicyTags(ctx, &iam.ListPolicyTagsInput{PolicyArn: p.Arn}))(t).Tags {
+			ks = append(ks, aws.ToString(tg.Key))
+		}
+		return ks
+	}
+	if got, want := strings.Join(keys(), ","), "A,a,b,z,abc"; got != want {
+		t.Errorf("ListPolicyTags: got keys %s, want %s", got, want)
+	}
+	must(c.UntagPolicy(ctx, &iam.UntagPolicyInput{PolicyArn: p.Arn, TagKeys: []string{"a"}}))(t)
+	if got, want := strings.Join(keys(), ","), "A,b,z,abc"; got != want {
+		t.Errorf("ListPolicyTags after untagging a: got keys %s, want %s", got, want)
 	}
 }

@@ -375,7 +375,9 @@ func TestIAMPermissionsBoundaries(t *testing.T) {
 	must(c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("u"), PermissionsBoundary: aws.String(b)}))(t)
 	u := must(c.GetUser(ctx, &iam.GetUserInput{UserName: aws.String("u")}))(t).User
 	if u.PermissionsBoundary == nil || aws.ToString(u.PermissionsBoundary.PermissionsBoundaryArn) != b ||
-		u.PermissionsBoundary.PermissionsBoundaryType != types.PermissionsBoundaryAttachmentTypePolicy {
+		// AWS answers "Policy", not the model's enum value "PermissionsBoundaryPolicy" (see
+		// iam_awsrecorded_test.go).
+		u.PermissionsBoundary.PermissionsBoundaryType != "Policy" {
 		t.Errorf("GetUser PermissionsBoundary: got %+v, want %s of type Policy", u.PermissionsBoundary, b)
 	}
 	must(c.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("r"), AssumeRolePolicyDocument: aws.String(ec2Trust)}))(t)

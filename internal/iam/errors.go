@@ -39,3 +39,10 @@ func policyNotAttachable(format string, args ...any) *awserr.Error {
 func quota(name string, limit int) *awserr.Error {
 	return limitExceeded("Cannot exceed quota for %s: %d", name, limit)
 }
+
+// isNoSuchEntity reports whether err is IAM's NoSuchEntity, for operations that answer a
+// missing entity with a message of their own.
+func isNoSuchEntity(err error) bool {
+	e, ok := awserr.As(err)
+	return ok && e.Code == "NoSuchEntity"
+}

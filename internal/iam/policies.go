@@ -74,8 +74,11 @@ func (p resolvedPolicy) out(view policyView) *iamapi.Policy {
 		if p.Description != "" {
 			out.Description = ptr(p.Description)
 		}
+		// The tag list is there, empty or not, for AWS managed policies too (GetPolicy of
+		// IAMUserChangePassword, recorded in LocalStack's test_iam_managed_policies).
+		out.Tags = []iamapi.Tag{}
 		if p.Local != nil {
-			out.Tags = append([]iamapi.Tag{}, tagsOut(p.Local.Tags)...)
+			out.Tags = append(out.Tags, tagsOut(p.Local.Tags)...)
 		}
 	}
 	return out
@@ -99,7 +102,7 @@ func (s *Service) CreatePolicy(ctx context.Context, a Account, in *iamapi.Create
 		return nil, err
 	}
 	tags := tagsIn(in.Tags)
-	if err := checkNewTags(tags); err != nil {
+	if err := policyTagKeys.check(tags); err != nil {
 		return nil, err
 	}
 	var out resolvedPolicy
@@ -192,8 +195,10 @@ func (s *Service) DeletePolicy(ctx context.Context, a Account, in *iamapi.Delete
 }
 
 // ListPolicies lists the AWS managed policies (from the ManagedPolicySource) and the
-// account's own, filtered by Scope, OnlyAttached, PathPrefix and PolicyUsageFilter; AWS's
-// first, each sorted by path and name. Like IAM it leaves out descriptions and tags.
+// account's own, filtered by Scope, OnlyAttached, PathPrefix and PolicyUsageFilter; the
+// account's own first, each sorted by path and name: on AWS a policy just created is on the
+// first page of an unfiltered ListPolicies, ahead of the AWS managed ones (recorded in
+// LocalStack's test_iam_policies.py::test_policy_lifecycle). Like IAM it leaves out descriptions and tags.
 func (s *Service) ListPolicies(ctx context.Context, a Account, in *iamapi.ListPoliciesInput) (*iamapi.ListPoliciesOutput, error) {
 	k := keysFor(a.ID)
 	pg, err := newPager("ListPolicies", k.base(), in.Marker, in.MaxItems)
@@ -243,7 +248,7 @@ func (s *Service) ListPolicies(ctx context.Context, a Account, in *iamapi.ListPo
 					ARN: awsPolicyARN(a.partition(), mp.Path, mp.Name), ID: mp.PolicyID, DefaultVersionID: mp.DefaultVersionID,
 					Created: mp.CreateDate, Updated: mp.UpdateDate, Attachments: c.Attachments, BoundaryUses: c.BoundaryUses}
 				if keep(rp) {
-					items = append(items, item{key: k.base() + "list-policies/0/" + mp.Path + " " + mp.Name, p: rp})
+					items = append(items, item{key: k.base() + "list-policies/1/" + mp.Path + " " + mp.Name, p: rp})
 				}
 			}
 		}
@@ -258,7 +263,7 @@ func (s *Service) ListPolicies(ctx context.Context, a Account, in *iamapi.ListPo
 					return err
 				}
 				if found && keep(rp) {
-					items = append(items, item{key: k.base() + "list-policies/1/" + rp.Path + " " + lower(rp.Name), p: rp})
+					items = append(items, item{key: k.base() + "list-policies/0/" + rp.Path + " " + lower(rp.Name), p: rp})
 				}
 			}
 		}
@@ -446,6 +451,11 @@ func (s *Service) SetDefaultPolicyVersion(ctx context.Context, a Account, in *ia
 	arn, vid := str(in.PolicyArn), str(in.VersionId)
 	err := s.update(ctx, a, "SetDefaultPolicyVersion", func() string { return arn + " " + vid }, func(t *txn) error {
 		p, err := s.localPolicy(t.tx, a, arn)
+		if isNoSuchEntity(err) {
+			// For a policy that does not exist IAM names the version too (recorded against
+			// AWS in LocalStack's test_iam_policies.py::test_policy_version_errors).
+			return versionNotFound(arn, vid)
+		}
 		if err != nil {
 			return err
 		}
@@ -491,7 +501,8 @@ func (s *Service) ListEntitiesForPolicy(ctx context.Context, a Account, in *iama
 			return err
 		}
 		if !found {
-			return policyNotFound(arn)
+			// Recorded against AWS (LocalStack's test_list_entities_for_policy_errors).
+			return noSuchEntity("Policy %s does not exist or is not attachable.", arn)
 		}
 		var bases []string
 		switch in.PolicyUsageFilter {
@@ -578,7 +589,7 @@ func (s *Service) modifyPolicy(ctx context.Context, a Account, action, arn strin
 func (s *Service) TagPolicy(ctx context.Context, a Account, in *iamapi.TagPolicyInput) (*iamapi.TagPolicyOutput, error) {
 	err := s.modifyPolicy(ctx, a, "TagPolicy", str(in.PolicyArn), func(p *policyRecord) error {
 		var err error
-		p.Tags, err = mergeTags(p.Tags, tagsIn(in.Tags), "TagsPerPolicy")
+		p.Tags, err = policyTagKeys.merge(p.Tags, tagsIn(in.Tags), "TagsPerPolicy")
 		return err
 	})
 	if err != nil {
@@ -589,7 +600,7 @@ func (s *Service) TagPolicy(ctx context.Context, a Account, in *iamapi.TagPolicy
 
 func (s *Service) UntagPolicy(ctx context.Context, a Account, in *iamapi.UntagPolicyInput) (*iamapi.UntagPolicyOutput, error) {
 	err := s.modifyPolicy(ctx, a, "UntagPolicy", str(in.PolicyArn), func(p *policyRecord) error {
-		p.Tags = removeTags(p.Tags, in.TagKeys)
+		p.Tags = policyTagKeys.remove(p.Tags, in.TagKeys)
 		return nil
 	})
 	if err != nil {
@@ -610,7 +621,7 @@ func (s *Service) ListPolicyTags(ctx context.Context, a Account, in *iamapi.List
 			return policyNotFound(arn)
 		}
 		if p.Local != nil {
-			tags = p.Local.Tags
+			tags = policyTagsListed(p.Local.Tags)
 		}
 		return nil
 	})
