@@ -18,9 +18,10 @@ import (
 // The account's own keys go in two range deletes (kv.Tx.DeleteRange) — everything under
 // a/<acct>/ but the root's user-key index — rather than one Delete per key: a reset between
 // every test of a suite must stay cheap however much the test created, and the values are
-// never read. Only what lives outside the prefix is visited key by key: the global records
-// of the users' access keys (accesskey/<AKID>) and of the delegation requests the account
-// made. It is one transaction, so a crash leaves the account whole or reset.
+// never read. What lives outside the prefix is found through the account's indexes: the
+// global records of the users' access keys (accesskey/<AKID>, removed together with one
+// kv.Tx.DeleteKeys) and the delegation requests the account made. It is one transaction,
+// so a crash leaves the account whole or reset.
 func (s *Service) Reset(ctx context.Context, accountID string) error {
 	a := Account{ID: accountID, Caller: "gatehouse:reset"}
 	return s.update(ctx, a, "Reset", func() string { return "account/" + accountID }, func(t *txn) error {
@@ -47,15 +48,17 @@ func (s *Service) Reset(ctx context.Context, accountID string) error {
 		if err != nil {
 			return err
 		}
+		records := make([]string, 0, len(userKeys))
 		for _, p := range userKeys {
 			if strings.HasPrefix(p.Key, rootKeys) {
 				continue
 			}
 			id := p.Key[strings.LastIndexByte(p.Key, '/')+1:]
 			t.accessKeys[id] = true
-			if err := t.tx.Delete(accessKeyKey(id)); err != nil {
-				return err
-			}
+			records = append(records, accessKeyKey(id))
+		}
+		if _, err := t.tx.DeleteKeys(records); err != nil {
+			return err
 		}
 
 		rootEnd, _ := kv.PrefixEnd(rootKeys)

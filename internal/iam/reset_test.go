@@ -134,9 +134,9 @@ func TestResetRemovesExactlyTheAccountsEntities(t *testing.T) {
 	fillAgain.must("CreateAccountAlias", `{"AccountAlias":"acme"}`)
 }
 
-// A reset is one transaction: cut off after any number of its writes — the first cut
-// after its range deletes — it leaves the store exactly as it was (atomic_test.go's
-// failingStore); then it completes.
+// A reset is one transaction: cut off after any number of its Puts and Deletes — every cut
+// comes after its DeleteKeys and range deletes — it leaves the store exactly as it was
+// (atomic_test.go's failingStore); then it completes.
 func TestResetIsAtomic(t *testing.T) {
 	env := newEnv(t)
 	userKey := fillForReset(t, env)
@@ -166,7 +166,7 @@ func TestResetIsAtomic(t *testing.T) {
 		}
 	}
 	if fs.failAt < 3 {
-		t.Fatalf("the reset made %d writes besides its range deletes; none was cut after them", fs.failAt)
+		t.Fatalf("the reset made %d writes after its range deletes; too few cuts to test", fs.failAt)
 	}
 }
 

@@ -33,6 +33,12 @@ type Tx interface {
 	Put(key string, value []byte) error
 	// Delete removes key; deleting a missing key is not an error.
 	Delete(key string) error
+	// DeleteKeys removes those of keys that exist, as Delete would one by one, and returns
+	// how many it removed; a key given twice counts once. Every key must be valid, or
+	// nothing is removed. A backend deletes them in a few statements rather than one per key
+	// (an emulator reset removes the access-key record of every user of an account). It
+	// fails in a View transaction.
+	DeleteKeys(keys []string) (int, error)
 	// DeleteRange removes every key k with start <= k < end, in bytewise order, and returns
 	// how many keys it removed; "" as end means no upper bound, and an end <= start removes
 	// nothing. The bounds need not be keys, but must be valid UTF-8 without NUL, as List's.

@@ -34,6 +34,11 @@ type dialect struct {
 	// The transaction-scoped advisory lock makes seq order commit order. SQLite has one
 	// writer, so it needs nothing.
 	orderChanges string
+	// batchDeletes: DeleteKeys deletes up to 64 keys per statement (IN … RETURNING), since
+	// each statement is a round trip to the server. SQLite runs statements in process, where
+	// a prepared point delete per key costs less than its IN … RETURNING (measured: 250 keys
+	// 0.25 ms against 0.6 ms of SQLite's own time), so it deletes key by key.
+	batchDeletes bool
 	// lockMigrations serializes nodes that start at once against the same database.
 	lockMigrations string
 	// retryable reports whether an Update that failed with err may be run again.
@@ -73,6 +78,7 @@ var postgresDialect = &dialect{
 	update:         &sql.TxOptions{Isolation: sql.LevelSerializable},
 	view:           &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true},
 	orderChanges:   "SELECT pg_advisory_xact_lock(" + lockKey + ")",
+	batchDeletes:   true,
 	lockMigrations: "SELECT pg_advisory_xact_lock(" + lockKey + ")",
 	retryable: func(err error) bool {
 		// 40001 serialization_failure, 40P01 deadlock_detected: the transaction lost a

@@ -148,8 +148,8 @@ func TestSQLiteWatcher(t *testing.T) {
 }
 
 // testWatcher: b watches; a writes and deletes keys and a range, then b writes one of its
-// own, then a writes a marker. b's channel must carry a's keys in commit order, a range
-// delete that removed keys as Reset, and never b's own.
+// own, then a writes a marker. b's channel must carry a's keys in commit order (deleted
+// ones only if they were there), a range delete that removed keys as Reset, and never b's own.
 func testWatcher(t *testing.T, a, b interface {
 	kv.Store
 	kv.Watcher
@@ -171,9 +171,10 @@ func testWatcher(t *testing.T, a, b interface {
 		return tx.Put("w/2", []byte("x"))
 	})
 	write(a, func(tx kv.Tx) error { return tx.Delete("w/1") })
-	write(a, func(tx kv.Tx) error { return tx.Delete("w/never") })                        // changes nothing
-	write(a, func(tx kv.Tx) error { _, err := tx.DeleteRange("w/3", "w/9"); return err }) // nothing in range
-	write(a, func(tx kv.Tx) error { _, err := tx.DeleteRange("w/2", "w/3"); return err }) // reported as Reset
+	write(a, func(tx kv.Tx) error { return tx.Delete("w/never") })                                         // changes nothing
+	write(a, func(tx kv.Tx) error { _, err := tx.DeleteRange("w/3", "w/9"); return err })                  // nothing in range
+	write(a, func(tx kv.Tx) error { _, err := tx.DeleteRange("w/2", "w/3"); return err })                  // reported as Reset
+	write(a, func(tx kv.Tx) error { _, err := tx.DeleteKeys([]string{"w/gone", "w/before"}); return err }) // the one that was there
 	write(b, func(tx kv.Tx) error { return tx.Put("w/own", []byte("x")) })
 	write(a, func(tx kv.Tx) error { return tx.Put("w/end", []byte("x")) })
 	var got []string
@@ -183,7 +184,7 @@ func testWatcher(t *testing.T, a, b interface {
 			break
 		}
 	}
-	want := []string{"w/1", "w/2", "w/1", Reset, "w/end"}
+	want := []string{"w/1", "w/2", "w/1", Reset, "w/before", "w/end"}
 	if !slices.Equal(got, want) {
 		t.Fatalf("watched keys = %q, want %q", got, want)
 	}
@@ -218,7 +219,7 @@ func testWatcherManyKeys(t *testing.T, a, b interface {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	ch := b.Changes(ctx)
-	n := 2*changeBatches[0] + changeBatches[1] + 3 // every batch size used
+	n := 2*batches[0] + batches[1] + 3 // every batch size used
 	var want []string
 	for round := range 2 {
 		var keys []string

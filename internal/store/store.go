@@ -136,11 +136,12 @@ const (
 	qMigrInsert  = `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`
 )
 
-// changeBatches are the row counts of the multi-row change-log inserts, largest first; the
-// last is 1. A transaction that changed many keys (an emulator reset deletes every access
-// key of an account's users one by one) appends its rows in a few statements, not one per
-// key: on PostgreSQL each statement is a round trip.
-var changeBatches = [...]int{64, 8, 1}
+// batches are the row counts of the multi-row statements (change-log inserts, DeleteKeys),
+// largest first; the last is 1. A transaction that changed many keys (an emulator reset
+// deletes the access-key record of every user of an account) appends its change-log rows in
+// a few statements, not one per key: on PostgreSQL each statement is a round trip. Fixed
+// sizes keep the statements few enough to prepare once.
+var batches = [...]int{64, 8, 1}
 
 // changeInsert is the change-log insert of n rows.
 func changeInsert(n int) string {
@@ -150,6 +151,12 @@ func changeInsert(n int) string {
 		b.WriteString(`, (?, ?, ?)`)
 	}
 	return b.String()
+}
+
+// deleteKeys is the delete of n keys, which returns the keys it removed for the change log.
+// RETURNING: SQLite since 3.35, PostgreSQL since 8.2.
+func deleteKeys(n int) string {
+	return `DELETE FROM kv WHERE key IN (?` + strings.Repeat(`, ?`, n-1) + `) RETURNING key`
 }
 
 // listQuery builds the range scan for List: the lower bound is inclusive (the prefix) or
@@ -169,9 +176,9 @@ func listQuery(exclusiveLower, upper bool) string {
 // statements holds the SQL rebound for one dialect.
 type statements struct {
 	get, put, del, prune, poll, maxSeq string
-	change                             [len(changeBatches)]string // [i]: changeBatches[i] rows
-	delRange                           [2]string                  // [upper]
-	list                               [2][2]string               // [exclusiveLower][upper]
+	change, delKeys                    [len(batches)]string // [i]: batches[i] rows or keys
+	delRange                           [2]string            // [upper]
+	list                               [2][2]string         // [exclusiveLower][upper]
 }
 
 func newStatements(d *dialect) *statements {
@@ -181,8 +188,9 @@ func newStatements(d *dialect) *statements {
 		maxSeq:   d.rebind(qMaxSeq),
 		delRange: [2]string{d.rebind(qDeleteFrom), d.rebind(qDeleteRange)},
 	}
-	for i, n := range changeBatches {
+	for i, n := range batches {
 		s.change[i] = d.rebind(changeInsert(n))
+		s.delKeys[i] = d.rebind(deleteKeys(n))
 	}
 	for _, ex := range []bool{false, true} {
 		for _, up := range []bool{false, true} {
@@ -322,6 +330,7 @@ func (c *stmtCache) get(query string) (*sql.Stmt, bool) {
 func (s *statements) writes() []string {
 	q := []string{s.get, s.put, s.del, s.delRange[0], s.delRange[1], s.prune}
 	q = append(q, s.change[:]...)
+	q = append(q, s.delKeys[:]...)
 	for _, l := range s.list {
 		q = append(q, l[0], l[1])
 	}
@@ -559,8 +568,8 @@ func (c *core) appendChanges(ctx context.Context, q queryer, changed []string) e
 	now := c.opts.Now()
 	at := now.UnixNano()
 	// Rows are inserted in the order of changed, so seq order stays change order.
-	args := make([]any, 0, 3*min(len(changed), changeBatches[0]))
-	for i, n := range changeBatches {
+	args := make([]any, 0, 3*min(len(changed), batches[0]))
+	for i, n := range batches {
 		for len(changed) >= n {
 			args = args[:0]
 			for _, k := range changed[:n] {
@@ -673,6 +682,64 @@ func (t *tx) Delete(key string) error {
 	}
 	t.note(key)
 	return nil
+}
+
+func (t *tx) DeleteKeys(keys []string) (int, error) {
+	if err := t.check(); err != nil {
+		return 0, err
+	}
+	if !t.write {
+		return 0, ErrReadOnly
+	}
+	for _, k := range keys {
+		if !validKey(k) {
+			return 0, invalidKey(k)
+		}
+	}
+	removed := 0
+	if !t.c.d.batchDeletes {
+		for _, k := range keys {
+			res, err := t.q.ExecContext(t.sctx, t.c.s.del, k)
+			if err != nil {
+				return removed, fmt.Errorf("store: delete %q: %w", k, err)
+			}
+			if n, err := res.RowsAffected(); err == nil && n > 0 {
+				t.note(k)
+				removed++
+			}
+		}
+		return removed, nil
+	}
+	args := make([]any, 0, min(len(keys), batches[0]))
+	for i, n := range batches {
+		for len(keys) >= n {
+			args = args[:0]
+			for _, k := range keys[:n] {
+				args = append(args, k)
+			}
+			keys = keys[n:]
+			rows, err := t.q.QueryContext(t.sctx, t.c.s.delKeys[i], args...)
+			if err != nil {
+				return removed, fmt.Errorf("store: delete keys: %w", err)
+			}
+			for rows.Next() {
+				var k string
+				if err := rows.Scan(&k); err != nil {
+					rows.Close()
+					return removed, fmt.Errorf("store: delete keys: %w", err)
+				}
+				t.note(k) // only the keys that were there: nothing else changed
+				removed++
+			}
+			if err := rows.Close(); err != nil {
+				return removed, fmt.Errorf("store: delete keys: %w", err)
+			}
+			if err := rows.Err(); err != nil {
+				return removed, fmt.Errorf("store: delete keys: %w", err)
+			}
+		}
+	}
+	return removed, nil
 }
 
 func (t *tx) DeleteRange(start, end string) (int, error) {

@@ -34,6 +34,7 @@ func Run(t *testing.T, open func(t *testing.T) kv.Store) {
 		{"ListPrefix", testListPrefix},
 		{"ListAfterAndLimit", testListAfterAndLimit},
 		{"ListPaging", testListPaging},
+		{"DeleteKeys", testDeleteKeys},
 		{"DeleteRange", testDeleteRange},
 		{"DeleteRangeInvalidBounds", testDeleteRangeInvalidBounds},
 		{"DeleteRangeInTx", testDeleteRangeInTx},
@@ -360,6 +361,54 @@ func testListPaging(t *testing.T, s kv.Store) {
 	}
 }
 
+// testDeleteKeys: existing keys go, missing ones are no error, a key given twice counts once,
+// more keys than a backend deletes in one statement all go, and one invalid key refuses
+// the whole call.
+func testDeleteKeys(t *testing.T, s kv.Store) {
+	var kvs, many []string
+	for i := range 150 {
+		k := fmt.Sprintf("dk/%03d", i)
+		kvs = append(kvs, k, "v")
+		if i%2 == 0 {
+			many = append(many, k)
+		}
+	}
+	put(t, s, append(kvs, "dk0", "v", "keep", "v")...)
+	ctx := context.Background()
+	del := func(keys []string) (int, error) {
+		var n int
+		err := s.Update(ctx, func(tx kv.Tx) error {
+			var err error
+			n, err = tx.DeleteKeys(keys)
+			return err
+		})
+		return n, err
+	}
+	if n, err := del([]string{"dk0", "missing", "dk0", "dk/001"}); err != nil || n != 2 {
+		t.Errorf("DeleteKeys(dk0, missing, dk0, dk/001) = %d, %v; want 2", n, err)
+	}
+	if n, err := del(nil); err != nil || n != 0 {
+		t.Errorf("DeleteKeys(nil) = %d, %v; want 0", n, err)
+	}
+	// In an order that is not the keys' order, with the missing dk/001 among them.
+	slices.Reverse(many)
+	many = append(many, "dk/001")
+	if n, err := del(many); err != nil || n != len(many)-1 {
+		t.Errorf("DeleteKeys of %d keys = %d, %v; want %d", len(many), n, err, len(many)-1)
+	}
+	if _, err := del([]string{"keep", "bad\x00"}); err == nil {
+		t.Error("DeleteKeys with a key holding NUL succeeded")
+	}
+	var want []string
+	for i := 3; i < 150; i += 2 {
+		want = append(want, fmt.Sprintf("dk/%03d", i))
+	}
+	want = append(want, "keep")
+	if got := list(t, s, "", "", 0); !slices.Equal(got, want) {
+		t.Errorf("after DeleteKeys:\n got %q\nwant %q", got, want)
+	}
+}
+
 // testDeleteRange: [start, end) in bytewise order, with the bounds that a prefix delete
 // (kv.PrefixEnd) and an open end produce; the count is of keys removed.
 func testDeleteRange(t *testing.T, s kv.Store) {
@@ -603,6 +652,9 @@ func testViewIsReadOnly(t *testing.T, s kv.Store) {
 		if n, err := tx.DeleteRange("", ""); err == nil {
 			t.Errorf("DeleteRange in a View succeeded (%d keys)", n)
 		}
+		if n, err := tx.DeleteKeys([]string{"ro"}); err == nil {
+			t.Errorf("DeleteKeys in a View succeeded (%d keys)", n)
+		}
 		return nil
 	})
 	if err != nil {
@@ -626,6 +678,9 @@ func testTxUnusableAfterReturn(t *testing.T, s kv.Store) {
 	}
 	if _, err := leaked.DeleteRange("", ""); err == nil {
 		t.Error("DeleteRange on a Tx after Update returned succeeded")
+	}
+	if _, err := leaked.DeleteKeys([]string{"late"}); err == nil {
+		t.Error("DeleteKeys on a Tx after Update returned succeeded")
 	}
 	if _, err := leaked.Get("late"); err == nil {
 		t.Error("Get on a Tx after Update returned succeeded")
@@ -791,6 +846,29 @@ func testAgainstModel(t *testing.T, s kv.Store) {
 		err := s.Update(ctx, func(tx kv.Tx) error {
 			for range 1 + r.IntN(6) {
 				k := randomKey(r, 4)
+				if r.IntN(12) == 0 {
+					ks := []string{k, randomKey(r, 4), k}
+					for _, mk := range slices.Sorted(maps.Keys(next)) { // sorted: the seed reproduces
+						if r.IntN(8) == 0 {
+							ks = append(ks, mk)
+						}
+					}
+					want := 0
+					for _, dk := range ks {
+						if _, ok := next[dk]; ok {
+							delete(next, dk)
+							want++
+						}
+					}
+					n, err := tx.DeleteKeys(ks)
+					if err != nil {
+						return err
+					}
+					if n != want {
+						t.Errorf("round %d: DeleteKeys(%q) = %d, want %d", round, ks, n, want)
+					}
+					continue
+				}
 				if r.IntN(12) == 0 {
 					start, end := "", randomKey(r, 2)
 					if r.IntN(3) > 0 {
