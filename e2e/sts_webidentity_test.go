@@ -198,7 +198,7 @@ func TestSTSWebIdentity(t *testing.T) {
 		{name: "forged signature", token: is.token(t, other, nil), code: "InvalidIdentityToken", status: 400, msg: "signature"},
 		{name: "issuer not registered", token: is.token(t, is.key, map[string]any{"iss": "https://idp.example.com"}),
 			code: "InvalidIdentityToken", status: 400, msg: "No OpenIDConnect provider found in your account for https://idp.example.com"},
-		{name: "not a JWT", token: "????-not-a-token", code: "InvalidIdentityToken", status: 400, msg: "not a valid JWT"},
+		{name: "not a JWT", token: "????-not-a-token", code: "InvalidIdentityToken", status: 400, msg: "Invalid web identity token"},
 		{name: "alg none", token: "eyJhbGciOiJub25lIn0." + strings.Split(is.token(t, is.key, nil), ".")[1] + ".",
 			code: "InvalidIdentityToken", status: 400, msg: "none"},
 		{name: "duration over the role's maximum", token: is.token(t, is.key, nil),

@@ -18,11 +18,12 @@ import (
 // Session tag limits of the token's https://aws.amazon.com/tags claim, as for AssumeRole's
 // Tags parameter (id_session-tags.html#id_session-tags_know).
 const (
-	maxWebTags        = 50
-	maxWebTagKey      = 128
-	maxWebTagValue    = 256
-	msgWebNotAllowed  = "Not authorized to perform sts:AssumeRoleWithWebIdentity" // AWS's text
-	webIdentityAction = "sts:AssumeRoleWithWebIdentity"
+	maxWebTags         = 50
+	maxWebTagKey       = 128
+	maxWebTagValue     = 256
+	msgWebNotAllowed   = "Not authorized to perform sts:AssumeRoleWithWebIdentity" // AWS's text
+	msgWebInvalidToken = "Invalid web identity token"                              // AWS's text
+	webIdentityAction  = "sts:AssumeRoleWithWebIdentity"
 )
 
 // builtinWebIdentity are the issuers IAM federates with without an IAM OIDC provider
@@ -86,6 +87,11 @@ func (s *Server) assumeRoleWithWebIdentity(c *call, in *stsapi.AssumeRoleWithWeb
 		return nil, stsapi.InvalidIdentityToken("Gatehouse verifies OpenID Connect ID tokens of IAM OIDC providers only; ProviderId %s (OAuth 2.0 access tokens) is not supported.", *in.ProviderId)
 	}
 	if perr != nil {
+		if strings.Count(*in.WebIdentityToken, ".") != 2 {
+			// Not a JWT at all: AWS's text, as recorded (LocalStack's test_sts.py::
+			// test_assume_role_with_web_identity_cognito_identity_pool, token "token").
+			return nil, stsapi.InvalidIdentityToken(msgWebInvalidToken)
+		}
 		return nil, stsapi.InvalidIdentityToken("%s", perr.Error())
 	}
 	// resource names the provider in condition keys (RESOURCE:sub); provARN is the principal

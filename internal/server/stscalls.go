@@ -358,15 +358,15 @@ func (s *Server) getFederationToken(c *call, in *stsapi.GetFederationTokenInput)
 	if err != nil {
 		return nil, err
 	}
-	out := &stsapi.GetFederationTokenOutput{
-		Credentials:   credentialsOut(cr),
-		FederatedUser: &stsapi.FederatedUser{FederatedUserId: plan.UserID(), Arn: plan.ARN()},
-	}
-	if plan.HasSessionPolicy() || len(plan.Tags) > 0 {
-		n := int32(plan.PackedPolicySize)
-		out.PackedPolicySize = &n
-	}
-	return out, nil
+	// GetFederationToken always answers with PackedPolicySize, 0 without session policies
+	// or tags (recorded against AWS: LocalStack's test_sts.py::test_get_federation_token);
+	// AssumeRole leaves it out then.
+	n := int32(plan.PackedPolicySize)
+	return &stsapi.GetFederationTokenOutput{
+		Credentials:      credentialsOut(cr),
+		FederatedUser:    &stsapi.FederatedUser{FederatedUserId: plan.UserID(), Arn: plan.ARN()},
+		PackedPolicySize: &n,
+	}, nil
 }
 
 // getAccessKeyInfo returns the account of an access key: a temporary key's account is in
