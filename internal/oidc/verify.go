@@ -240,6 +240,10 @@ func (v *Verifier) keys(ctx context.Context, p Provider, tok *Token) ([]jose.JSO
 	// The fetch outlives the request that started it (within fetchTimeout): a caller that
 	// hangs up must not leave a failure that every other caller is then answered with.
 	keys, err := v.fetch(context.WithoutCancel(ctx), p.URL, thumbs)
+	// The waits count from when the outcome is known: a fetch can take up to twice
+	// fetchTimeout, longer than failRetry, and the callers queued on e.mu meanwhile must be
+	// answered with its result rather than each fetch again in turn.
+	e.tried = v.opts.Now()
 	e.lastErr = err
 	if err != nil {
 		// Keys fetched before still verify tokens while the issuer is unreachable.
