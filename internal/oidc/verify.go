@@ -330,6 +330,17 @@ var errThumbprint = errors.New("certificate not trusted and not among the provid
 
 // get fetches an https URL with the provider's trust rules, bounded in time and size.
 // Redirects are not followed.
+//
+// Destination addresses are not filtered. AWS fetches only from the internet, but a
+// self-hosted Gatehouse is most often federated with an IdP on the same private network
+// (Keycloak, Dex, GitLab), and refusing private addresses would refuse those. What keeps
+// this from being a general request forger: the issuer URL is an IAM provider that an
+// administrator of the role's account registered (a token cannot name a URL of its own);
+// only GET over https, with a certificate trusted by the roots or pinned by the provider;
+// no redirects; at most maxDiscovery/maxJWKS bytes and fetchTimeout per request; one
+// fetch per issuer per minRefetch (failRetry after a failure); and a caller learns no
+// more of the answer than "no key", "HTTP 5xx" or "unreachable". An operator who wants
+// egress confined sets HTTPS_PROXY (honoured below) or a firewall rule.
 func (v *Verifier) get(ctx context.Context, raw string, limit int64, thumbs []string) ([]byte, error) {
 	u, err := url.Parse(raw)
 	if err != nil || u.Scheme != "https" || u.Host == "" {

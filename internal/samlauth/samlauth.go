@@ -251,9 +251,9 @@ func Verify(resp *etree.Element, k Keys, now time.Time) (*Assertion, error) {
 var errDecrypt = fail(Encrypted, "Invalid SAML response: the encrypted assertion could not be decrypted")
 
 // decrypt opens an EncryptedAssertion (saml-core §2.3.4) with the first of keys that
-// works, using crewjam/saml's xmlenc: RSA-OAEP or RSA 1.5 key transport of an AES-GCM,
-// AES-CBC or 3DES content key, the EncryptedKey inside the EncryptedData's KeyInfo or
-// beside it. The plaintext must be one saml:Assertion; it inherits the namespace
+// works, using crewjam/saml's xmlenc: RSA-OAEP key transport of an AES-GCM or AES-CBC
+// content key, the EncryptedKey inside the EncryptedData's KeyInfo or beside it. xmlenc
+// refuses RSA 1.5 key transport (a Bleichenbacher padding oracle) and 3DES. The plaintext must be one saml:Assertion; it inherits the namespace
 // declarations in scope at the EncryptedAssertion.
 func decrypt(enc *etree.Element, keys []*rsa.PrivateKey) (*etree.Element, error) {
 	data := child(enc, nsXEnc, "EncryptedData")
