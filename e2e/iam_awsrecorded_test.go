@@ -109,7 +109,13 @@ func TestIAMAWSRecordedErrors(t *testing.T) {
 				Tags: []types.Tag{tag("mykey", "val1"), tag("MyKey", "val2")}})
 			return err
 		}, "InvalidInput", 400, "Duplicate tag keys found. Please note that Tag keys are case insensitive."},
+		// test_iam_instance_profiles.py::test_role_instance_profile_operations_errors.
+		{"RemoveRoleFromInstanceProfile, a role the profile does not hold", func(ctx context.Context, c *iam.Client) error {
+			_, err := c.RemoveRoleFromInstanceProfile(ctx, &iam.RemoveRoleFromInstanceProfileInput{InstanceProfileName: aws.String("rec-profile"), RoleName: aws.String("rec-role")})
+			return err
+		}, "NoSuchEntity", 404, "Role rec-role in Instance Profile rec-profile cannot be found."},
 	}
+	must(c.CreateInstanceProfile(ctx, &iam.CreateInstanceProfileInput{InstanceProfileName: aws.String("rec-profile")}))(t)
 	must(c.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("rec-role"), AssumeRolePolicyDocument: aws.String(recordedTrust)}))(t)
 	for _, tc := range cases {
 		wantRecorded(t, tc.call(ctx, c), tc)
@@ -147,6 +153,18 @@ func TestIAMAWSRecordedRoleShapes(t *testing.T) {
 	}
 	if got.PermissionsBoundary == nil || string(got.PermissionsBoundary.PermissionsBoundaryType) != "Policy" {
 		t.Errorf("GetRole: PermissionsBoundary %+v, want type Policy", got.PermissionsBoundary)
+	}
+	// An instance profile's role has no MaxSessionDuration, in GetInstanceProfile as in
+	// ListInstanceProfiles (test_iam_instance_profiles.py).
+	must(c.CreateInstanceProfile(ctx, &iam.CreateInstanceProfileInput{InstanceProfileName: aws.String("p")}))(t)
+	must(c.AddRoleToInstanceProfile(ctx, &iam.AddRoleToInstanceProfileInput{InstanceProfileName: aws.String("p"), RoleName: aws.String("r")}))(t)
+	ip := must(c.GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: aws.String("p")}))(t).InstanceProfile
+	if len(ip.Roles) != 1 || ip.Roles[0].MaxSessionDuration != nil || aws.ToString(ip.Roles[0].RoleName) != "r" {
+		t.Errorf("GetInstanceProfile: roles %+v, want r without MaxSessionDuration", ip.Roles)
+	}
+	listed := must(c.ListInstanceProfiles(ctx, &iam.ListInstanceProfilesInput{}))(t).InstanceProfiles
+	if len(listed) != 1 || len(listed[0].Roles) != 1 || listed[0].Roles[0].MaxSessionDuration != nil {
+		t.Errorf("ListInstanceProfiles: got %+v, want p holding r without MaxSessionDuration", listed)
 	}
 	upd := must(c.UpdateRoleDescription(ctx, &iam.UpdateRoleDescriptionInput{RoleName: aws.String("r"), Description: aws.String("d2")}))(t).Role
 	if aws.ToString(upd.Description) != "d2" || upd.MaxSessionDuration != nil || upd.RoleLastUsed != nil {

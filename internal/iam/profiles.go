@@ -30,12 +30,14 @@ func getProfile(tx kv.Tx, k keys, name string) (profileRecord, error) {
 	return p, nil
 }
 
-// profileOut is an instance profile with its role.
+// profileOut is an instance profile with its role. The role inside has no MaxSessionDuration,
+// and GetInstanceProfile (withTags) always has a tag list, empty or not (recorded against AWS
+// in LocalStack's test_iam_instance_profiles snapshots).
 func (s *Service) profileOut(tx kv.Tx, a Account, p profileRecord, withTags bool) (iamapi.InstanceProfile, error) {
 	out := iamapi.InstanceProfile{Path: p.Path, InstanceProfileName: p.Name, InstanceProfileId: p.ID,
 		Arn: a.arn(kindProfile, p.Path, p.Name), CreateDate: p.Created, Roles: []iamapi.Role{}}
 	if withTags {
-		out.Tags = tagsOut(p.Tags)
+		out.Tags = append([]iamapi.Tag{}, tagsOut(p.Tags)...)
 	}
 	if p.Role != "" {
 		var r roleRecord
@@ -47,7 +49,9 @@ func (s *Service) profileOut(tx kv.Tx, a Account, p profileRecord, withTags bool
 			if r, err = withShownTrust(tx, r); err != nil {
 				return out, err
 			}
-			out.Roles = append(out.Roles, a.roleOut(r, false))
+			ro := a.roleOut(r, false)
+			ro.MaxSessionDuration = nil
+			out.Roles = append(out.Roles, ro)
 		}
 	}
 	return out, nil
@@ -192,7 +196,8 @@ func (s *Service) RemoveRoleFromInstanceProfile(ctx context.Context, a Account, 
 			return err
 		}
 		if p.Role != lower(r.Name) {
-			return roleNotFound(role)
+			// Recorded against AWS (test_role_instance_profile_operations_errors).
+			return noSuchEntity("Role %s in Instance Profile %s cannot be found.", role, name)
 		}
 		p.Role = ""
 		if err := t.tx.Delete(t.k.roleProfile(r.Name, p.Name)); err != nil {
