@@ -82,9 +82,10 @@ func unsignedSTS(op string) bool {
 // (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_request.html#stsapi_comparison):
 // GetSessionToken's credentials only AssumeRole and GetCallerIdentity, a federated user's
 // only GetCallerIdentity. GetSessionToken and GetFederationToken answer session callers
-// themselves, in the sts package.
+// themselves, in the sts package. AssumeRoleWithWebIdentity and AssumeRoleWithSAML need no
+// credentials at all (unsignedSTS): whatever signs them, the token or assertion is read.
 func sessionMayCall(sess *sts.Session, op string) error {
-	if sess == nil || op == "GetCallerIdentity" || op == "GetSessionToken" || op == "GetFederationToken" {
+	if sess == nil || op == "GetCallerIdentity" || op == "GetSessionToken" || op == "GetFederationToken" || unsignedSTS(op) {
 		return nil
 	}
 	switch sess.Kind {
