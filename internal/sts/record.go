@@ -14,8 +14,9 @@ import (
 // JSON would double its size.
 
 // recordVersion is the first byte of every record; a node refuses versions it does not know.
-// Version 2 appends the EC2 role-delivery fields; version 1 records (without them) still open.
-const recordVersion = 2
+// Version 2 appends the EC2 role-delivery fields, version 3 the federated provider and its
+// condition keys; records of versions 1 and 2 (without them) still open.
+const recordVersion = 3
 
 // secretBytes is the raw length of a temporary secret access key: 30 bytes are 40 base64
 // characters, the length of AWS's secrets.
@@ -78,6 +79,20 @@ func (s *Session) marshal() []byte {
 	}
 	b = appendString(b, s.SourceInstanceARN)
 	b = appendString(b, s.RoleDelivery)
+	b = appendString(b, s.FederatedProvider)
+	b = binary.AppendUvarint(b, uint64(len(s.ProviderKeys)))
+	for _, k := range s.ProviderKeys {
+		b = appendString(b, k.Key)
+		var multi byte
+		if k.Multi {
+			multi = 1
+		}
+		b = append(b, multi)
+		b = binary.AppendUvarint(b, uint64(len(k.Values)))
+		for _, v := range k.Values {
+			b = appendString(b, v)
+		}
+	}
 	return b
 }
 
@@ -141,7 +156,7 @@ func (r *reader) count() int {
 func unmarshalSession(b []byte) (*Session, error) {
 	r := reader{b: b}
 	version := r.byte()
-	if version != 1 && version != recordVersion {
+	if version < 1 || version > recordVersion {
 		return nil, errRecord
 	}
 	s := &Session{Kind: Kind(r.byte())}
@@ -187,6 +202,29 @@ func unmarshalSession(b []byte) (*Session, error) {
 	if version >= 2 {
 		s.SourceInstanceARN = r.string()
 		s.RoleDelivery = r.string()
+	}
+	if version >= 3 {
+		s.FederatedProvider = r.string()
+		if n := r.count(); n > 0 {
+			s.ProviderKeys = make([]ProviderKey, n)
+			for i := range s.ProviderKeys {
+				k := &s.ProviderKeys[i]
+				k.Key = r.string()
+				switch r.byte() {
+				case 0:
+				case 1:
+					k.Multi = true
+				default:
+					r.err = true
+				}
+				if m := r.count(); m > 0 {
+					k.Values = make([]string, m)
+					for j := range k.Values {
+						k.Values[j] = r.string()
+					}
+				}
+			}
+		}
 	}
 	if r.err || len(r.b) != 0 {
 		return nil, errRecord

@@ -25,6 +25,12 @@ type SAMLClaims struct {
 	// attribute's values (id_session-tags.html#id_session-tags_adding-assume-role-saml).
 	Tags              []stsapi.Tag
 	TransitiveTagKeys []string
+	// ProviderKeys are the SAML keys a role's permissions policies can test in the
+	// session's requests: saml:namequalifier, saml:sub and saml:sub_type
+	// (reference_policies_iam-condition-keys.html#condition-keys-saml_permission-policy).
+	// aws:FederatedProvider is not among them: AWS documents it for sessions of OIDC
+	// providers only (reference_policies_condition-keys.html#condition-keys-federatedprovider).
+	ProviderKeys []ProviderKey
 }
 
 // Texts STS answers a bad claim with (troubleshoot_saml.html).
@@ -113,6 +119,7 @@ func (s *Service) AssumeRoleWithSAML(role *Role, in *stsapi.AssumeRoleWithSAMLIn
 		UniqueID:       role.ID,
 		Name:           cl.SessionName,
 		SourceIdentity: cl.SourceIdentity,
+		ProviderKeys:   cl.ProviderKeys,
 	}
 	if err := sessionPolicies(sess, in.Policy, in.PolicyArns); err != nil {
 		return nil, err

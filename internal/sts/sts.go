@@ -60,6 +60,14 @@ func (k Kind) String() string {
 // Tag is a session tag.
 type Tag struct{ Key, Value string }
 
+// ProviderKey is an identity provider's condition key as a federated session carries it:
+// a single value, or a set (Multi) that policies test with ForAnyValue / ForAllValues.
+type ProviderKey struct {
+	Key    string
+	Values []string
+	Multi  bool
+}
+
 // Session is what a temporary access key stands for. A plan (from AssumeRole,
 // GetSessionToken, GetFederationToken) has every field but AccessKeyID and the secret;
 // Issue fills those; Open returns a complete one.
@@ -98,6 +106,17 @@ type Session struct {
 	// They are sealed in the token, so no caller can claim them through AssumeRole.
 	SourceInstanceARN string
 	RoleDelivery      string
+	// FederatedProvider and ProviderKeys are set on the sessions of a federated identity
+	// (AssumeRoleWithWebIdentity, AssumeRoleWithSAML): the identity provider as
+	// aws:FederatedProvider names it, and the provider's condition keys that stay in the
+	// request context of every request the session makes
+	// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-federatedprovider,
+	// reference_policies_iam-condition-keys.html#condition-keys-wif and
+	// #condition-keys-saml_permission-policy). They are sealed in the token, and a chained
+	// session does not inherit them: its role was assumed with AWS credentials, not by the
+	// identity provider.
+	FederatedProvider string
+	ProviderKeys      []ProviderKey
 
 	AccessKeyID string
 	secret      [secretBytes]byte

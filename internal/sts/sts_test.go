@@ -342,6 +342,10 @@ func FuzzUnmarshalSession(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add(plan.marshal())
+	fed := *plan
+	fed.FederatedProvider = "arn:aws:iam::111122223333:oidc-provider/idp.example.com"
+	fed.ProviderKeys = []ProviderKey{{Key: "idp.example.com:sub", Values: []string{"u1"}}, {Key: "idp.example.com:amr", Values: []string{"a", "b"}, Multi: true}}
+	f.Add(fed.marshal())
 	f.Add([]byte{recordVersion})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		sess, err := unmarshalSession(b)

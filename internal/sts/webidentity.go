@@ -17,6 +17,14 @@ type WebIdentityClaims struct {
 	// and transitive_tag_keys (id_session-tags.html#id_session-tags_adding-assume-role-idp).
 	Tags              []stsapi.Tag
 	TransitiveTagKeys []string
+	// FederatedProvider is aws:FederatedProvider: the IAM OIDC provider's ARN, or the
+	// built-in provider's name (cognito-identity.amazonaws.com); ProviderKeys the provider's
+	// condition keys (RESOURCE:sub, :aud, :oaud, :amr). The session carries both into every
+	// request it makes ("additional condition keys are available when the temporary
+	// security credentials are used to make a request",
+	// reference_policies_iam-condition-keys.html#condition-keys-wif).
+	FederatedProvider string
+	ProviderKeys      []ProviderKey
 }
 
 // msgWebSourceIdentity is Gatehouse's text for a source_identity claim STS would refuse
@@ -67,6 +75,10 @@ func (s *Service) AssumeRoleWithWebIdentity(role *Role, in *stsapi.AssumeRoleWit
 		UniqueID:       role.ID,
 		Name:           deref(in.RoleSessionName),
 		SourceIdentity: cl.SourceIdentity,
+		// "This key is present in the role-session of a role that was assumed using
+		// OpenID Connect (OIDC) provider" (reference_policies_condition-keys.html#condition-keys-federatedprovider).
+		FederatedProvider: cl.FederatedProvider,
+		ProviderKeys:      cl.ProviderKeys,
 	}
 	if err := sessionPolicies(sess, in.Policy, in.PolicyArns); err != nil {
 		return nil, err
