@@ -208,3 +208,67 @@ func TestResetSeenByOtherNodes(t *testing.T) {
 		}
 	}
 }
+
+// ResetAll empties every account in one transaction: cut off after any number of its Puts
+// and Deletes, it leaves every account as it was; once it completes, each account is
+// empty, with its own Change naming its users' keys.
+func TestResetAllIsOneTransaction(t *testing.T) {
+	env := newEnv(t)
+	userKey := fillForReset(t, env)
+	const otherAcct = "210987654321"
+	other := Account{ID: otherAcct, Partition: "aws", Caller: "arn:aws:iam::" + otherAcct + ":root"}
+	out, err := env.call(other, "ListAccessKeys", `{"UserName":"Alice"}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ks := out.(*iamapi.ListAccessKeysOutput).AccessKeyMetadata; len(ks) != 1 {
+		t.Fatalf("test bug: the other account's Alice has %d keys, want 1", len(ks))
+	}
+	otherKey := *out.(*iamapi.ListAccessKeysOutput).AccessKeyMetadata[0].AccessKeyId
+	fs := &failingStore{Store: env.store}
+	cut := newEnvOver(t, fs)
+	for fs.failAt = 0; ; fs.failAt++ {
+		before := snapshot(t, env.store)
+		err := cut.svc.ResetAll(ctx())
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, errInjected) {
+			t.Fatalf("cut after %d writes: got %v, want the injected failure", fs.failAt, err)
+		}
+		if !maps.Equal(before, snapshot(t, env.store)) {
+			t.Fatalf("cut after %d writes: the store changed", fs.failAt)
+		}
+		if fs.failAt > 50 {
+			t.Fatal("ResetAll never completed")
+		}
+	}
+	if fs.failAt < 6 { // per account at least the alias or account record, state and audit
+		t.Fatalf("ResetAll made %d writes; want the second account's cut too", fs.failAt)
+	}
+	for _, k := range []string{userKey, otherKey} {
+		if _, err := env.svc.LookupAccessKey(ctx(), k); !errors.Is(err, ErrNoSuchAccessKey) {
+			t.Errorf("user key %s after ResetAll: got %v, want ErrNoSuchAccessKey", k, err)
+		}
+	}
+	for _, a := range []Account{root(), other} {
+		out, err := env.call(a, "ListUsers", `{}`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := subset(out, `{"Users":[]}`); err != nil {
+			t.Errorf("ListUsers in %s after ResetAll: %v", a.ID, err)
+		}
+	}
+	got := map[string][]string{}
+	for _, c := range cut.changes.cs {
+		if c.Generation == 0 || c.Generation != cut.svc.Generation(c.Account) {
+			t.Errorf("Change %+v: generation not the account's on this node (%d)", c, cut.svc.Generation(c.Account))
+		}
+		got[c.Account] = c.AccessKeys
+	}
+	want := map[string][]string{testAccount: {userKey}, otherAcct: {otherKey}}
+	if len(got) != len(want) || !slices.Equal(got[testAccount], want[testAccount]) || !slices.Equal(got[otherAcct], want[otherAcct]) {
+		t.Errorf("Changes' access keys by account = %v, want %v", got, want)
+	}
+}

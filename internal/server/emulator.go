@@ -269,19 +269,14 @@ func (s *Server) rootAllowed(c *call, action, resource string) {
 		Principal: c.caller.principal.ARN, Action: action, Resource: resource, Decision: "allowed", Enforced: true})
 }
 
-// Reset is moto's /moto-api/reset: every account is emptied (iam.Reset: the accounts and
-// their root keys stay, so the credentials file keeps working), every instance is
-// terminated, and every cache of the edge is dropped. The decision log is kept: it records
-// what a test suite did across its per-test resets, which policy generation needs.
+// Reset is moto's /moto-api/reset: every account is emptied, all in one transaction
+// (iam.ResetAll: the accounts and their root keys stay, so the credentials file keeps
+// working), every instance is terminated, and every cache of the edge is dropped. The
+// decision log is kept: it records what a test suite did across its per-test resets, which
+// policy generation needs.
 func (s *Server) Reset(ctx context.Context) error {
-	accounts, err := s.iam.Accounts(ctx)
-	if err != nil {
+	if err := s.iam.ResetAll(ctx); err != nil {
 		return err
-	}
-	for _, a := range accounts {
-		if err := s.iam.Reset(ctx, a); err != nil {
-			return fmt.Errorf("resetting account %s: %w", a, err)
-		}
 	}
 	if s.cfg.EC2 != nil {
 		if err := terminateAll(ctx, s.cfg.EC2); err != nil {
