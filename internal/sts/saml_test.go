@@ -48,6 +48,9 @@ func TestAssumeRoleWithSAMLPlan(t *testing.T) {
 			code: stsapi.CodePackedPolicyTooLarge},
 		{name: "tag value too long", claims: SAMLClaims{SessionName: "alice", Tags: []stsapi.Tag{{Key: str("team"), Value: str(strings.Repeat("v", 257))}}},
 			code: stsapi.CodeInvalidIdentityToken},
+		// "aws:" is reserved for AWS's own tag keys (id_session-tags.html#id_session-tags_know).
+		{name: "tag key with the aws: prefix", claims: SAMLClaims{SessionName: "alice", Tags: []stsapi.Tag{{Key: str("AWS:team"), Value: str("a")}}},
+			code: stsapi.CodeInvalidIdentityToken},
 		{name: "transitive key not a tag", claims: SAMLClaims{SessionName: "alice", Tags: []stsapi.Tag{{Key: str("team"), Value: str("a")}},
 			TransitiveTagKeys: []string{"dept"}}, code: "InvalidParameterValue"},
 	}
