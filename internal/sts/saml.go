@@ -1,6 +1,7 @@
 package sts
 
 import (
+	"strings"
 	"time"
 
 	"gatehouse/internal/awserr"
@@ -55,8 +56,10 @@ func samlTags(tags []stsapi.Tag) error {
 	}
 	for _, t := range tags {
 		k, v := deref(t.Key), deref(t.Value)
-		if len(k) == 0 || len(k) > maxTagKeyLength || len(v) > maxTagValueLength {
-			return stsapi.InvalidIdentityToken("PrincipalTag %q in AuthnResponse: tag keys must be 1 to %d characters and values at most %d.", k, maxTagKeyLength, maxTagValueLength)
+		// "aws:" is reserved for AWS's own tags (id_session-tags.html#id_session-tags_know),
+		// as it is for the tags of a web identity token.
+		if len(k) == 0 || len(k) > maxTagKeyLength || len(v) > maxTagValueLength || strings.HasPrefix(strings.ToLower(k), "aws:") {
+			return stsapi.InvalidIdentityToken("PrincipalTag %q in AuthnResponse: tag keys must be 1 to %d characters and may not begin with aws:, values at most %d.", k, maxTagKeyLength, maxTagValueLength)
 		}
 	}
 	return nil
