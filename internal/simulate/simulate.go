@@ -255,6 +255,7 @@ func Run(in Input) (Output, error) {
 			resAcct = p.Account
 		}
 	}
+	addRequestKeys(ctx, &p, resAcct)
 	req := authz.Request{
 		Principal:       &p,
 		Action:          in.Action,
@@ -280,4 +281,36 @@ func Run(in Input) (Output, error) {
 		out.DeniedBy, out.Message = &by, &msg
 	}
 	return out, nil
+}
+
+// addRequestKeys adds, unless the input's context has them, the global keys that the IAM User Guide says a
+// request carries whatever it is, beyond the principal's own (authz.NewContext)
+// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html):
+//   - aws:PrincipalIsAWSService: "present in the request context for all signed API requests that use AWS
+//     credentials": true for a service principal, false for every other signed caller. Anonymous requests
+//     and AssumeRoleWithWebIdentity/AssumeRoleWithSAML calls are not signed, so they carry none.
+//   - aws:PrincipalServiceNamesList: a service principal's names (multivalued); only for service principals.
+//   - aws:ViaAWSService: "always included"; false here, since the input describes a direct call (give it in
+//     context for a forward access session).
+//   - aws:ResourceAccount: the account that owns the resource, "always included in the request context for
+//     most service actions".
+//
+// These stay out of authz.NewContext, which the server and IAM's SimulatePrincipalPolicy share: there the
+// request's own handling sets what it knows.
+func addRequestKeys(ctx *authz.Context, p *authz.Principal, resAcct string) {
+	switch p.Kind {
+	case authz.Anonymous, authz.WebIdentity:
+	case authz.Service:
+		ctx.SetDefault("aws:PrincipalIsAWSService", "true")
+		if !ctx.Has("aws:PrincipalServiceNamesList") {
+			ctx.SetMulti("aws:PrincipalServiceNamesList", []string{p.ARN})
+		}
+		ctx.SetDefault("aws:ViaAWSService", "false")
+	default:
+		ctx.SetDefault("aws:PrincipalIsAWSService", "false")
+		ctx.SetDefault("aws:ViaAWSService", "false")
+	}
+	if resAcct != "" {
+		ctx.SetDefault("aws:ResourceAccount", resAcct)
+	}
 }

@@ -193,7 +193,7 @@ func (r *Request) Evaluate() Result {
 		// policy must allow it. A role trust policy must explicitly allow even the root user (and STS does
 		// not let root credentials call AssumeRole at all, API_AssumeRole.html).
 		fail((!sameAccount || r.isTrustPolicyRequest()) && resGrant == grantNone, TypeResource)
-	case KindService, KindAnonymous, KindUnknown:
+	case KindService, KindAnonymous, KindUnknown, KindWebIdentity:
 		// Callers without identity policies are decided by the resource-based policy alone.
 		fail(resGrant == grantNone, TypeResource)
 	default:

@@ -11,7 +11,11 @@ const (
 	KindRoot      = "root"
 	KindService   = "service"
 	KindAnonymous = "anonymous"
-	KindUnknown   = "unknown"
+	// KindWebIdentity is an OIDC or SAML identity provider ARN: the caller of AssumeRoleWithWebIdentity or
+	// AssumeRoleWithSAML, which a trust policy names under "Federated"
+	// (reference_policies_elements_principal.html#principal-federated-web-identity, #principal-saml).
+	KindWebIdentity = "web-identity"
+	KindUnknown     = "unknown"
 )
 
 type principal struct {
@@ -55,6 +59,8 @@ func parsePrincipal(s string) principal {
 		if len(rest) == 2 {
 			p.Kind, p.Role, p.Name = KindSession, rest[0], rest[1]
 		}
+	case parts[2] == "iam" && (strings.HasPrefix(res, "oidc-provider/") || strings.HasPrefix(res, "saml-provider/")):
+		p.Kind = KindWebIdentity
 	case parts[2] == "sts" && strings.HasPrefix(res, "federated-user/"):
 		p.Kind, p.Name = KindFederated, strings.TrimPrefix(res, "federated-user/")
 	}
@@ -114,6 +120,8 @@ func (p principal) identities() []identity {
 		return []identity{{"account", p.Account, grantDirect}}
 	case KindService:
 		return []identity{{"service", p.ARN, grantDirect}}
+	case KindWebIdentity:
+		return []identity{{"federated", p.ARN, grantDirect}}
 	default:
 		return []identity{{"anonymous", "", grantDirect}}
 	}
@@ -128,6 +136,12 @@ func (ps *principalSet) names(id identity) bool {
 	case "service":
 		for _, s := range ps.service {
 			if s == id.value {
+				return true
+			}
+		}
+	case "federated":
+		for _, f := range ps.federated {
+			if f == id.value {
 				return true
 			}
 		}

@@ -146,7 +146,7 @@ func Decode(data []byte) (*Request, error) {
 	if p.Kind == KindUser {
 		req.setContext("aws:username", []string{p.Name})
 	}
-	if p.Account != "" {
+	if p.Account != "" && p.Kind != KindWebIdentity {
 		req.setContext("aws:PrincipalAccount", []string{p.Account})
 		arn := p.ARN
 		if p.Kind == KindSession {
@@ -164,6 +164,28 @@ func Decode(data []byte) (*Request, error) {
 	for k, v := range in.PrincipalTags {
 		req.setContext("aws:PrincipalTag/"+k, []string{v})
 	}
+	// aws:PrincipalIsAWSService is "present in the request context for all signed API requests that use AWS
+	// credentials"; aws:ViaAWSService is "always included" (false for a direct call); a service principal
+	// also carries aws:PrincipalServiceNamesList (reference_policies_condition-keys.html).
+	// aws:userid: the account ID for the root user, "account:caller-specified-name" for a federated user
+	// (reference_policies_variables.html#principaltable); a user's or role's unique ID is not known here.
+	switch p.Kind {
+	case KindRoot:
+		req.setContext("aws:userid", []string{p.Account})
+	case KindFederated:
+		req.setContext("aws:userid", []string{p.Account + ":" + p.Name})
+	}
+	switch p.Kind {
+	case KindService:
+		req.setContext("aws:PrincipalServiceName", []string{p.ARN})
+		req.setContext("aws:PrincipalIsAWSService", []string{"true"})
+		req.setContext("aws:PrincipalServiceNamesList", []string{p.ARN})
+		req.setContext("aws:ViaAWSService", []string{"false"})
+	case KindAnonymous, KindUnknown, KindWebIdentity:
+	default:
+		req.setContext("aws:PrincipalIsAWSService", []string{"false"})
+		req.setContext("aws:ViaAWSService", []string{"false"})
+	}
 	for k, raw := range in.Context {
 		vals, err := contextValues(raw)
 		if err != nil {
@@ -180,6 +202,11 @@ func Decode(data []byte) (*Request, error) {
 		} else {
 			req.ResourceAccount = p.Account
 		}
+	}
+	// aws:ResourceAccount is "always included in the request context for most service actions"; an explicit
+	// context value wins.
+	if _, given := req.lookup("aws:ResourceAccount"); !given && req.ResourceAccount != "" {
+		req.setContext("aws:ResourceAccount", []string{req.ResourceAccount})
 	}
 	return req, nil
 }
