@@ -109,6 +109,22 @@ func TestIAMAWSRecordedErrors(t *testing.T) {
 				Tags: []types.Tag{tag("mykey", "val1"), tag("MyKey", "val2")}})
 			return err
 		}, "InvalidInput", 400, "Duplicate tag keys found. Please note that Tag keys are case insensitive."},
+		// test_iam_roles.py::test_role_tag_errors, test_iam_policies.py::test_policy_version_errors:
+		// IAM's validation errors quote no value, and a bad element of a list of strings is
+		// a violation of the whole list.
+		{"TagRole, a tag key with a character outside the pattern", func(ctx context.Context, c *iam.Client) error {
+			_, err := c.TagRole(ctx, &iam.TagRoleInput{RoleName: aws.String("rec-role"), Tags: []types.Tag{tag("invalid!key", "value")}})
+			return err
+		}, "ValidationError", 400, "1 validation error detected: Value at 'tags.1.member.key' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+"},
+		{"UntagRole, a tag key of 129 characters", func(ctx context.Context, c *iam.Client) error {
+			_, err := c.UntagRole(ctx, &iam.UntagRoleInput{RoleName: aws.String("rec-role"), TagKeys: []string{strings.Repeat("k", 129)}})
+			return err
+		}, "ValidationError", 400, "1 validation error detected: Value at 'tagKeys' failed to satisfy constraint: Member must satisfy constraint: [Member must have length less than or equal to 128, " +
+			"Member must have length greater than or equal to 1, Member must satisfy regular expression pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+, Member must not be null]"},
+		{"SetDefaultPolicyVersion, a version ID of the wrong form", func(ctx context.Context, c *iam.Client) error {
+			_, err := c.SetDefaultPolicyVersion(ctx, &iam.SetDefaultPolicyVersionInput{PolicyArn: aws.String("arn:aws:iam::" + acct + ":policy/p"), VersionId: aws.String("wrong_version_id")})
+			return err
+		}, "ValidationError", 400, "1 validation error detected: Value at 'versionId' failed to satisfy constraint: Member must satisfy regular expression pattern: v[1-9][0-9]*(\\.[A-Za-z0-9-]*)?"},
 		// test_iam_instance_profiles.py::test_role_instance_profile_operations_errors.
 		{"RemoveRoleFromInstanceProfile, a role the profile does not hold", func(ctx context.Context, c *iam.Client) error {
 			_, err := c.RemoveRoleFromInstanceProfile(ctx, &iam.RemoveRoleFromInstanceProfileInput{InstanceProfileName: aws.String("rec-profile"), RoleName: aws.String("rec-role")})

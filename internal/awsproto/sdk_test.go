@@ -383,7 +383,7 @@ func sdkCases() []sdkCase {
 				return in, out, err
 			},
 			wantCode: "ValidationError",
-			wantMsg:  "1 validation error detected: Value '1001' at 'maxItems' failed to satisfy constraint: Member must have value less than or equal to 1000",
+			wantMsg:  "1 validation error detected: Value at 'maxItems' failed to satisfy constraint: Member must have value less than or equal to 1000",
 		},
 		{
 			name:     "IAM unexpected error is InternalFailure without internal text",

@@ -84,7 +84,8 @@ func (s *Service) CreateAccessKey(ctx context.Context, a Account, in *iamapi.Cre
 func (s *Service) UpdateAccessKey(ctx context.Context, a Account, in *iamapi.UpdateAccessKeyInput) (*iamapi.UpdateAccessKeyOutput, error) {
 	id := str(in.AccessKeyId)
 	if in.Status != iamapi.StatusTypeActive && in.Status != iamapi.StatusTypeInactive {
-		return nil, awserr.ValidationError("1 validation error detected: Value '%s' at 'status' failed to satisfy constraint: Member must satisfy enum value set: [Active, Inactive]", in.Status)
+		// IAM quotes no value in validation errors (constraint.IAM).
+		return nil, awserr.ValidationError("1 validation error detected: Value at 'status' failed to satisfy constraint: Member must satisfy enum value set: [Active, Inactive]")
 	}
 	err := s.update(ctx, a, "UpdateAccessKey", func() string { return "accesskey/" + id }, func(t *txn) error {
 		owner, err := keyOwner(t.tx, a, in.UserName)

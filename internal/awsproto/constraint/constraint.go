@@ -14,7 +14,9 @@
 // text, e.g. "1 validation error detected: Value null at 'groupName' failed to satisfy
 // constraint: Member must not be null"; cases in iamapi/testdata/validation.json).
 // Sensitive members (passwords, secrets) are reported without their value
-// ("Value at 'password' failed to …"), so no secret is echoed back.
+// ("Value at 'password' failed to …"), so no secret is echoed back; IAM now reports every
+// member that way (style IAM). A bad element of a list of strings is one violation of the
+// list (StringList).
 //
 // EC2 does not use Coral's messages: a missing required parameter is MissingParameter
 // "The request must contain the parameter ImageId", and a bad value InvalidParameterValue.
@@ -33,15 +35,25 @@ import (
 type Style uint8
 
 const (
-	// Coral is the Query services' ValidationError list (IAM, STS).
+	// Coral is the Query services' ValidationError list (STS).
 	Coral Style = iota
 	// EC2 is EC2's MissingParameter / InvalidParameterValue.
 	EC2
+	// IAM is Coral's list as IAM sends it: the same sentences, but no violation quotes the
+	// value it refused ("Value at 'versionId' failed to satisfy constraint: …", "3 validation
+	// errors detected: Value at 'minimumPasswordLength' …"), whatever the member's type.
+	// Recorded against AWS in LocalStack's IAM snapshots (test_iam_policies, test_iam_roles,
+	// test_iam_account_password_policy, 2026), while STS in the same recordings still quotes
+	// values ("Value 'Session1:2' at 'roleSessionName' …").
+	IAM
 )
 
 func (s Style) String() string {
-	if s == EC2 {
+	switch s {
+	case EC2:
 		return "ec2"
+	case IAM:
+		return "iam"
 	}
 	return "coral"
 }
@@ -131,6 +143,45 @@ func (v *Violations) String(prefix, name, s string, r *String) {
 	}
 }
 
+// StringList checks every element of a list of strings against r. Coral reports a bad element
+// as one violation of the whole list, naming every constraint an element must meet — the
+// element shape's, then non-null — not which one failed:
+//
+//	Value '[x]' at 'tagKeys' failed to satisfy constraint: Member must satisfy constraint:
+//	[Member must have length less than or equal to 128, Member must have length greater than
+//	or equal to 1, Member must satisfy regular expression pattern: […]+, Member must not be null]
+//
+// (recorded against AWS for UntagRole and UntagPolicy in LocalStack's IAM snapshots; other
+// Coral services answer list members the same way).
+func (v *Violations) StringList(prefix, name string, list []string, r *String) {
+	var probe Violations
+	for _, s := range list {
+		probe.String("", "", s, r)
+		if len(probe.list) > 0 {
+			break
+		}
+	}
+	if len(probe.list) == 0 {
+		return
+	}
+	var cs []string
+	if r.HasMax {
+		cs = append(cs, "Member must have length less than or equal to "+strconv.Itoa(r.Max))
+	}
+	if r.HasMin {
+		cs = append(cs, "Member must have length greater than or equal to "+strconv.Itoa(r.Min))
+	}
+	if r.Pattern != nil {
+		cs = append(cs, "Member must satisfy regular expression pattern: "+r.PatternText)
+	}
+	if len(r.Enum) > 0 {
+		cs = append(cs, "Member must satisfy enum value set: ["+strings.Join(r.Enum, ", ")+"]")
+	}
+	cs = append(cs, "Member must not be null")
+	v.list = append(v.list, violation{path: join(prefix, name), value: formatValue(reflect.ValueOf(list)),
+		hideValue: r.Sensitive, constraint: "Member must satisfy constraint: [" + strings.Join(cs, ", ") + "]"})
+}
+
 // Int checks n against r.
 func (v *Violations) Int(prefix, name string, n int64, r *Number) {
 	v.number(prefix, name, float64(n), strconv.FormatInt(n, 10), r)
@@ -192,7 +243,7 @@ func (v *Violations) Err() error {
 		switch {
 		case x.null:
 			b.WriteString("Value null at '")
-		case x.hideValue:
+		case x.hideValue, v.Style == IAM:
 			b.WriteString("Value at '")
 		default:
 			b.WriteString("Value '")

@@ -41,8 +41,12 @@ type validateGen struct {
 func (g *generator) validateFile() string {
 	vg := &validateGen{generator: g, rules: map[string]string{}, patterns: map[string]string{}, checks: map[string]int{}}
 	style := "constraint.Coral"
-	if g.m.Metadata.Protocol == "ec2" {
+	switch {
+	case g.m.Metadata.Protocol == "ec2":
 		style = "constraint.EC2"
+	case g.m.Metadata.EndpointPrefix == "iam":
+		// IAM no longer quotes refused values (constraint.IAM).
+		style = "constraint.IAM"
 	}
 	var body strings.Builder
 	tops := map[string]bool{}
@@ -306,6 +310,9 @@ func (vg *validateGen) elementCheck(mm member, field string) string {
 			return ""
 		}
 		inner = fmt.Sprintf("%s[i].validate(v, %s+\".\")", field, prefix)
+	case es.Type == "string" && len(es.Enum) == 0 && scalarHasRule(es) && vg.m.Metadata.Protocol != "ec2":
+		// Coral reports a bad element as a violation of the whole list.
+		return fmt.Sprintf("v.StringList(p, %s, %s, %s)", strconv.Quote(vg.pathName(mm)), field, vg.rule(ls.Member.Shape))
 	case es.Type == "string" && scalarHasRule(es):
 		conv := field + "[i]"
 		if len(es.Enum) > 0 {

@@ -36,7 +36,7 @@ func (*GetOutboundWebIdentityFederationInfoInput) Validate() error { return nil 
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *AcceptDelegationRequestInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -44,7 +44,7 @@ func (s *AcceptDelegationRequestInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *AddClientIDToOpenIDConnectProviderInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -52,7 +52,7 @@ func (s *AddClientIDToOpenIDConnectProviderInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *AddRoleToInstanceProfileInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -60,7 +60,7 @@ func (s *AddRoleToInstanceProfileInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *AddUserToGroupInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -68,7 +68,7 @@ func (s *AddUserToGroupInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *AssociateDelegationRequestInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -76,7 +76,7 @@ func (s *AssociateDelegationRequestInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *AttachGroupPolicyInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -84,7 +84,7 @@ func (s *AttachGroupPolicyInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *AttachRolePolicyInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -92,7 +92,7 @@ func (s *AttachRolePolicyInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *AttachUserPolicyInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -100,7 +100,7 @@ func (s *AttachUserPolicyInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *ChangePasswordInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -108,7 +108,7 @@ func (s *ChangePasswordInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *CreateAccessKeyInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -116,7 +116,7 @@ func (s *CreateAccessKeyInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *CreateAccountAliasInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -124,7 +124,7 @@ func (s *CreateAccountAliasInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *CreateDelegationRequestInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -132,7 +132,7 @@ func (s *CreateDelegationRequestInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *CreateGroupInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -140,7 +140,7 @@ func (s *CreateGroupInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *CreateInstanceProfileInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -148,7 +148,7 @@ func (s *CreateInstanceProfileInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *CreateLoginProfileInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -156,7 +156,7 @@ func (s *CreateLoginProfileInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *CreateOpenIDConnectProviderInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -164,7 +164,7 @@ func (s *CreateOpenIDConnectProviderInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *CreatePolicyInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -172,7 +172,7 @@ func (s *CreatePolicyInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *CreatePolicyVersionInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -180,7 +180,7 @@ func (s *CreatePolicyVersionInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *CreateRoleInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -188,7 +188,7 @@ func (s *CreateRoleInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *CreateSAMLProviderInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -196,7 +196,7 @@ func (s *CreateSAMLProviderInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *CreateServiceLinkedRoleInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -204,7 +204,7 @@ func (s *CreateServiceLinkedRoleInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *CreateServiceSpecificCredentialInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -212,7 +212,7 @@ func (s *CreateServiceSpecificCredentialInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *CreateUserInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -220,7 +220,7 @@ func (s *CreateUserInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *CreateVirtualMFADeviceInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -228,7 +228,7 @@ func (s *CreateVirtualMFADeviceInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *DeactivateMFADeviceInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -236,7 +236,7 @@ func (s *DeactivateMFADeviceInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *DeleteAccessKeyInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -244,7 +244,7 @@ func (s *DeleteAccessKeyInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *DeleteAccountAliasInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -252,7 +252,7 @@ func (s *DeleteAccountAliasInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *DeleteGroupPolicyInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -260,7 +260,7 @@ func (s *DeleteGroupPolicyInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *DeleteGroupInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -268,7 +268,7 @@ func (s *DeleteGroupInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *DeleteInstanceProfileInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -276,7 +276,7 @@ func (s *DeleteInstanceProfileInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *DeleteLoginProfileInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -284,7 +284,7 @@ func (s *DeleteLoginProfileInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *DeleteOpenIDConnectProviderInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -292,7 +292,7 @@ func (s *DeleteOpenIDConnectProviderInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *DeletePolicyInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -300,7 +300,7 @@ func (s *DeletePolicyInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *DeletePolicyVersionInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -308,7 +308,7 @@ func (s *DeletePolicyVersionInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *DeleteRolePermissionsBoundaryInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -316,7 +316,7 @@ func (s *DeleteRolePermissionsBoundaryInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *DeleteRolePolicyInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -324,7 +324,7 @@ func (s *DeleteRolePolicyInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *DeleteRoleInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -332,7 +332,7 @@ func (s *DeleteRoleInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *DeleteSAMLProviderInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -340,7 +340,7 @@ func (s *DeleteSAMLProviderInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *DeleteSSHPublicKeyInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -348,7 +348,7 @@ func (s *DeleteSSHPublicKeyInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *DeleteServerCertificateInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -356,7 +356,7 @@ func (s *DeleteServerCertificateInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *DeleteServiceLinkedRoleInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -364,7 +364,7 @@ func (s *DeleteServiceLinkedRoleInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *DeleteServiceSpecificCredentialInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -372,7 +372,7 @@ func (s *DeleteServiceSpecificCredentialInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *DeleteSigningCertificateInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -380,7 +380,7 @@ func (s *DeleteSigningCertificateInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *DeleteUserPermissionsBoundaryInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -388,7 +388,7 @@ func (s *DeleteUserPermissionsBoundaryInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *DeleteUserPolicyInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -396,7 +396,7 @@ func (s *DeleteUserPolicyInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *DeleteUserInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -404,7 +404,7 @@ func (s *DeleteUserInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *DeleteVirtualMFADeviceInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -412,7 +412,7 @@ func (s *DeleteVirtualMFADeviceInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *DetachGroupPolicyInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -420,7 +420,7 @@ func (s *DetachGroupPolicyInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *DetachRolePolicyInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -428,7 +428,7 @@ func (s *DetachRolePolicyInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *DetachUserPolicyInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -436,7 +436,7 @@ func (s *DetachUserPolicyInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *DisableOrganizationsRootCredentialsManagementInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -444,7 +444,7 @@ func (s *DisableOrganizationsRootCredentialsManagementInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *DisableOrganizationsRootSessionsInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -452,7 +452,7 @@ func (s *DisableOrganizationsRootSessionsInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *EnableMFADeviceInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -460,7 +460,7 @@ func (s *EnableMFADeviceInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *EnableOrganizationsRootCredentialsManagementInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -468,7 +468,7 @@ func (s *EnableOrganizationsRootCredentialsManagementInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *EnableOrganizationsRootSessionsInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -476,7 +476,7 @@ func (s *EnableOrganizationsRootSessionsInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *GenerateOrganizationsAccessReportInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -484,7 +484,7 @@ func (s *GenerateOrganizationsAccessReportInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *GenerateServiceLastAccessedDetailsInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -492,7 +492,7 @@ func (s *GenerateServiceLastAccessedDetailsInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *GetAccessKeyLastUsedInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -500,7 +500,7 @@ func (s *GetAccessKeyLastUsedInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *GetAccountAuthorizationDetailsInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -508,7 +508,7 @@ func (s *GetAccountAuthorizationDetailsInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *GetContextKeysForCustomPolicyInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -516,7 +516,7 @@ func (s *GetContextKeysForCustomPolicyInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *GetContextKeysForPrincipalPolicyInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -524,7 +524,7 @@ func (s *GetContextKeysForPrincipalPolicyInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *GetDelegationRequestInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -532,7 +532,7 @@ func (s *GetDelegationRequestInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *GetGroupPolicyInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -540,7 +540,7 @@ func (s *GetGroupPolicyInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *GetGroupInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -548,7 +548,7 @@ func (s *GetGroupInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *GetHumanReadableSummaryInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -556,7 +556,7 @@ func (s *GetHumanReadableSummaryInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *GetInstanceProfileInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -564,7 +564,7 @@ func (s *GetInstanceProfileInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *GetLoginProfileInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -572,7 +572,7 @@ func (s *GetLoginProfileInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *GetMFADeviceInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -580,7 +580,7 @@ func (s *GetMFADeviceInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *GetOpenIDConnectProviderInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -588,7 +588,7 @@ func (s *GetOpenIDConnectProviderInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *GetOrganizationsAccessReportInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -596,7 +596,7 @@ func (s *GetOrganizationsAccessReportInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *GetPolicyInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -604,7 +604,7 @@ func (s *GetPolicyInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *GetPolicyVersionInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -612,7 +612,7 @@ func (s *GetPolicyVersionInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *GetRolePolicyInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -620,7 +620,7 @@ func (s *GetRolePolicyInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *GetRoleInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -628,7 +628,7 @@ func (s *GetRoleInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *GetSAMLProviderInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -636,7 +636,7 @@ func (s *GetSAMLProviderInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *GetSSHPublicKeyInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -644,7 +644,7 @@ func (s *GetSSHPublicKeyInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *GetServerCertificateInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -652,7 +652,7 @@ func (s *GetServerCertificateInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *GetServiceLastAccessedDetailsInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -660,7 +660,7 @@ func (s *GetServiceLastAccessedDetailsInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *GetServiceLastAccessedDetailsWithEntitiesInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -668,7 +668,7 @@ func (s *GetServiceLastAccessedDetailsWithEntitiesInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *GetServiceLinkedRoleDeletionStatusInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -676,7 +676,7 @@ func (s *GetServiceLinkedRoleDeletionStatusInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *GetUserPolicyInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -684,7 +684,7 @@ func (s *GetUserPolicyInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *GetUserInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -692,7 +692,7 @@ func (s *GetUserInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *ListAccessKeysInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -700,7 +700,7 @@ func (s *ListAccessKeysInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *ListAccountAliasesInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -708,7 +708,7 @@ func (s *ListAccountAliasesInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *ListAttachedGroupPoliciesInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -716,7 +716,7 @@ func (s *ListAttachedGroupPoliciesInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *ListAttachedRolePoliciesInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -724,7 +724,7 @@ func (s *ListAttachedRolePoliciesInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *ListAttachedUserPoliciesInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -732,7 +732,7 @@ func (s *ListAttachedUserPoliciesInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *ListDelegationRequestsInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -740,7 +740,7 @@ func (s *ListDelegationRequestsInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *ListEntitiesForPolicyInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -748,7 +748,7 @@ func (s *ListEntitiesForPolicyInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *ListGroupPoliciesInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -756,7 +756,7 @@ func (s *ListGroupPoliciesInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *ListGroupsForUserInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -764,7 +764,7 @@ func (s *ListGroupsForUserInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *ListGroupsInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -772,7 +772,7 @@ func (s *ListGroupsInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *ListInstanceProfileTagsInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -780,7 +780,7 @@ func (s *ListInstanceProfileTagsInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *ListInstanceProfilesForRoleInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -788,7 +788,7 @@ func (s *ListInstanceProfilesForRoleInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *ListInstanceProfilesInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -796,7 +796,7 @@ func (s *ListInstanceProfilesInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *ListMFADeviceTagsInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -804,7 +804,7 @@ func (s *ListMFADeviceTagsInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *ListMFADevicesInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -812,7 +812,7 @@ func (s *ListMFADevicesInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *ListOpenIDConnectProviderTagsInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -820,7 +820,7 @@ func (s *ListOpenIDConnectProviderTagsInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *ListOpenIDConnectProvidersInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -828,7 +828,7 @@ func (s *ListOpenIDConnectProvidersInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *ListOrganizationsFeaturesInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -836,7 +836,7 @@ func (s *ListOrganizationsFeaturesInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *ListPoliciesGrantingServiceAccessInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -844,7 +844,7 @@ func (s *ListPoliciesGrantingServiceAccessInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *ListPoliciesInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -852,7 +852,7 @@ func (s *ListPoliciesInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *ListPolicyTagsInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -860,7 +860,7 @@ func (s *ListPolicyTagsInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *ListPolicyVersionsInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -868,7 +868,7 @@ func (s *ListPolicyVersionsInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *ListRolePoliciesInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -876,7 +876,7 @@ func (s *ListRolePoliciesInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *ListRoleTagsInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -884,7 +884,7 @@ func (s *ListRoleTagsInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *ListRolesInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -892,7 +892,7 @@ func (s *ListRolesInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *ListSAMLProviderTagsInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -900,7 +900,7 @@ func (s *ListSAMLProviderTagsInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *ListSAMLProvidersInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -908,7 +908,7 @@ func (s *ListSAMLProvidersInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *ListSSHPublicKeysInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -916,7 +916,7 @@ func (s *ListSSHPublicKeysInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *ListServerCertificateTagsInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -924,7 +924,7 @@ func (s *ListServerCertificateTagsInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *ListServerCertificatesInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -932,7 +932,7 @@ func (s *ListServerCertificatesInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *ListServiceSpecificCredentialsInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -940,7 +940,7 @@ func (s *ListServiceSpecificCredentialsInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *ListSigningCertificatesInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -948,7 +948,7 @@ func (s *ListSigningCertificatesInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *ListUserPoliciesInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -956,7 +956,7 @@ func (s *ListUserPoliciesInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *ListUserTagsInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -964,7 +964,7 @@ func (s *ListUserTagsInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *ListUsersInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -972,7 +972,7 @@ func (s *ListUsersInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *ListVirtualMFADevicesInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -980,7 +980,7 @@ func (s *ListVirtualMFADevicesInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *PutGroupPolicyInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -988,7 +988,7 @@ func (s *PutGroupPolicyInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *PutRolePermissionsBoundaryInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -996,7 +996,7 @@ func (s *PutRolePermissionsBoundaryInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *PutRolePolicyInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -1004,7 +1004,7 @@ func (s *PutRolePolicyInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *PutUserPermissionsBoundaryInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -1012,7 +1012,7 @@ func (s *PutUserPermissionsBoundaryInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *PutUserPolicyInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -1020,7 +1020,7 @@ func (s *PutUserPolicyInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *RejectDelegationRequestInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -1028,7 +1028,7 @@ func (s *RejectDelegationRequestInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *RemoveClientIDFromOpenIDConnectProviderInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -1036,7 +1036,7 @@ func (s *RemoveClientIDFromOpenIDConnectProviderInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *RemoveRoleFromInstanceProfileInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -1044,7 +1044,7 @@ func (s *RemoveRoleFromInstanceProfileInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *RemoveUserFromGroupInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -1052,7 +1052,7 @@ func (s *RemoveUserFromGroupInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *ResetServiceSpecificCredentialInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -1060,7 +1060,7 @@ func (s *ResetServiceSpecificCredentialInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *ResyncMFADeviceInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -1068,7 +1068,7 @@ func (s *ResyncMFADeviceInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *SendDelegationTokenInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -1076,7 +1076,7 @@ func (s *SendDelegationTokenInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *SetDefaultPolicyVersionInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -1084,7 +1084,7 @@ func (s *SetDefaultPolicyVersionInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *SetSecurityTokenServicePreferencesInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -1092,7 +1092,7 @@ func (s *SetSecurityTokenServicePreferencesInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *SimulateCustomPolicyInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -1100,7 +1100,7 @@ func (s *SimulateCustomPolicyInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *SimulatePrincipalPolicyInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -1108,7 +1108,7 @@ func (s *SimulatePrincipalPolicyInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *TagInstanceProfileInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -1116,7 +1116,7 @@ func (s *TagInstanceProfileInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *TagMFADeviceInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -1124,7 +1124,7 @@ func (s *TagMFADeviceInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *TagOpenIDConnectProviderInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -1132,7 +1132,7 @@ func (s *TagOpenIDConnectProviderInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *TagPolicyInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -1140,7 +1140,7 @@ func (s *TagPolicyInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *TagRoleInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -1148,7 +1148,7 @@ func (s *TagRoleInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *TagSAMLProviderInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -1156,7 +1156,7 @@ func (s *TagSAMLProviderInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *TagServerCertificateInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -1164,7 +1164,7 @@ func (s *TagServerCertificateInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *TagUserInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -1172,7 +1172,7 @@ func (s *TagUserInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *UntagInstanceProfileInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -1180,7 +1180,7 @@ func (s *UntagInstanceProfileInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *UntagMFADeviceInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -1188,7 +1188,7 @@ func (s *UntagMFADeviceInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *UntagOpenIDConnectProviderInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -1196,7 +1196,7 @@ func (s *UntagOpenIDConnectProviderInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *UntagPolicyInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -1204,7 +1204,7 @@ func (s *UntagPolicyInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *UntagRoleInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -1212,7 +1212,7 @@ func (s *UntagRoleInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *UntagSAMLProviderInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -1220,7 +1220,7 @@ func (s *UntagSAMLProviderInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *UntagServerCertificateInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -1228,7 +1228,7 @@ func (s *UntagServerCertificateInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *UntagUserInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -1236,7 +1236,7 @@ func (s *UntagUserInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *UpdateAccessKeyInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -1244,7 +1244,7 @@ func (s *UpdateAccessKeyInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *UpdateAccountPasswordPolicyInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -1252,7 +1252,7 @@ func (s *UpdateAccountPasswordPolicyInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *UpdateAssumeRolePolicyInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -1260,7 +1260,7 @@ func (s *UpdateAssumeRolePolicyInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *UpdateDelegationRequestInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -1268,7 +1268,7 @@ func (s *UpdateDelegationRequestInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *UpdateGroupInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -1276,7 +1276,7 @@ func (s *UpdateGroupInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *UpdateLoginProfileInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -1284,7 +1284,7 @@ func (s *UpdateLoginProfileInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *UpdateOpenIDConnectProviderThumbprintInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -1292,7 +1292,7 @@ func (s *UpdateOpenIDConnectProviderThumbprintInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *UpdateRoleDescriptionInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -1300,7 +1300,7 @@ func (s *UpdateRoleDescriptionInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *UpdateRoleInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -1308,7 +1308,7 @@ func (s *UpdateRoleInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *UpdateSAMLProviderInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -1316,7 +1316,7 @@ func (s *UpdateSAMLProviderInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *UpdateSSHPublicKeyInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -1324,7 +1324,7 @@ func (s *UpdateSSHPublicKeyInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *UpdateServerCertificateInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -1332,7 +1332,7 @@ func (s *UpdateServerCertificateInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *UpdateServiceSpecificCredentialInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -1340,7 +1340,7 @@ func (s *UpdateServiceSpecificCredentialInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *UpdateSigningCertificateInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -1348,7 +1348,7 @@ func (s *UpdateSigningCertificateInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *UpdateUserInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -1356,7 +1356,7 @@ func (s *UpdateUserInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *UploadSSHPublicKeyInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -1364,7 +1364,7 @@ func (s *UploadSSHPublicKeyInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *UploadServerCertificateInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -1372,7 +1372,7 @@ func (s *UploadServerCertificateInput) Validate() error {
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *UploadSigningCertificateInput) Validate() error {
-	v := constraint.Violations{Style: constraint.Coral}
+	v := constraint.Violations{Style: constraint.IAM}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -1588,14 +1588,10 @@ func (s *CreateOpenIDConnectProviderInput) validate(v *constraint.Violations, p 
 		v.String(p, "url", *s.Url, &ruleOpenIDConnectProviderUrlType)
 	}
 	if s.ClientIDList != nil {
-		for i := range s.ClientIDList {
-			v.String(p+"clientIDList."+strconv.Itoa(i+1)+".member", "", s.ClientIDList[i], &ruleClientIDType)
-		}
+		v.StringList(p, "clientIDList", s.ClientIDList, &ruleClientIDType)
 	}
 	if s.ThumbprintList != nil {
-		for i := range s.ThumbprintList {
-			v.String(p+"thumbprintList."+strconv.Itoa(i+1)+".member", "", s.ThumbprintList[i], &ruleThumbprintType)
-		}
+		v.StringList(p, "thumbprintList", s.ThumbprintList, &ruleThumbprintType)
 	}
 	if s.Tags != nil {
 		v.List(p, "tags", len(s.Tags), s.Tags, &ruleTagListType)
@@ -2121,9 +2117,7 @@ func (s *GetContextKeysForCustomPolicyInput) validate(v *constraint.Violations, 
 	if s.PolicyInputList == nil {
 		v.Null(p, "policyInputList")
 	} else {
-		for i := range s.PolicyInputList {
-			v.String(p+"policyInputList."+strconv.Itoa(i+1)+".member", "", s.PolicyInputList[i], &rulePolicyDocumentType)
-		}
+		v.StringList(p, "policyInputList", s.PolicyInputList, &rulePolicyDocumentType)
 	}
 }
 
@@ -2134,9 +2128,7 @@ func (s *GetContextKeysForPrincipalPolicyInput) validate(v *constraint.Violation
 		v.String(p, "policySourceArn", *s.PolicySourceArn, &ruleArnType)
 	}
 	if s.PolicyInputList != nil {
-		for i := range s.PolicyInputList {
-			v.String(p+"policyInputList."+strconv.Itoa(i+1)+".member", "", s.PolicyInputList[i], &rulePolicyDocumentType)
-		}
+		v.StringList(p, "policyInputList", s.PolicyInputList, &rulePolicyDocumentType)
 	}
 }
 
@@ -2620,9 +2612,7 @@ func (s *ListPoliciesGrantingServiceAccessInput) validate(v *constraint.Violatio
 		v.Null(p, "serviceNamespaces")
 	} else {
 		v.List(p, "serviceNamespaces", len(s.ServiceNamespaces), s.ServiceNamespaces, &ruleServiceNamespaceListType)
-		for i := range s.ServiceNamespaces {
-			v.String(p+"serviceNamespaces."+strconv.Itoa(i+1)+".member", "", s.ServiceNamespaces[i], &ruleServiceNamespaceType)
-		}
+		v.StringList(p, "serviceNamespaces", s.ServiceNamespaces, &ruleServiceNamespaceType)
 	}
 }
 
@@ -2849,9 +2839,7 @@ func (s *PolicyParameter) validate(v *constraint.Violations, p string) {
 		v.String(p, "name", *s.Name, &rulePolicyParameterNameType)
 	}
 	if s.Values != nil {
-		for i := range s.Values {
-			v.String(p+"values."+strconv.Itoa(i+1)+".member", "", s.Values[i], &rulePolicyParameterValueType)
-		}
+		v.StringList(p, "values", s.Values, &rulePolicyParameterValueType)
 	}
 	if s.Type != "" {
 		v.String(p, "type", string(s.Type), &rulePolicyParameterTypeEnum)
@@ -3055,26 +3043,18 @@ func (s *SimulateCustomPolicyInput) validate(v *constraint.Violations, p string)
 	if s.PolicyInputList == nil {
 		v.Null(p, "policyInputList")
 	} else {
-		for i := range s.PolicyInputList {
-			v.String(p+"policyInputList."+strconv.Itoa(i+1)+".member", "", s.PolicyInputList[i], &rulePolicyDocumentType)
-		}
+		v.StringList(p, "policyInputList", s.PolicyInputList, &rulePolicyDocumentType)
 	}
 	if s.PermissionsBoundaryPolicyInputList != nil {
-		for i := range s.PermissionsBoundaryPolicyInputList {
-			v.String(p+"permissionsBoundaryPolicyInputList."+strconv.Itoa(i+1)+".member", "", s.PermissionsBoundaryPolicyInputList[i], &rulePolicyDocumentType)
-		}
+		v.StringList(p, "permissionsBoundaryPolicyInputList", s.PermissionsBoundaryPolicyInputList, &rulePolicyDocumentType)
 	}
 	if s.ActionNames == nil {
 		v.Null(p, "actionNames")
 	} else {
-		for i := range s.ActionNames {
-			v.String(p+"actionNames."+strconv.Itoa(i+1)+".member", "", s.ActionNames[i], &ruleActionNameType)
-		}
+		v.StringList(p, "actionNames", s.ActionNames, &ruleActionNameType)
 	}
 	if s.ResourceArns != nil {
-		for i := range s.ResourceArns {
-			v.String(p+"resourceArns."+strconv.Itoa(i+1)+".member", "", s.ResourceArns[i], &ruleResourceNameType)
-		}
+		v.StringList(p, "resourceArns", s.ResourceArns, &ruleResourceNameType)
 	}
 	if s.ResourcePolicy != nil {
 		v.String(p, "resourcePolicy", *s.ResourcePolicy, &rulePolicyDocumentType)
@@ -3108,26 +3088,18 @@ func (s *SimulatePrincipalPolicyInput) validate(v *constraint.Violations, p stri
 		v.String(p, "policySourceArn", *s.PolicySourceArn, &ruleArnType)
 	}
 	if s.PolicyInputList != nil {
-		for i := range s.PolicyInputList {
-			v.String(p+"policyInputList."+strconv.Itoa(i+1)+".member", "", s.PolicyInputList[i], &rulePolicyDocumentType)
-		}
+		v.StringList(p, "policyInputList", s.PolicyInputList, &rulePolicyDocumentType)
 	}
 	if s.PermissionsBoundaryPolicyInputList != nil {
-		for i := range s.PermissionsBoundaryPolicyInputList {
-			v.String(p+"permissionsBoundaryPolicyInputList."+strconv.Itoa(i+1)+".member", "", s.PermissionsBoundaryPolicyInputList[i], &rulePolicyDocumentType)
-		}
+		v.StringList(p, "permissionsBoundaryPolicyInputList", s.PermissionsBoundaryPolicyInputList, &rulePolicyDocumentType)
 	}
 	if s.ActionNames == nil {
 		v.Null(p, "actionNames")
 	} else {
-		for i := range s.ActionNames {
-			v.String(p+"actionNames."+strconv.Itoa(i+1)+".member", "", s.ActionNames[i], &ruleActionNameType)
-		}
+		v.StringList(p, "actionNames", s.ActionNames, &ruleActionNameType)
 	}
 	if s.ResourceArns != nil {
-		for i := range s.ResourceArns {
-			v.String(p+"resourceArns."+strconv.Itoa(i+1)+".member", "", s.ResourceArns[i], &ruleResourceNameType)
-		}
+		v.StringList(p, "resourceArns", s.ResourceArns, &ruleResourceNameType)
 	}
 	if s.ResourcePolicy != nil {
 		v.String(p, "resourcePolicy", *s.ResourcePolicy, &rulePolicyDocumentType)
@@ -3305,9 +3277,7 @@ func (s *UntagInstanceProfileInput) validate(v *constraint.Violations, p string)
 		v.Null(p, "tagKeys")
 	} else {
 		v.List(p, "tagKeys", len(s.TagKeys), s.TagKeys, &ruleTagKeyListType)
-		for i := range s.TagKeys {
-			v.String(p+"tagKeys."+strconv.Itoa(i+1)+".member", "", s.TagKeys[i], &ruleTagKeyType)
-		}
+		v.StringList(p, "tagKeys", s.TagKeys, &ruleTagKeyType)
 	}
 }
 
@@ -3321,9 +3291,7 @@ func (s *UntagMFADeviceInput) validate(v *constraint.Violations, p string) {
 		v.Null(p, "tagKeys")
 	} else {
 		v.List(p, "tagKeys", len(s.TagKeys), s.TagKeys, &ruleTagKeyListType)
-		for i := range s.TagKeys {
-			v.String(p+"tagKeys."+strconv.Itoa(i+1)+".member", "", s.TagKeys[i], &ruleTagKeyType)
-		}
+		v.StringList(p, "tagKeys", s.TagKeys, &ruleTagKeyType)
 	}
 }
 
@@ -3337,9 +3305,7 @@ func (s *UntagOpenIDConnectProviderInput) validate(v *constraint.Violations, p s
 		v.Null(p, "tagKeys")
 	} else {
 		v.List(p, "tagKeys", len(s.TagKeys), s.TagKeys, &ruleTagKeyListType)
-		for i := range s.TagKeys {
-			v.String(p+"tagKeys."+strconv.Itoa(i+1)+".member", "", s.TagKeys[i], &ruleTagKeyType)
-		}
+		v.StringList(p, "tagKeys", s.TagKeys, &ruleTagKeyType)
 	}
 }
 
@@ -3353,9 +3319,7 @@ func (s *UntagPolicyInput) validate(v *constraint.Violations, p string) {
 		v.Null(p, "tagKeys")
 	} else {
 		v.List(p, "tagKeys", len(s.TagKeys), s.TagKeys, &ruleTagKeyListType)
-		for i := range s.TagKeys {
-			v.String(p+"tagKeys."+strconv.Itoa(i+1)+".member", "", s.TagKeys[i], &ruleTagKeyType)
-		}
+		v.StringList(p, "tagKeys", s.TagKeys, &ruleTagKeyType)
 	}
 }
 
@@ -3369,9 +3333,7 @@ func (s *UntagRoleInput) validate(v *constraint.Violations, p string) {
 		v.Null(p, "tagKeys")
 	} else {
 		v.List(p, "tagKeys", len(s.TagKeys), s.TagKeys, &ruleTagKeyListType)
-		for i := range s.TagKeys {
-			v.String(p+"tagKeys."+strconv.Itoa(i+1)+".member", "", s.TagKeys[i], &ruleTagKeyType)
-		}
+		v.StringList(p, "tagKeys", s.TagKeys, &ruleTagKeyType)
 	}
 }
 
@@ -3385,9 +3347,7 @@ func (s *UntagSAMLProviderInput) validate(v *constraint.Violations, p string) {
 		v.Null(p, "tagKeys")
 	} else {
 		v.List(p, "tagKeys", len(s.TagKeys), s.TagKeys, &ruleTagKeyListType)
-		for i := range s.TagKeys {
-			v.String(p+"tagKeys."+strconv.Itoa(i+1)+".member", "", s.TagKeys[i], &ruleTagKeyType)
-		}
+		v.StringList(p, "tagKeys", s.TagKeys, &ruleTagKeyType)
 	}
 }
 
@@ -3401,9 +3361,7 @@ func (s *UntagServerCertificateInput) validate(v *constraint.Violations, p strin
 		v.Null(p, "tagKeys")
 	} else {
 		v.List(p, "tagKeys", len(s.TagKeys), s.TagKeys, &ruleTagKeyListType)
-		for i := range s.TagKeys {
-			v.String(p+"tagKeys."+strconv.Itoa(i+1)+".member", "", s.TagKeys[i], &ruleTagKeyType)
-		}
+		v.StringList(p, "tagKeys", s.TagKeys, &ruleTagKeyType)
 	}
 }
 
@@ -3417,9 +3375,7 @@ func (s *UntagUserInput) validate(v *constraint.Violations, p string) {
 		v.Null(p, "tagKeys")
 	} else {
 		v.List(p, "tagKeys", len(s.TagKeys), s.TagKeys, &ruleTagKeyListType)
-		for i := range s.TagKeys {
-			v.String(p+"tagKeys."+strconv.Itoa(i+1)+".member", "", s.TagKeys[i], &ruleTagKeyType)
-		}
+		v.StringList(p, "tagKeys", s.TagKeys, &ruleTagKeyType)
 	}
 }
 
@@ -3509,9 +3465,7 @@ func (s *UpdateOpenIDConnectProviderThumbprintInput) validate(v *constraint.Viol
 	if s.ThumbprintList == nil {
 		v.Null(p, "thumbprintList")
 	} else {
-		for i := range s.ThumbprintList {
-			v.String(p+"thumbprintList."+strconv.Itoa(i+1)+".member", "", s.ThumbprintList[i], &ruleThumbprintType)
-		}
+		v.StringList(p, "thumbprintList", s.ThumbprintList, &ruleThumbprintType)
 	}
 }
 

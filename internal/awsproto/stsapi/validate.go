@@ -126,9 +126,7 @@ func (s *AssumeRoleInput) validate(v *constraint.Violations, p string) {
 	}
 	if s.TransitiveTagKeys != nil {
 		v.List(p, "transitiveTagKeys", len(s.TransitiveTagKeys), s.TransitiveTagKeys, &ruleTagKeyListType)
-		for i := range s.TransitiveTagKeys {
-			v.String(p+"transitiveTagKeys."+strconv.Itoa(i+1)+".member", "", s.TransitiveTagKeys[i], &ruleTagKeyType)
-		}
+		v.StringList(p, "transitiveTagKeys", s.TransitiveTagKeys, &ruleTagKeyType)
 	}
 	if s.ExternalId != nil {
 		v.String(p, "externalId", *s.ExternalId, &ruleExternalIdType)
@@ -295,9 +293,7 @@ func (s *GetWebIdentityTokenInput) validate(v *constraint.Violations, p string) 
 		v.Null(p, "audience")
 	} else {
 		v.List(p, "audience", len(s.Audience), s.Audience, &ruleWebIdentityTokenAudienceListType)
-		for i := range s.Audience {
-			v.String(p+"audience."+strconv.Itoa(i+1)+".member", "", s.Audience[i], &ruleWebIdentityTokenAudienceStringType)
-		}
+		v.StringList(p, "audience", s.Audience, &ruleWebIdentityTokenAudienceStringType)
 	}
 	if s.DurationSeconds != nil {
 		v.Int(p, "durationSeconds", int64(*s.DurationSeconds), &ruleWebIdentityTokenDurationSecondsType)
