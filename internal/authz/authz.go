@@ -360,7 +360,7 @@ func Evaluate(req *Request, res *Result) {
 		rcpOK = evalLevels(req.Resources.rcps, rplan.list, 1, &q, res, &rcp)
 	}
 	scpOK := true
-	if pplan != nil && ps.hasSCPs {
+	if pplan != nil && ps.hasSCPs && !p.ServiceLinked {
 		scpOK = evalLevels(ps.scps, pplan.list, 3, &q, res, &scp)
 	}
 	if rplan != nil && req.Resources.resource != nil {

@@ -65,6 +65,19 @@ type Principal struct {
 	// UserID is aws:userid when the caller knows it (AIDA… for users, AROA…:session for
 	// sessions); empty leaves the key unset except for root, whose user ID is the account.
 	UserID string
+	// ServiceLinked marks a service-linked role or a session of one, which SCPs do not
+	// restrict: "SCPs don't affect service-linked roles"
+	// (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps.html).
+	// ParsePrincipal knows one by its reserved path /aws-service-role/ or, for a session ARN
+	// (which carries no path), by the AWSServiceRoleFor name prefix every service-linked role has
+	// (https://docs.aws.amazon.com/IAM/latest/UserGuide/using-service-linked-roles.html).
+	ServiceLinked bool
+}
+
+// serviceLinked reports whether a role, given by its path-and-name part (after "role/"),
+// is a service-linked role.
+func serviceLinked(pathAndName string) bool {
+	return strings.HasPrefix(pathAndName, "aws-service-role/") || strings.HasPrefix(lastSegment(pathAndName), "AWSServiceRoleFor")
 }
 
 // ErrPrincipal is the identity of a principal string that names no principal.
@@ -103,12 +116,14 @@ func ParsePrincipal(s string) (Principal, error) {
 	case a.Service == "iam" && typ == "role" && rest != "":
 		p.Kind, p.Name = Role, lastSegment(rest)
 		p.RoleARN = s
+		p.ServiceLinked = serviceLinked(rest)
 	case a.Service == "sts" && typ == "assumed-role":
 		role, session, ok := strings.Cut(rest, "/")
 		if !ok || role == "" || session == "" {
 			return Principal{}, fmt.Errorf("%w: %q: an assumed-role ARN is assumed-role/ROLE/SESSION", ErrPrincipal, s)
 		}
 		p.Kind, p.Name, p.SessionName = AssumedRole, role, session
+		p.ServiceLinked = serviceLinked(role)
 		p.RoleARN = "arn:" + a.Partition + ":iam::" + a.Account + ":role/" + role
 	case a.Service == "sts" && typ == "federated-user" && rest != "":
 		p.Kind, p.Name = FederatedUser, rest

@@ -120,7 +120,7 @@ func (r *Request) Evaluate() Result {
 	// AWS service principals (orgs_manage_policies_rcps.html, "Resources and entities not restricted by
 	// RCPs"; the reference's reading of it).
 	scps := r.SCPs
-	if !p.inAccount() {
+	if !p.inAccount() || p.serviceLinked() {
 		scps = nil
 	}
 	rcps := r.RCPs

@@ -67,6 +67,19 @@ func parsePrincipal(s string) principal {
 	return p
 }
 
+// serviceLinked reports a service-linked role or a session of one: "SCPs don't affect service-linked
+// roles" (orgs_manage_policies_scps.html). Such a role lives under the reserved path /aws-service-role/ and
+// its name starts with AWSServiceRoleFor (using-service-linked-roles.html); a session ARN shows only the name.
+func (p principal) serviceLinked() bool {
+	switch p.Kind {
+	case KindRole:
+		return strings.Contains(p.ARN, ":role/aws-service-role/") || strings.HasPrefix(p.Role, "AWSServiceRoleFor")
+	case KindSession:
+		return strings.HasPrefix(p.Role, "AWSServiceRoleFor")
+	}
+	return false
+}
+
 // isSession reports a session principal: a role session or a federated user session
 // (reference_policies_evaluation-logic.html, "Session policies").
 func (p principal) isSession() bool { return p.Kind == KindSession || p.Kind == KindFederated }
