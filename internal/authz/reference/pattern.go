@@ -71,8 +71,8 @@ func (r *Request) resolve(body string) (string, bool) {
 		}
 	}
 	vals, present := r.lookup(key)
-	// A variable stands for one value. A multivalued key with more than one value cannot be substituted.
-	if present && len(vals) == 1 {
+	// A variable stands for one value: a multivalued key cannot be substituted, even with one value.
+	if present && len(vals) == 1 && !r.multi[strings.ToLower(key)] {
 		return vals[0], true
 	}
 	if !present && hasDefault {

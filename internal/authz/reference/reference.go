@@ -68,6 +68,9 @@ type Request struct {
 	Resource        string
 	ResourceAccount string
 	context         map[string][]string // lower-cased key -> values; a key with no values is absent
+	// multi holds the lower-cased keys given as JSON lists: multivalued keys, which "you cannot use … as a
+	// policy variable" whatever their number of values (reference_policies_condition-single-vs-multi-valued-context-keys.html).
+	multi map[string]bool
 
 	Identity  []*policy
 	ResPolicy *policy
@@ -110,6 +113,7 @@ func Decode(data []byte) (*Request, error) {
 		Action:    *in.Action,
 		Resource:  *in.Resource,
 		context:   map[string][]string{},
+		multi:     map[string]bool{},
 	}
 	var err error
 	for i, raw := range in.IdentityPolicies {
@@ -192,6 +196,7 @@ func Decode(data []byte) (*Request, error) {
 			return nil, fmt.Errorf("reference: context %q: %w", k, err)
 		}
 		req.setContext(k, vals)
+		req.multi[strings.ToLower(k)] = bytes.HasPrefix(bytes.TrimSpace(raw), []byte("["))
 	}
 
 	// resourceAccount defaults to the account in the resource ARN, else the principal's (DESIGN.md).
