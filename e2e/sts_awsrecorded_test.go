@@ -131,3 +131,84 @@ func wantRecordedSTS(t *testing.T, err error, name, code string, status int, msg
 		t.Errorf("%s:\n got  %s (%d) %q\n want %s (%d) %q", name, ae.ErrorCode(), re.HTTPStatusCode(), ae.ErrorMessage(), code, status, msg)
 	}
 }
+
+// A web identity session's requests carry aws:FederatedProvider and the provider's keys
+// ("additional condition keys are available when the temporary security credentials are
+// used to make a request", reference_policies_iam-condition-keys.html#condition-keys-wif;
+// reference_policies_condition-keys.html#condition-keys-federatedprovider), its source
+// identity and its tags as aws:PrincipalTag. The same role assumed with AssumeRole carries
+// none of them. The AssumeRole request a web identity session makes carries the provider
+// too; the chained session does not (its role was assumed with AWS credentials).
+func TestSTSFederatedSessionKeys(t *testing.T) {
+	is := newOIDCIssuer(t)
+	inst, root, admin, acct := stsRecordedAdmin(t)
+	ctx := ctxT(t)
+	provARN := aws.ToString(must(root.CreateOpenIDConnectProvider(ctx, &iam.CreateOpenIDConnectProviderInput{Url: aws.String(is.URL),
+		ClientIDList: []string{"sts.amazonaws.com"}, ThumbprintList: []string{is.Thumb}}))(t).OpenIDConnectProviderArn)
+	trust := `{"Version":"2012-10-17","Statement":[
+		{"Effect":"Allow","Principal":{"Federated":"` + provARN + `"},
+		 "Action":["sts:AssumeRoleWithWebIdentity","sts:TagSession","sts:SetSourceIdentity"]},
+		{"Effect":"Allow","Principal":{"AWS":"` + acct + `"},"Action":"sts:AssumeRole"}]}`
+	webRole := aws.ToString(must(root.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("web"),
+		AssumeRolePolicyDocument: aws.String(trust)}))(t).Role.Arn)
+	// Each action is allowed on one key only.
+	perms := `{"Version":"2012-10-17","Statement":[
+		{"Effect":"Allow","Action":"iam:GetRole","Resource":"*","Condition":{"StringEquals":{"aws:FederatedProvider":"` + provARN + `"}}},
+		{"Effect":"Allow","Action":"iam:ListRoles","Resource":"*","Condition":{"StringEquals":{"` + is.Host + `:sub":"repo:org/app:ref:refs/heads/main"}}},
+		{"Effect":"Allow","Action":"iam:ListUsers","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalTag/team":"blue"}}},
+		{"Effect":"Allow","Action":"iam:ListGroups","Resource":"*","Condition":{"StringEquals":{"aws:SourceIdentity":"octocat"}}},
+		{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}]}`
+	must(root.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String("web"), PolicyName: aws.String("keys"),
+		PolicyDocument: aws.String(perms)}))(t)
+	chainTrust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"` + webRole + `"},"Action":"sts:AssumeRole",
+		"Condition":{"StringEquals":{"aws:FederatedProvider":"` + provARN + `"}}}]}`
+	chainRole := aws.ToString(must(root.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("chained"),
+		AssumeRolePolicyDocument: aws.String(chainTrust)}))(t).Role.Arn)
+	must(root.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String("chained"), PolicyName: aws.String("keys"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:GetRole","Resource":"*",
+		"Condition":{"Null":{"aws:FederatedProvider":"false"}}}]}`)}))(t)
+
+	token := is.token(t, is.key, map[string]any{"https://aws.amazon.com/source_identity": "octocat",
+		"https://aws.amazon.com/tags": map[string]any{"principal_tags": map[string]any{"team": []string{"blue"}}}})
+	web := must(anonSTS(inst).AssumeRoleWithWebIdentity(ctx, &sts.AssumeRoleWithWebIdentityInput{RoleArn: aws.String(webRole),
+		RoleSessionName: aws.String("run-1"), WebIdentityToken: aws.String(token)}))(t)
+	plain := must(admin.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(webRole), RoleSessionName: aws.String("plain")}))(t)
+
+	calls := []struct {
+		name string
+		call func(c *iam.Client) error
+	}{
+		{"iam:GetRole (aws:FederatedProvider)", func(c *iam.Client) error {
+			_, err := c.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String("web")})
+			return err
+		}},
+		{"iam:ListRoles (provider's sub)", func(c *iam.Client) error { _, err := c.ListRoles(ctx, &iam.ListRolesInput{}); return err }},
+		{"iam:ListUsers (aws:PrincipalTag)", func(c *iam.Client) error { _, err := c.ListUsers(ctx, &iam.ListUsersInput{}); return err }},
+		{"iam:ListGroups (aws:SourceIdentity)", func(c *iam.Client) error { _, err := c.ListGroups(ctx, &iam.ListGroupsInput{}); return err }},
+	}
+	webIAM, plainIAM := sessionIAM(inst, web.Credentials), sessionIAM(inst, plain.Credentials)
+	for _, c := range calls {
+		if err := c.call(webIAM); err != nil {
+			t.Errorf("%s with the web identity session: %v, want it allowed", c.name, err)
+		}
+		apiErr(t, c.call(plainIAM), "AccessDenied", 403, "assumed-role/web/plain")
+	}
+
+	// Role chaining: the AssumeRole request of the web identity session carries the provider,
+	// the plain session's does not; the chained session carries it no further.
+	chained := must(sessionSTS(inst, web.Credentials).AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(chainRole),
+		RoleSessionName: aws.String("hop")}))(t)
+	_, err := sessionSTS(inst, plain.Credentials).AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(chainRole),
+		RoleSessionName: aws.String("hop")})
+	apiErr(t, err, "AccessDenied", 403, "sts:AssumeRole")
+	_, err = sessionIAM(inst, chained.Credentials).GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String("web")})
+	apiErr(t, err, "AccessDenied", 403, "assumed-role/chained/hop")
+
+	// AssumeRoleWithWebIdentity needs no credentials: signed with GetSessionToken's (which
+	// may call only AssumeRole and GetCallerIdentity otherwise), the token is still read.
+	gst := must(admin.GetSessionToken(ctx, &sts.GetSessionTokenInput{}))(t)
+	must(sessionSTS(inst, gst.Credentials).AssumeRoleWithWebIdentity(ctx, &sts.AssumeRoleWithWebIdentityInput{
+		RoleArn: aws.String(webRole), RoleSessionName: aws.String("via-gst"), WebIdentityToken: aws.String(token)}))(t)
+	_, err = sessionSTS(inst, gst.Credentials).GetAccessKeyInfo(ctx, &sts.GetAccessKeyInfoInput{AccessKeyId: aws.String("ASIAEXAMPLEEXAMPLE12")})
+	apiErr(t, err, "AccessDenied", 403, "Cannot call GetAccessKeyInfo with session credentials")
+}

@@ -317,7 +317,9 @@ func (s *Server) managedPolicy(ctx context.Context, sess *sts.Session, arn strin
 // sessionKeys adds the condition keys a session carries
 // (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html):
 // aws:TokenIssueTime — what "revoke active sessions" denies on — aws:MultiFactorAuthPresent
-// (and its age) and aws:SourceIdentity. Long-term keys carry none of them.
+// (and its age) and aws:SourceIdentity; for a federated identity's session,
+// aws:FederatedProvider and its provider's keys (web identity's RESOURCE:sub, :aud, …;
+// SAML's saml:sub, saml:sub_type, saml:namequalifier). Long-term keys carry none of them.
 func (s *Server) sessionKeys(cond *authz.Context, cl *caller) {
 	sess := cl.session
 	if sess == nil {
@@ -337,6 +339,10 @@ func (s *Server) sessionKeys(cond *authz.Context, cl *caller) {
 		cond.Set("ec2:SourceInstanceARN", sess.SourceInstanceARN)
 		cond.Set("ec2:RoleDelivery", sess.RoleDelivery)
 	}
+	if sess.FederatedProvider != "" {
+		cond.Set("aws:FederatedProvider", sess.FederatedProvider)
+	}
+	setProviderKeys(cond, sess.ProviderKeys)
 }
 
 // rootAllowsAll stands for what no policy limits: a root's permissions, as the identity

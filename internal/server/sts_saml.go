@@ -208,14 +208,21 @@ func (s *Server) assumeRoleWithSAML(c *call, in *stsapi.AssumeRoleWithSAMLInput)
 	} else if !lenient {
 		return nil, awserr.AccessDenied(msgSAMLNotAuthorized)
 	}
-	plan, err := s.sts.AssumeRoleWithSAML(stsRole, in, claims)
-	if err != nil {
-		return nil, err
-	}
 	facts := samlFacts{
 		recipient:     samlRecipient(a),
 		subjectType:   subjectType(a.SubjectFormat),
 		nameQualifier: nameQualifier(a.Issuer, fed.Account, fed.Name),
+	}
+	// The keys a role's permissions policies may test in the session's requests
+	// (reference_policies_iam-condition-keys.html#condition-keys-saml_permission-policy).
+	claims.ProviderKeys = []sts.ProviderKey{
+		{Key: "saml:namequalifier", Values: []string{facts.nameQualifier}},
+		{Key: "saml:sub", Values: []string{a.Subject}},
+		{Key: "saml:sub_type", Values: []string{facts.subjectType}},
+	}
+	plan, err := s.sts.AssumeRoleWithSAML(stsRole, in, claims)
+	if err != nil {
+		return nil, err
 	}
 	if exists {
 		if err := s.authorizeSAML(c, &fed, a, &facts, plan, role.trust); err != nil {

@@ -133,6 +133,7 @@ func (s *Server) assumeRoleWithWebIdentity(c *call, in *stsapi.AssumeRoleWithWeb
 	if err != nil {
 		return nil, err
 	}
+	claims.FederatedProvider, claims.ProviderKeys = provARN, webIdentityKeys(resource, v)
 
 	// A role that does not exist is denied as one that does not trust the provider.
 	role, err := s.source(ctx, acct, roleARN)
@@ -150,7 +151,8 @@ func (s *Server) assumeRoleWithWebIdentity(c *call, in *stsapi.AssumeRoleWithWeb
 
 	cond := authz.NewContext(&p, nil)
 	s.globalKeys(cond, c)
-	webIdentityKeys(cond, resource, provARN, v)
+	cond.Set("aws:FederatedProvider", provARN)
+	setProviderKeys(cond, claims.ProviderKeys)
 	cond.Set("sts:RoleSessionName", plan.Name)
 	if plan.SourceIdentity != "" {
 		cond.Set("sts:SourceIdentity", plan.SourceIdentity)
@@ -215,22 +217,37 @@ func (s *Server) assumeRoleWithWebIdentity(c *call, in *stsapi.AssumeRoleWithWeb
 	return out, nil
 }
 
-// webIdentityKeys sets the condition keys of web identity federation
+// webIdentityKeys are the condition keys of web identity federation
 // (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_iam-condition-keys.html#condition-keys-wif),
 // named by the provider's URL without https:// (token.actions.githubusercontent.com:sub,
 // accounts.google.com:aud, cognito-identity.amazonaws.com:amr): sub; aud, the audience the
 // token was accepted for (its azp when it has one, as for Google); oaud, the token's aud
-// when azp took aud's place; amr when the token has it; and aws:FederatedProvider, the
-// provider's ARN.
-func webIdentityKeys(cond *authz.Context, resource, provARN string, v *oidc.Verified) {
-	cond.Set("aws:FederatedProvider", provARN)
-	cond.Set(resource+":sub", v.Subject)
-	cond.Set(resource+":aud", v.Audience)
+// when azp took aud's place; amr when the token has it. The trust policy sees them with
+// aws:FederatedProvider (the provider's ARN, or a built-in provider's name), and the
+// session keeps them all for the requests it makes (sts.WebIdentityClaims).
+func webIdentityKeys(resource string, v *oidc.Verified) []sts.ProviderKey {
+	keys := []sts.ProviderKey{
+		{Key: resource + ":sub", Values: []string{v.Subject}},
+		{Key: resource + ":aud", Values: []string{v.Audience}},
+	}
 	if v.AuthorizedParty != "" && len(v.Claims.Audience) > 0 {
-		cond.SetMulti(resource+":oaud", v.Claims.Audience)
+		keys = append(keys, sts.ProviderKey{Key: resource + ":oaud", Values: v.Claims.Audience, Multi: true})
 	}
 	if len(v.AMR) > 0 {
-		cond.SetMulti(resource+":amr", v.AMR)
+		keys = append(keys, sts.ProviderKey{Key: resource + ":amr", Values: v.AMR, Multi: true})
+	}
+	return keys
+}
+
+// setProviderKeys puts an identity provider's condition keys in a request context.
+func setProviderKeys(cond *authz.Context, keys []sts.ProviderKey) {
+	for _, k := range keys {
+		switch {
+		case k.Multi:
+			cond.SetMulti(k.Key, k.Values)
+		case len(k.Values) > 0:
+			cond.Set(k.Key, k.Values[0])
+		}
 	}
 }
 
