@@ -190,7 +190,9 @@ func newStatements(d *dialect) *statements {
 	}
 	for i, n := range batches {
 		s.change[i] = d.rebind(changeInsert(n))
-		s.delKeys[i] = d.rebind(deleteKeys(n))
+		if d.batchDeletes {
+			s.delKeys[i] = d.rebind(deleteKeys(n))
+		}
 	}
 	for _, ex := range []bool{false, true} {
 		for _, up := range []bool{false, true} {
@@ -330,7 +332,11 @@ func (c *stmtCache) get(query string) (*sql.Stmt, bool) {
 func (s *statements) writes() []string {
 	q := []string{s.get, s.put, s.del, s.delRange[0], s.delRange[1], s.prune}
 	q = append(q, s.change[:]...)
-	q = append(q, s.delKeys[:]...)
+	for _, dk := range s.delKeys {
+		if dk != "" { // only where DeleteKeys batches
+			q = append(q, dk)
+		}
+	}
 	for _, l := range s.list {
 		q = append(q, l[0], l[1])
 	}
