@@ -80,6 +80,14 @@ func serviceLinked(pathAndName string) bool {
 	return strings.HasPrefix(pathAndName, "aws-service-role/") || strings.HasPrefix(lastSegment(pathAndName), "AWSServiceRoleFor")
 }
 
+// wellKnownWebIdentity are the identity providers a trust policy names by name, not by an IAM
+// OIDC provider ARN: "Federated": "cognito-identity.amazonaws.com", "www.amazon.com",
+// "graph.facebook.com" or "accounts.google.com"
+// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-federated-web-identity).
+// As callers they are web-identity callers, not service principals.
+var wellKnownWebIdentity = map[string]bool{"cognito-identity.amazonaws.com": true, "www.amazon.com": true,
+	"graph.facebook.com": true, "accounts.google.com": true}
+
 // ErrPrincipal is the identity of a principal string that names no principal.
 var ErrPrincipal = errors.New("invalid principal")
 
@@ -93,6 +101,8 @@ func ParsePrincipal(s string) (Principal, error) {
 		return Principal{Kind: Anonymous, ARN: "anonymous"}, nil
 	case arn.IsAccountID(s):
 		return Principal{Kind: Root, ARN: "arn:aws:iam::" + s + ":root", Partition: "aws", Account: s}, nil
+	case wellKnownWebIdentity[s]:
+		return Principal{Kind: WebIdentity, ARN: s, Name: s}, nil
 	case !strings.HasPrefix(s, "arn:"):
 		if strings.HasSuffix(s, ".amazonaws.com") || strings.HasSuffix(s, ".amazonaws.com.cn") || strings.HasSuffix(s, ".amazon.com") {
 			return Principal{Kind: Service, ARN: s}, nil

@@ -30,6 +30,12 @@ func parsePrincipal(s string) principal {
 	if s == "anonymous" || s == "*" {
 		return principal{Kind: KindAnonymous, ARN: "anonymous"}
 	}
+	switch s {
+	case "cognito-identity.amazonaws.com", "www.amazon.com", "graph.facebook.com", "accounts.google.com":
+		// Identity providers a trust policy names under "Federated" by name
+		// (reference_policies_elements_principal.html#principal-federated-web-identity).
+		return principal{Kind: KindWebIdentity, ARN: s}
+	}
 	if !strings.HasPrefix(s, "arn:") {
 		if strings.HasSuffix(s, ".amazonaws.com") || strings.Contains(s, ".") {
 			return principal{Kind: KindService, ARN: s}
