@@ -125,6 +125,19 @@ func TestIAMAWSRecordedErrors(t *testing.T) {
 			_, err := c.SetDefaultPolicyVersion(ctx, &iam.SetDefaultPolicyVersionInput{PolicyArn: aws.String("arn:aws:iam::" + acct + ":policy/p"), VersionId: aws.String("wrong_version_id")})
 			return err
 		}, "ValidationError", 400, "1 validation error detected: Value at 'versionId' failed to satisfy constraint: Member must satisfy regular expression pattern: v[1-9][0-9]*(\\.[A-Za-z0-9-]*)?"},
+		// test_iam_mfa.py::test_virtual_mfa_device_errors and test_list_virtual_mfa_devices.
+		{"CreateVirtualMFADevice, a name in use", func(ctx context.Context, c *iam.Client) error {
+			_, err := c.CreateVirtualMFADevice(ctx, &iam.CreateVirtualMFADeviceInput{VirtualMFADeviceName: aws.String("rec-mfa")})
+			return err
+		}, "EntityAlreadyExists", 409, "MFA device already exists."},
+		{"DeleteVirtualMFADevice, unknown serial number", func(ctx context.Context, c *iam.Client) error {
+			_, err := c.DeleteVirtualMFADevice(ctx, &iam.DeleteVirtualMFADeviceInput{SerialNumber: aws.String("arn:aws:iam::" + acct + ":mfa/nonexistent-device")})
+			return err
+		}, "NoSuchEntity", 404, "MFA Device with serial number arn:aws:iam::" + acct + ":mfa/nonexistent-device does not exist."},
+		{"ListVirtualMFADevices, a made-up marker", func(ctx context.Context, c *iam.Client) error {
+			_, err := c.ListVirtualMFADevices(ctx, &iam.ListVirtualMFADevicesInput{Marker: aws.String("invalid-marker-value")})
+			return err
+		}, "ValidationError", 400, "Invalid Marker."},
 		// test_iam_instance_profiles.py::test_role_instance_profile_operations_errors.
 		{"RemoveRoleFromInstanceProfile, a role the profile does not hold", func(ctx context.Context, c *iam.Client) error {
 			_, err := c.RemoveRoleFromInstanceProfile(ctx, &iam.RemoveRoleFromInstanceProfileInput{InstanceProfileName: aws.String("rec-profile"), RoleName: aws.String("rec-role")})
@@ -132,6 +145,7 @@ func TestIAMAWSRecordedErrors(t *testing.T) {
 		}, "NoSuchEntity", 404, "Role rec-role in Instance Profile rec-profile cannot be found."},
 	}
 	must(c.CreateInstanceProfile(ctx, &iam.CreateInstanceProfileInput{InstanceProfileName: aws.String("rec-profile")}))(t)
+	must(c.CreateVirtualMFADevice(ctx, &iam.CreateVirtualMFADeviceInput{VirtualMFADeviceName: aws.String("rec-mfa")}))(t)
 	must(c.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("rec-role"), AssumeRolePolicyDocument: aws.String(recordedTrust)}))(t)
 	for _, tc := range cases {
 		wantRecorded(t, tc.call(ctx, c), tc)
@@ -181,6 +195,13 @@ func TestIAMAWSRecordedRoleShapes(t *testing.T) {
 	listed := must(c.ListInstanceProfiles(ctx, &iam.ListInstanceProfilesInput{}))(t).InstanceProfiles
 	if len(listed) != 1 || len(listed[0].Roles) != 1 || listed[0].Roles[0].MaxSessionDuration != nil {
 		t.Errorf("ListInstanceProfiles: got %+v, want p holding r without MaxSessionDuration", listed)
+	}
+	// ListVirtualMFADevices shows no seed and no QR code, not even empty ones (test_iam_mfa.py).
+	must(c.CreateVirtualMFADevice(ctx, &iam.CreateVirtualMFADeviceInput{VirtualMFADeviceName: aws.String("phone")}))(t)
+	for _, d := range must(c.ListVirtualMFADevices(ctx, &iam.ListVirtualMFADevicesInput{}))(t).VirtualMFADevices {
+		if d.Base32StringSeed != nil || d.QRCodePNG != nil {
+			t.Errorf("ListVirtualMFADevices %s: seed %q, QR code of %d bytes; want neither", aws.ToString(d.SerialNumber), d.Base32StringSeed, len(d.QRCodePNG))
+		}
 	}
 	upd := must(c.UpdateRoleDescription(ctx, &iam.UpdateRoleDescriptionInput{RoleName: aws.String("r"), Description: aws.String("d2")}))(t).Role
 	if aws.ToString(upd.Description) != "d2" || upd.MaxSessionDuration != nil || upd.RoleLastUsed != nil {

@@ -47,6 +47,12 @@ func (e *encoder) appendMembers(sp *structPlan, v reflect.Value) {
 			if (f.named || f.xOmitEmpty) && fv.Kind() == reflect.String && fv.Len() == 0 {
 				continue // an unset enum, or a member AWS leaves out when empty
 			}
+			if f.kind == kBlob && fv.IsNil() {
+				// An unset blob is left out, not sent as an empty element: ListVirtualMFADevices
+				// has no Base32StringSeed or QRCodePNG (recorded against AWS in LocalStack's
+				// test_iam_mfa snapshots), where an empty element would read as an empty seed.
+				continue
+			}
 			e.b = append(e.b, f.open...)
 			e.scalar(&f.valuePlan, fv)
 			e.b = append(e.b, f.close...)

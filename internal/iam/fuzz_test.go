@@ -45,7 +45,7 @@ func FuzzMarker(f *testing.F) {
 	f.Fuzz(func(t *testing.T, m string) {
 		p, err := newPager("ListUsers", base, &m, nil)
 		if err != nil {
-			wantErr(t, err, "InvalidInput", "Invalid Marker.")
+			wantErr(t, err, "ValidationError", "Invalid Marker.")
 			return
 		}
 		if p.after != "" && !strings.HasPrefix(p.after, base) {

@@ -57,7 +57,7 @@ func TestPaginationOverManyUsers(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = env.svc.ListGroups(ctx(), root(), &iamapi.ListGroupsInput{Marker: out.Marker})
-	wantErr(t, err, "InvalidInput", "Invalid Marker.")
+	wantErr(t, err, "ValidationError", "Invalid Marker.")
 }
 
 func TestRenameUserMovesEverything(t *testing.T) {
@@ -604,5 +604,5 @@ func TestAccountsAreIsolated(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = env.call(root(), "ListPolicies", fmt.Sprintf(`{"Marker":%q}`, *out.(*iamapi.ListPoliciesOutput).Marker))
-	wantErr(t, err, "InvalidInput", "Invalid Marker.")
+	wantErr(t, err, "ValidationError", "Invalid Marker.")
 }

@@ -82,7 +82,9 @@ var ErrInvalidMFACode = errors.New("iam: invalid MFA code")
 var ErrNoSuchMFADevice = errors.New("iam: no such MFA device for the user")
 
 func mfaNotFound(serial string) *awserr.Error {
-	return noSuchEntity("VirtualMFADevice with serial number %s doesn't exist.", serial)
+	// Recorded against AWS for DeleteVirtualMFADevice and DeactivateMFADevice (LocalStack's
+	// test_iam_mfa snapshots).
+	return noSuchEntity("MFA Device with serial number %s does not exist.", serial)
 }
 
 func invalidAuthCode() *awserr.Error {
@@ -153,7 +155,7 @@ func (s *Service) CreateVirtualMFADevice(ctx context.Context, a Account, in *iam
 		if has, err := exists(t.tx, t.k.mfa(name)); err != nil {
 			return err
 		} else if has {
-			return entityAlreadyExists("MFADevice entity at the same path and name already exists.")
+			return entityAlreadyExists("MFA device already exists.") // recorded against AWS (test_virtual_mfa_device_errors)
 		}
 		var acct accountRecord
 		if _, err := getJSON(t.tx, accountKey(a.ID), &acct); err != nil {

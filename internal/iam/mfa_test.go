@@ -59,7 +59,7 @@ func TestVirtualMFALifecycle(t *testing.T) {
 		}
 	}
 	_, err := env.call(root(), "CreateVirtualMFADevice", `{"VirtualMFADeviceName":"ALICE-PHONE"}`)
-	wantErr(t, err, "EntityAlreadyExists", "MFADevice entity at the same path and name already exists.")
+	wantErr(t, err, "EntityAlreadyExists", "MFA device already exists.")
 
 	enable := func(c1, c2 string) error {
 		_, err := env.call(root(), "EnableMFADevice", `{"UserName":"alice","SerialNumber":"`+serial+`","AuthenticationCode1":"`+c1+`","AuthenticationCode2":"`+c2+`"}`)
@@ -147,7 +147,7 @@ func TestVirtualMFALifecycle(t *testing.T) {
 	_, err = env.call(root(), "GetMFADevice", `{"SerialNumber":"`+serial+`"}`)
 	wantErr(t, err, "NoSuchEntity", "")
 	_, err = env.call(root(), "DeleteVirtualMFADevice", `{"SerialNumber":"`+serial+`"}`)
-	wantErr(t, err, "NoSuchEntity", "VirtualMFADevice with serial number "+serial+" doesn't exist.")
+	wantErr(t, err, "NoSuchEntity", "MFA Device with serial number "+serial+" does not exist.")
 }
 
 func TestOtpauthURI(t *testing.T) {

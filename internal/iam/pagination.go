@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"strings"
 
+	"gatehouse/internal/awserr"
 	"gatehouse/internal/kv"
 )
 
@@ -33,7 +34,9 @@ func newPager(op, base string, marker *string, maxItems *int32) (pager, error) {
 	b, err := base64.RawURLEncoding.DecodeString(*marker)
 	s := string(b)
 	if err != nil || !strings.HasPrefix(s, op+"|") || !strings.HasPrefix(s[len(op)+1:], base) {
-		return p, invalidInput("Invalid Marker.")
+		// ValidationError, as recorded against AWS for ListVirtualMFADevices with a made-up
+		// marker (LocalStack's test_list_virtual_mfa_devices).
+		return p, awserr.ValidationError("Invalid Marker.")
 	}
 	p.after = s[len(op)+1:]
 	return p, nil
