@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"crypto/sha1"
+	"encoding/base64"
 	"errors"
 	"testing"
 
@@ -10,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
 	"github.com/aws/smithy-go"
+
+	"gatehouse/internal/samlauth/samltest"
 )
 
 // STS answers recorded against AWS itself: the snapshot of LocalStack's STS suite
@@ -211,4 +215,42 @@ func TestSTSFederatedSessionKeys(t *testing.T) {
 		RoleArn: aws.String(webRole), RoleSessionName: aws.String("via-gst"), WebIdentityToken: aws.String(token)}))(t)
 	_, err = sessionSTS(inst, gst.Credentials).GetAccessKeyInfo(ctx, &sts.GetAccessKeyInfoInput{AccessKeyId: aws.String("ASIAEXAMPLEEXAMPLE12")})
 	apiErr(t, err, "AccessDenied", 403, "Cannot call GetAccessKeyInfo with session credentials")
+}
+
+// A SAML session's requests carry saml:sub, saml:sub_type and saml:namequalifier, the keys
+// a role's permissions policies may test
+// (reference_policies_iam-condition-keys.html#condition-keys-saml_permission-policy), and
+// not aws:FederatedProvider, which AWS documents for OIDC sessions only. The session of a
+// GetSessionToken caller may call AssumeRoleWithSAML: it needs no credentials.
+func TestSTSFederatedSAMLSessionKeys(t *testing.T) {
+	inst, root, admin, acct := stsRecordedAdmin(t)
+	ctx := ctxT(t)
+	const entityID = "https://idp.example.com/keys"
+	idp := must(samltest.NewIdP(entityID))(t)
+	provider := aws.ToString(must(root.CreateSAMLProvider(ctx, &iam.CreateSAMLProviderInput{Name: aws.String("corp"),
+		SAMLMetadataDocument: aws.String(idp.Metadata())}))(t).SAMLProviderArn)
+	role := aws.ToString(must(root.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("saml-keys"),
+		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"` +
+			provider + `"},"Action":"sts:AssumeRoleWithSAML"}]}`)}))(t).Role.Arn)
+	h := sha1.Sum([]byte(entityID + acct + "/corp"))
+	nq := base64.StdEncoding.EncodeToString(h[:])
+	must(root.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String("saml-keys"), PolicyName: aws.String("keys"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[
+		{"Effect":"Allow","Action":"iam:ListUsers","Resource":"*","Condition":{"StringEquals":{"saml:sub":"jdoe","saml:sub_type":"persistent","saml:namequalifier":"` + nq + `"}}},
+		{"Effect":"Allow","Action":"iam:ListRoles","Resource":"*","Condition":{"Null":{"aws:FederatedProvider":"false"}}}]}`)}))(t)
+	input := func() *sts.AssumeRoleWithSAMLInput {
+		saml := samltest.Encode(must(idp.Build(samltest.Response{Subject: "jdoe", Attributes: []samltest.Attribute{
+			{Name: samltest.AttrRole, Values: []string{role + "," + provider}},
+			{Name: samltest.AttrRoleSessionName, Values: []string{"jdoe"}},
+		}}, samltest.SignResponse))(t))
+		return &sts.AssumeRoleWithSAMLInput{RoleArn: aws.String(role), PrincipalArn: aws.String(provider), SAMLAssertion: aws.String(saml)}
+	}
+	out := must(anonymousSTS(inst).AssumeRoleWithSAML(ctx, input()))(t)
+	sessIAM := sessionIAM(inst, out.Credentials)
+	must(sessIAM.ListUsers(ctx, &iam.ListUsersInput{}))(t)
+	_, err := sessIAM.ListRoles(ctx, &iam.ListRolesInput{})
+	apiErr(t, err, "AccessDenied", 403, "assumed-role/saml-keys/jdoe", "iam:ListRoles")
+
+	gst := must(admin.GetSessionToken(ctx, &sts.GetSessionTokenInput{}))(t)
+	must(sessionSTS(inst, gst.Credentials).AssumeRoleWithSAML(ctx, input()))(t)
 }
