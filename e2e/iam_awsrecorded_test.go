@@ -138,6 +138,22 @@ func TestIAMAWSRecordedErrors(t *testing.T) {
 			_, err := c.ListVirtualMFADevices(ctx, &iam.ListVirtualMFADevicesInput{Marker: aws.String("invalid-marker-value")})
 			return err
 		}, "ValidationError", 400, "Invalid Marker."},
+		// test_iam_oidc.py.
+		{"CreateOpenIDConnectProvider, six thumbprints", func(ctx context.Context, c *iam.Client) error {
+			_, err := c.CreateOpenIDConnectProvider(ctx, &iam.CreateOpenIDConnectProviderInput{Url: aws.String("https://oidc-thumbs.example.com"),
+				ThumbprintList: []string{strings.Repeat("a", 40), strings.Repeat("b", 40), strings.Repeat("c", 40), strings.Repeat("d", 40), strings.Repeat("e", 40), strings.Repeat("f", 40)}})
+			return err
+		}, "InvalidInput", 400, "Thumbprint list must contain fewer than 5 entries."},
+		{"CreateOpenIDConnectProvider, a client ID and a thumbprint too long", func(ctx context.Context, c *iam.Client) error {
+			_, err := c.CreateOpenIDConnectProvider(ctx, &iam.CreateOpenIDConnectProviderInput{Url: aws.String("https://oidc-long.example.com"),
+				ThumbprintList: []string{strings.Repeat("b", 41)}, ClientIDList: []string{strings.Repeat("b", 256)}})
+			return err
+		}, "ValidationError", 400, "2 validation errors detected: Value at 'clientIDList' failed to satisfy constraint: Member must satisfy constraint: [Member must have length less than or equal to 255, Member must have length greater than or equal to 1]; " +
+			"Value at 'thumbprintList' failed to satisfy constraint: Member must satisfy constraint: [Member must have length less than or equal to 40, Member must have length greater than or equal to 40]"},
+		{"DeleteOpenIDConnectProvider, a provider that does not exist", func(ctx context.Context, c *iam.Client) error {
+			_, err := c.DeleteOpenIDConnectProvider(ctx, &iam.DeleteOpenIDConnectProviderInput{OpenIDConnectProviderArn: aws.String("arn:aws:iam::" + acct + ":oidc-provider/gone.example.com")})
+			return err
+		}, "NoSuchEntity", 404, "OpenId connect Provider arn:aws:iam::" + acct + ":oidc-provider/gone.example.com cannot be found."},
 		// test_iam_instance_profiles.py::test_role_instance_profile_operations_errors.
 		{"RemoveRoleFromInstanceProfile, a role the profile does not hold", func(ctx context.Context, c *iam.Client) error {
 			_, err := c.RemoveRoleFromInstanceProfile(ctx, &iam.RemoveRoleFromInstanceProfileInput{InstanceProfileName: aws.String("rec-profile"), RoleName: aws.String("rec-role")})

@@ -151,8 +151,8 @@ func (v *Violations) String(prefix, name, s string, r *String) {
 //	[Member must have length less than or equal to 128, Member must have length greater than
 //	or equal to 1, Member must satisfy regular expression pattern: […]+, Member must not be null]
 //
-// (recorded against AWS for UntagRole and UntagPolicy in LocalStack's IAM snapshots; other
-// Coral services answer list members the same way).
+// (recorded against AWS for UntagRole, UntagPolicy and CreateOpenIDConnectProvider in
+// LocalStack's IAM snapshots; other Coral services answer list members the same way).
 func (v *Violations) StringList(prefix, name string, list []string, r *String) {
 	var probe Violations
 	for _, s := range list {
@@ -177,7 +177,13 @@ func (v *Violations) StringList(prefix, name string, list []string, r *String) {
 	if len(r.Enum) > 0 {
 		cs = append(cs, "Member must satisfy enum value set: ["+strings.Join(r.Enum, ", ")+"]")
 	}
-	cs = append(cs, "Member must not be null")
+	// "Member must not be null" closes the list only for elements with a pattern: AWS adds it
+	// for tag keys but not for CreateOpenIDConnectProvider's client IDs and thumbprints, which
+	// have lengths only ("Member must satisfy constraint: [Member must have length less than
+	// or equal to 255, Member must have length greater than or equal to 1]", test_iam_oidc).
+	if r.Pattern != nil {
+		cs = append(cs, "Member must not be null")
+	}
 	v.list = append(v.list, violation{path: join(prefix, name), value: formatValue(reflect.ValueOf(list)),
 		hideValue: r.Sensitive, constraint: "Member must satisfy constraint: [" + strings.Join(cs, ", ") + "]"})
 }

@@ -33,6 +33,12 @@ func TestRecordedMessages(t *testing.T) {
 			v.StringList("", "tagKeys", []string{"ok", string(make([]byte, 129))}, tagKey)
 		}, "1 validation error detected: Value at 'tagKeys' failed to satisfy constraint: Member must satisfy constraint: [Member must have length less than or equal to 128, " +
 			"Member must have length greater than or equal to 1, Member must satisfy regular expression pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+, Member must not be null]"},
+		{"IAM, client IDs and thumbprints of lengths only: no not-null (test_create_open_id_connect_provider_validation_errors)", func(v *Violations) {
+			v.Style = IAM
+			v.StringList("", "clientIDList", []string{string(make([]byte, 256))}, &String{Min: 1, Max: 255, HasMin: true, HasMax: true})
+			v.StringList("", "thumbprintList", []string{string(make([]byte, 41))}, &String{Min: 40, Max: 40, HasMin: true, HasMax: true})
+		}, "2 validation errors detected: Value at 'clientIDList' failed to satisfy constraint: Member must satisfy constraint: [Member must have length less than or equal to 255, Member must have length greater than or equal to 1]; " +
+			"Value at 'thumbprintList' failed to satisfy constraint: Member must satisfy constraint: [Member must have length less than or equal to 40, Member must have length greater than or equal to 40]"},
 		{"Coral quotes the list", func(v *Violations) {
 			v.StringList("", "transitiveTagKeys", []string{"a", "invalid!key"}, tagKey)
 		}, "1 validation error detected: Value '[a, invalid!key]' at 'transitiveTagKeys' failed to satisfy constraint: Member must satisfy constraint: [Member must have length less than or equal to 128, " +
