@@ -175,6 +175,12 @@ func openState(ctx context.Context, f serveFlags, logger *slog.Logger) (*state, 
 	// Access-key last use is noted in memory on the request path and written here.
 	fctx, cancel := context.WithCancel(context.Background())
 	st.stopFlush, st.flushDone = cancel, make(chan struct{})
+	// Other nodes' changes (a store shared by several nodes) reach this node's caches through
+	// the store's change log; a node alone sees none.
+	var changes <-chan string
+	if w, ok := kvs.(kv.Watcher); ok {
+		changes = w.Changes(fctx)
+	}
 	go func() {
 		defer close(st.flushDone)
 		t := time.NewTicker(time.Second)
@@ -185,6 +191,12 @@ func openState(ctx context.Context, f serveFlags, logger *slog.Logger) (*state, 
 			select {
 			case <-fctx.Done():
 				return
+			case k, ok := <-changes:
+				if !ok {
+					changes = nil
+					continue
+				}
+				srv.RemoteChanged(svc.RemoteChange(fctx, k))
 			case <-rotate.C:
 				k, err := seal.Maintain(fctx, kvs, sealer, rand.Reader, time.Now, rotation)
 				if err != nil {
