@@ -87,13 +87,23 @@ func (s *Server) authenticate(c *call, sreq *sigv4.Request) (*caller, error) {
 	if e.id.Status != "Active" || sreq.SecurityToken != "" {
 		return nil, sreq.UnknownAccessKey()
 	}
-	if err := sreq.Verify(e.id.Secret, bodyHash(c.body)); err != nil {
+	if err := s.verify(c, sreq, e.id.Secret); err != nil {
 		return nil, err
 	}
 	s.iam.RecordAccessKeyUse(sreq.AccessKeyID, sreq.Service, sreq.Region, s.cfg.Now())
 	cl := e.caller
 	s.rootPartition(&cl, sreq.Region)
 	return &cl, nil
+}
+
+// verify checks the request's signature with the key's secret, except inside a moto
+// reset-auth window, where moto authenticates nothing (emulator.admitWindow): the key still
+// names the caller, so what the request does is done as that user or session.
+func (s *Server) verify(c *call, sreq *sigv4.Request, secret string) error {
+	if c.noAuth {
+		return nil
+	}
+	return sreq.Verify(secret, bodyHash(c.body))
 }
 
 func callerFor(id iam.AccessKeyIdentity) caller {

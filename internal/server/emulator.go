@@ -93,17 +93,29 @@ func newEmulator(cfg Config) *emulator {
 // no-auth window as moto's _authenticate_and_authorize_action does, and whether the window
 // has run out (then every request is authenticated in full, unknown keys refused).
 func (e *emulator) admit() (Enforce, bool) {
+	lvl, full, _ := e.admitWindow()
+	return lvl, full
+}
+
+// admitWindow is admit that also reports whether the request falls inside a reset-auth
+// window. moto lets such a request through with no authentication at all: it neither
+// checks the signature nor the date, whoever's key signed it (moto/core/authorization.py,
+// _authenticate_and_authorize_action only calls check_signature once the count is
+// reached), so a suite may make setup calls through a client whose secret is wrong and
+// expect SignatureDoesNotMatch only after the window (moto's test_auth.py,
+// test_s3_signature_does_not_match).
+func (e *emulator) admitWindow() (lvl Enforce, full, window bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if math.IsInf(e.limit, 1) {
-		return e.enforce, false
+		return e.enforce, false, false
 	}
 	// Python's `request_count >= INITIAL_NO_AUTH_ACTION_COUNT`: false for NaN, as in moto.
 	if e.count >= e.limit {
-		return Strict, true
+		return Strict, true, false
 	}
 	e.count++
-	return Off, false
+	return Off, false, true
 }
 
 // resetAuth sets the no-auth window and returns the previous limit (moto's reset_auth_response).

@@ -35,7 +35,7 @@ func (s *Server) authenticateSession(c *call, sreq *sigv4.Request) (*caller, err
 	if err != nil {
 		return nil, sreq.UnknownAccessKey()
 	}
-	if err := sreq.Verify(e.secret, bodyHash(c.body)); err != nil {
+	if err := s.verify(c, sreq, e.secret); err != nil {
 		return nil, err
 	}
 	sess := e.caller.session
