@@ -153,7 +153,9 @@ func (s *Service) GetServerCertificate(ctx context.Context, a Account, in *iamap
 	if err != nil {
 		return nil, err
 	}
-	out := iamapi.ServerCertificate{ServerCertificateMetadata: a.serverCertMeta(r), CertificateBody: r.Body, Tags: tagsOut(r.Tags)}
+	// The tag list is there even when empty (recorded against AWS in LocalStack's
+	// test_iam_server_certificates snapshots).
+	out := iamapi.ServerCertificate{ServerCertificateMetadata: a.serverCertMeta(r), CertificateBody: r.Body, Tags: append([]iamapi.Tag{}, tagsOut(r.Tags)...)}
 	if r.Chain != "" {
 		out.CertificateChain = ptr(r.Chain)
 	}
@@ -344,7 +346,9 @@ func (s *Service) UploadSigningCertificate(ctx context.Context, a Account, in *i
 	body := str(in.CertificateBody)
 	cert, err := parseCertificatePEM(strings.TrimSpace(body))
 	if err != nil {
-		return nil, malformedCertificate("Unable to parse certificate. Please ensure the certificate is in PEM format.")
+		// A signing certificate that does not parse is named in the message, unlike a server
+		// certificate (recorded against AWS in LocalStack's test_signing_certificate_errors).
+		return nil, malformedCertificate("Certificate %s is malformed.", body)
 	}
 	if now := s.now(); now.After(cert.NotAfter) {
 		return nil, iamapi.InvalidCertificate("The certificate has expired.")

@@ -267,9 +267,12 @@ func (s *Service) GetSAMLProvider(ctx context.Context, a Account, in *iamapi.Get
 	if err != nil {
 		return nil, err
 	}
+	// The tag and private-key lists are there even when empty (recorded against AWS in
+	// LocalStack's test_iam_saml_providers snapshots).
 	out := &iamapi.GetSAMLProviderOutput{SAMLProviderUUID: ptr(rec.UUID), SAMLMetadataDocument: ptr(rec.Metadata),
-		CreateDate: timePtr(rec.Created), ValidUntil: rec.ValidUntil, Tags: tagsOut(rec.Tags),
-		AssertionEncryptionMode: iamapi.AssertionEncryptionModeType(encryptionMode("", rec.Encryption))}
+		CreateDate: timePtr(rec.Created), ValidUntil: rec.ValidUntil, Tags: append([]iamapi.Tag{}, tagsOut(rec.Tags)...),
+		AssertionEncryptionMode: iamapi.AssertionEncryptionModeType(encryptionMode("", rec.Encryption)),
+		PrivateKeyList: []iamapi.SAMLPrivateKey{}}
 	for _, k := range rec.Keys {
 		out.PrivateKeyList = append(out.PrivateKeyList, iamapi.SAMLPrivateKey{KeyId: ptr(k.ID), Timestamp: timePtr(k.Added)})
 	}
