@@ -272,7 +272,7 @@ func (s *Service) GetSAMLProvider(ctx context.Context, a Account, in *iamapi.Get
 	out := &iamapi.GetSAMLProviderOutput{SAMLProviderUUID: ptr(rec.UUID), SAMLMetadataDocument: ptr(rec.Metadata),
 		CreateDate: timePtr(rec.Created), ValidUntil: rec.ValidUntil, Tags: append([]iamapi.Tag{}, tagsOut(rec.Tags)...),
 		AssertionEncryptionMode: iamapi.AssertionEncryptionModeType(encryptionMode("", rec.Encryption)),
-		PrivateKeyList: []iamapi.SAMLPrivateKey{}}
+		PrivateKeyList:          []iamapi.SAMLPrivateKey{}}
 	for _, k := range rec.Keys {
 		out.PrivateKeyList = append(out.PrivateKeyList, iamapi.SAMLPrivateKey{KeyId: ptr(k.ID), Timestamp: timePtr(k.Added)})
 	}
