@@ -46,6 +46,22 @@ func checkTrustPolicy(doc string) (string, error) {
 	return doc, nil
 }
 
+// createRoleTrust is CreateRole's trust policy: checkTrustPolicy's, or under
+// Options.LenientTrust a document that fails it kept verbatim. moto server's create_role
+// (moto/iam/models.py) stores AssumeRolePolicyDocument without looking at it, and moto's own
+// tests create roles with trust policies such as "some policy"; its
+// update_assume_role_policy, put_role_policy and create_policy do validate, so only
+// CreateRole is lenient. Whatever reads the stored document copes with one that does not
+// parse: it grants nothing (authz), is left alone by trustPrincipalIDs and shownTrust, and
+// is returned URL-encoded as every stored document is.
+func (s *Service) createRoleTrust(doc string) (string, error) {
+	trust, err := checkTrustPolicy(doc)
+	if err != nil && s.opt.LenientTrust {
+		return doc, nil
+	}
+	return trust, err
+}
+
 // checkSessionDuration enforces MaxSessionDuration's range, 1 to 12 hours.
 func checkSessionDuration(d *int32) (int, error) {
 	if d == nil {
@@ -62,7 +78,7 @@ func (s *Service) CreateRole(ctx context.Context, a Account, in *iamapi.CreateRo
 	if err := checkNotServiceRolePath(path); err != nil {
 		return nil, err
 	}
-	trust, err := checkTrustPolicy(str(in.AssumeRolePolicyDocument))
+	trust, err := s.createRoleTrust(str(in.AssumeRolePolicyDocument))
 	if err != nil {
 		return nil, err
 	}
@@ -94,7 +110,7 @@ func (s *Service) CreateRole(ctx context.Context, a Account, in *iamapi.CreateRo
 		if err != nil {
 			return err
 		}
-		trustIDs, err := trustPrincipalIDs(t.tx, a, trust)
+		trustIDs, err := trustPrincipalIDs(t.tx, a, trust, s.opt.LenientTrust)
 		if err != nil {
 			return err
 		}
@@ -207,7 +223,7 @@ func (s *Service) UpdateAssumeRolePolicy(ctx context.Context, a Account, in *iam
 		if err := checkRoleModifiable(*r); err != nil {
 			return err
 		}
-		ids, err := trustPrincipalIDs(t.tx, a, trust)
+		ids, err := trustPrincipalIDs(t.tx, a, trust, s.opt.LenientTrust)
 		if err != nil {
 			return err
 		}

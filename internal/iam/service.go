@@ -55,6 +55,11 @@ type Options struct {
 	// OnChange, if set, is called after every committed mutation with what it changed, so
 	// that the server can drop cached policy sets and key lookups (see the package doc).
 	OnChange func(Change)
+	// LenientTrust is emulator mode's `--enforce off`: CreateRole keeps a trust policy that
+	// fails validation ("some policy", a principal that does not exist) verbatim, as moto
+	// server does, and UpdateAssumeRolePolicy accepts principals that do not exist, which
+	// moto's validator never looks up (docs/emulator.md, "Trust policies moto accepts").
+	LenientTrust bool
 }
 
 func (o Options) withDefaults() Options {

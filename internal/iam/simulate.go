@@ -734,7 +734,13 @@ func (s *Service) trustOf(ctx context.Context, a Account) func(string) (*simPoli
 		if err != nil || doc == "" {
 			return nil, err
 		}
-		return parseSimPolicy(roleARN, iamapi.PolicySourceTypeRole, doc, policy.Trust, false)
+		tp, err := parseSimPolicy(roleARN, iamapi.PolicySourceTypeRole, doc, policy.Trust, false)
+		if err != nil {
+			// A trust policy that does not parse (kept verbatim under Options.LenientTrust)
+			// grants nothing, as STS enforces it; it is not the caller's input to refuse.
+			return nil, nil
+		}
+		return tp, nil
 	}
 }
 

@@ -34,7 +34,9 @@ const trustRefPrefix = "trustref/"
 // trustRefs is the prefix of the references to the user or role arn (of account owner).
 func trustRefs(owner, arn string) string { return trustRefPrefix + owner + "/" + lower(arn) + "/" }
 
-func trustPrincipalIDs(tx kv.Tx, a Account, doc string) (map[string]string, error) {
+// trustPrincipalIDs records the unique IDs of doc's user and role principals. With lenient
+// (Options.LenientTrust) a principal that does not exist is left out rather than refused.
+func trustPrincipalIDs(tx kv.Tx, a Account, doc string, lenient bool) (map[string]string, error) {
 	d, err := policy.ParseLenient([]byte(doc))
 	if err != nil {
 		return nil, nil // validatePolicyDocument already accepted it; nothing to record
@@ -63,6 +65,9 @@ func trustPrincipalIDs(tx kv.Tx, a Account, doc string) (map[string]string, erro
 			id, found, err := principalID(tx, p)
 			if err != nil {
 				return nil, err
+			}
+			if !found && lenient {
+				continue
 			}
 			if !found {
 				return nil, malformedPolicyDocument("Invalid principal in policy: %q:%q", "AWS", v)

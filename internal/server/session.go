@@ -206,11 +206,14 @@ func (s *Server) source(ctx context.Context, account, arn string) (*sourceEntry,
 		}
 	}
 	if ps.TrustPolicy != "" {
-		p, err := s.policies.compiler.Lenient([]byte(ps.TrustPolicy))
-		if err != nil {
-			return nil, fmt.Errorf("compiling the trust policy of %s: %w", arn, err)
+		// A trust policy that does not parse — emulator --enforce off keeps one verbatim, as
+		// moto does (iam.Options.LenientTrust), and the data may be reopened in another mode —
+		// grants nothing: the role exists, and assuming it needs a trust policy that allows it.
+		var trust authz.ResourcePolicies
+		if p, err := s.policies.compiler.Lenient([]byte(ps.TrustPolicy)); err == nil {
+			trust.Resource = &authz.Attached{Label: "trust", Policy: p}
 		}
-		e.trust = authz.NewResourceSet(authz.ResourcePolicies{Resource: &authz.Attached{Label: "trust", Policy: p}})
+		e.trust = authz.NewResourceSet(trust)
 	}
 	s.sessions.mu.Lock()
 	s.sessions.sources[arn] = e
