@@ -148,9 +148,9 @@ func (s *Server) unknownKey(c *call, sreq *sigv4.Request) (*caller, error) {
 	if !s.emulatesUnknownKeys(c) {
 		return nil, sreq.UnknownAccessKey()
 	}
-	account := s.emu.defaultAccount
-	if arn.IsAccountID(sreq.AccessKeyID) {
-		account = sreq.AccessKeyID
+	account, err := s.unknownKeyAccount(c, sreq)
+	if err != nil {
+		return nil, err
 	}
 	if err := s.ensureAccount(c.r.Context(), account); err != nil {
 		return nil, err
