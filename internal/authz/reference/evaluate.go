@@ -227,9 +227,12 @@ func (r *Request) Evaluate() Result {
 
 // isTrustPolicyRequest: the request assumes an IAM role, so the resource-based policy is its trust policy.
 func (r *Request) isTrustPolicyRequest() bool {
+	// sts:TagSession, sts:SetSourceIdentity and sts:SetContext ride along with AssumeRole* and the role's trust
+	// policy must allow them too (id_session-tags.html, "Permissions required to add session tags";
+	// id_credentials_temp_control-access_monitor.html for the source identity).
 	a := strings.ToLower(r.Action)
-	return strings.HasPrefix(a, "sts:assumerole") && strings.HasPrefix(r.Resource, "arn:aws:iam::") &&
-		strings.Contains(r.Resource, ":role/")
+	trust := strings.HasPrefix(a, "sts:assumerole") || a == "sts:tagsession" || a == "sts:setsourceidentity" || a == "sts:setcontext"
+	return trust && strings.HasPrefix(r.Resource, "arn:aws:iam::") && strings.Contains(r.Resource, ":role/")
 }
 
 // result builds the Result with AWS's AccessDenied text (troubleshoot_access-denied.html): "User: ARN is
