@@ -154,6 +154,11 @@ func TestIAMAWSRecordedErrors(t *testing.T) {
 			_, err := c.DeleteOpenIDConnectProvider(ctx, &iam.DeleteOpenIDConnectProviderInput{OpenIDConnectProviderArn: aws.String("arn:aws:iam::" + acct + ":oidc-provider/gone.example.com")})
 			return err
 		}, "NoSuchEntity", 404, "OpenId connect Provider arn:aws:iam::" + acct + ":oidc-provider/gone.example.com cannot be found."},
+		// test_iam_credential_report.py::test_get_credential_report_before_generated: no message.
+		{"GetCredentialReport before any was generated", func(ctx context.Context, c *iam.Client) error {
+			_, err := c.GetCredentialReport(ctx, &iam.GetCredentialReportInput{})
+			return err
+		}, "ReportNotPresent", 410, ""},
 		// test_iam_instance_profiles.py::test_role_instance_profile_operations_errors.
 		{"RemoveRoleFromInstanceProfile, a role the profile does not hold", func(ctx context.Context, c *iam.Client) error {
 			_, err := c.RemoveRoleFromInstanceProfile(ctx, &iam.RemoveRoleFromInstanceProfileInput{InstanceProfileName: aws.String("rec-profile"), RoleName: aws.String("rec-role")})
@@ -218,6 +223,11 @@ func TestIAMAWSRecordedRoleShapes(t *testing.T) {
 		if d.Base32StringSeed != nil || d.QRCodePNG != nil {
 			t.Errorf("ListVirtualMFADevices %s: seed %q, QR code of %d bytes; want neither", aws.ToString(d.SerialNumber), d.Base32StringSeed, len(d.QRCodePNG))
 		}
+	}
+	// A password policy set without HardExpiry shows none (test_iam_account_password_policy.py).
+	must(c.UpdateAccountPasswordPolicy(ctx, &iam.UpdateAccountPasswordPolicyInput{}))(t)
+	if pp := must(c.GetAccountPasswordPolicy(ctx, &iam.GetAccountPasswordPolicyInput{}))(t).PasswordPolicy; pp.HardExpiry != nil || aws.ToInt32(pp.MinimumPasswordLength) != 6 {
+		t.Errorf("GetAccountPasswordPolicy after an empty update: HardExpiry %v MinimumPasswordLength %v, want no HardExpiry and 6", pp.HardExpiry, pp.MinimumPasswordLength)
 	}
 	upd := must(c.UpdateRoleDescription(ctx, &iam.UpdateRoleDescriptionInput{RoleName: aws.String("r"), Description: aws.String("d2")}))(t).Role
 	if aws.ToString(upd.Description) != "d2" || upd.MaxSessionDuration != nil || upd.RoleLastUsed != nil {

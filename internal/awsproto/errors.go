@@ -74,9 +74,15 @@ func AppendError(b []byte, s *Service, err error, requestID string) ([]byte, *aw
 		}
 		e.b = append(e.b, "</Type><Code>"...)
 		e.text(ae.Code)
-		e.b = append(e.b, "</Code><Message>"...)
-		e.text(ae.Message)
-		e.b = append(e.b, "</Message></Error><RequestId>"...)
+		e.b = append(e.b, "</Code>"...)
+		// An error without a message has no Message element, as IAM's ReportNotPresent
+		// (recorded against AWS in LocalStack's test_iam_credential_report snapshot).
+		if ae.Message != "" {
+			e.b = append(e.b, "<Message>"...)
+			e.text(ae.Message)
+			e.b = append(e.b, "</Message>"...)
+		}
+		e.b = append(e.b, "</Error><RequestId>"...)
 		e.text(requestID)
 		e.b = append(e.b, "</RequestId></ErrorResponse>"...)
 	}

@@ -89,7 +89,9 @@ func (s *Service) GetCredentialReport(ctx context.Context, a Account, in *iamapi
 		return nil, err
 	}
 	if !found {
-		return nil, iamapi.ReportNotPresent("Credential report not present. To generate a credential report, use GenerateCredentialReport.")
+		// IAM sends this error with no message at all (recorded against AWS in LocalStack's
+		// test_get_credential_report_before_generated: the Error has Code and Type only).
+		return nil, iamapi.ReportNotPresent("")
 	}
 	if s.now().Sub(rec.Generated) >= credentialReportTTL {
 		return nil, iamapi.ReportExpired("The most recent credential report has expired. To generate a new credential report, use GenerateCredentialReport.")

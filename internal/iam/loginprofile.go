@@ -382,7 +382,12 @@ func (s *Service) GetAccountPasswordPolicy(ctx context.Context, a Account, in *i
 	out := iamapi.PasswordPolicy{MinimumPasswordLength: ptr(int32(p.MinLength)), RequireSymbols: ptr(p.RequireSymbols),
 		RequireNumbers: ptr(p.RequireNumbers), RequireUppercaseCharacters: ptr(p.RequireUppercase),
 		RequireLowercaseCharacters: ptr(p.RequireLowercase), AllowUsersToChangePassword: ptr(p.AllowChange),
-		ExpirePasswords: ptr(p.MaxAge > 0), HardExpiry: ptr(p.HardExpiry)}
+		ExpirePasswords: ptr(p.MaxAge > 0)}
+	// A policy set without HardExpiry has none in GetAccountPasswordPolicy (recorded against
+	// AWS in LocalStack's test_update_account_password_policy_defaults); one set with it shows it.
+	if p.HardExpiry {
+		out.HardExpiry = ptr(true)
+	}
 	if p.MaxAge > 0 {
 		out.MaxPasswordAge = ptr(int32(p.MaxAge))
 	}
