@@ -294,6 +294,7 @@ func Run(in Input) (Output, error) {
 //     context for a forward access session).
 //   - aws:ResourceAccount: the account that owns the resource, "always included in the request context for
 //     most service actions".
+//   - aws:MultiFactorAuthPresent: false for a session (temporary credentials) unless the context says true.
 //
 // These stay out of authz.NewContext, which the server and IAM's SimulatePrincipalPolicy share: there the
 // request's own handling sets what it knows.
@@ -309,6 +310,11 @@ func addRequestKeys(ctx *authz.Context, p *authz.Principal, resAcct string) {
 	default:
 		ctx.SetDefault("aws:PrincipalIsAWSService", "false")
 		ctx.SetDefault("aws:ViaAWSService", "false")
+	}
+	// aws:MultiFactorAuthPresent "is included in the request context only when the principal uses temporary
+	// credentials", false unless MFA was used; long-term credentials (IAM users, the root user) carry none.
+	if p.Kind == authz.AssumedRole || p.Kind == authz.FederatedUser {
+		ctx.SetDefault("aws:MultiFactorAuthPresent", "false")
 	}
 	if resAcct != "" {
 		ctx.SetDefault("aws:ResourceAccount", resAcct)

@@ -190,6 +190,11 @@ func Decode(data []byte) (*Request, error) {
 		req.setContext("aws:PrincipalIsAWSService", []string{"false"})
 		req.setContext("aws:ViaAWSService", []string{"false"})
 	}
+	// aws:MultiFactorAuthPresent is present (false unless MFA was used) for temporary credentials only
+	// (reference_policies_condition-keys.html#condition-keys-multifactorauthpresent).
+	if p.Kind == KindSession || p.Kind == KindFederated {
+		req.setContext("aws:MultiFactorAuthPresent", []string{"false"})
+	}
 	for k, raw := range in.Context {
 		vals, err := contextValues(raw)
 		if err != nil {
