@@ -87,13 +87,23 @@ type instance struct {
 // The process is stopped with SIGTERM when the test ends.
 func startServer(t *testing.T, dataDir string, extra ...string) *instance {
 	t.Helper()
+	inst := launchServer(t, dataDir, nil, extra...)
+	waitHealthy(t, inst)
+	return inst
+}
+
+// launchServer starts `gatehouse serve` like startServer, with env added to the process's
+// environment (e.g. GATEHOUSE_MASTER_KEY), and returns without waiting for it to be
+// healthy: several nodes can then start at once (waitHealthy each).
+func launchServer(t *testing.T, dataDir string, env []string, extra ...string) *instance {
+	t.Helper()
 	if dataDir == "" {
 		dataDir = t.TempDir()
 	}
 	addr := freeAddr(t)
 	args := append([]string{"serve", "--data", dataDir, "--listen", addr, "--console", freeAddr(t)}, extra...)
 	cmd := exec.Command(binary, args...)
-	cmd.Env = append(os.Environ(), "GATEHOUSE_LOG_LEVEL=debug")
+	cmd.Env = append(append(os.Environ(), "GATEHOUSE_LOG_LEVEL=debug"), env...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -127,6 +137,13 @@ func startServer(t *testing.T, dataDir string, extra ...string) *instance {
 			t.Logf("gatehouse logs:\n%s", logs.String())
 		}
 	})
+	return inst
+}
+
+// waitHealthy waits until inst answers its health check.
+func waitHealthy(t *testing.T, inst *instance) {
+	t.Helper()
+	logs := inst.logs
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	for {
@@ -135,13 +152,17 @@ func startServer(t *testing.T, dataDir string, extra ...string) *instance {
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
-				return inst
+				return
 			}
 		}
 		if ctx.Err() != nil {
 			t.Fatalf("gatehouse did not become healthy: %v\n%s", err, logs.String())
 		}
-		time.Sleep(20 * time.Millisecond)
+		select {
+		case <-inst.scanned: // the process closed its stderr: it exited
+			t.Fatalf("gatehouse exited before it became healthy:\n%s", logs.String())
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
 }
 

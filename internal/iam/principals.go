@@ -365,8 +365,14 @@ type Bootstrapped struct {
 // created account gets a root access key, returned once. Calling it again creates nothing.
 func (s *Service) Bootstrap(ctx context.Context, accountID string) (Bootstrapped, error) {
 	var out Bootstrapped
+	requested := accountID
 	err := s.opt.Store.Update(ctx, func(tx kv.Tx) error {
+		// fn runs again when PostgreSQL aborts it as a serialization failure (two nodes
+		// starting at once on an empty store): it starts over from the requested ID, not
+		// the random one the aborted run chose, so that the retry finds the account the
+		// other node created instead of creating a second one.
 		out = Bootstrapped{}
+		accountID := requested
 		if accountID == "" {
 			ps, err := tx.List(accountPrefix, "", 1)
 			if err != nil {
