@@ -313,7 +313,19 @@ func (s *Service) userDetail(tx kv.Tx, a Account, name string) (iamapi.UserDetai
 			d.GroupList = append(d.GroupList, gr.Name)
 		}
 	}
+	// Empty lists are sent, UserPolicyList excepted (recorded against AWS in LocalStack's
+	// test_iam_account_authorization_details snapshots); likewise for groups and roles below.
+	d.AttachedManagedPolicies = nonNilList(d.AttachedManagedPolicies)
+	d.Tags = nonNilList(d.Tags)
 	return d, nil
+}
+
+// nonNilList turns a nil list into an empty one, which the encoder sends as an empty element.
+func nonNilList[T any](l []T) []T {
+	if l == nil {
+		return []T{}
+	}
+	return l
 }
 
 func (s *Service) groupDetail(tx kv.Tx, a Account, name string) (iamapi.GroupDetail, error) {
@@ -328,6 +340,7 @@ func (s *Service) groupDetail(tx kv.Tx, a Account, name string) (iamapi.GroupDet
 		return d, err
 	}
 	d.AttachedManagedPolicies, err = s.attachedList(tx, a, kindGroup, name)
+	d.AttachedManagedPolicies, d.GroupPolicyList = nonNilList(d.AttachedManagedPolicies), nonNilList(d.GroupPolicyList)
 	return d, err
 }
 
@@ -368,6 +381,7 @@ func (s *Service) roleDetail(tx kv.Tx, a Account, name string) (iamapi.RoleDetai
 			d.InstanceProfileList = append(d.InstanceProfileList, po)
 		}
 	}
+	d.AttachedManagedPolicies, d.RolePolicyList, d.Tags = nonNilList(d.AttachedManagedPolicies), nonNilList(d.RolePolicyList), nonNilList(d.Tags)
 	return d, nil
 }
 

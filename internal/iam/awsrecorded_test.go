@@ -60,3 +60,26 @@ func TestAWSRecordedMalformedSigningCertificate(t *testing.T) {
 	_, err := env.call(root(), "UploadSigningCertificate", `{"UserName":"u","CertificateBody":"invalid-certificate-body"}`)
 	wantErr(t, err, "MalformedCertificate", "Certificate invalid-certificate-body is malformed.")
 }
+
+// GetAccountAuthorizationDetails sends its empty lists, all but UserPolicyList
+// (test_get_account_authorization_details_no_filter).
+func TestAWSRecordedAuthorizationDetailsLists(t *testing.T) {
+	env := newEnv(t)
+	env.must("CreateUser", `{"UserName":"u"}`)
+	env.must("CreateGroup", `{"GroupName":"g"}`)
+	env.must("CreateRole", `{"RoleName":"r","AssumeRolePolicyDocument":"{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"Service\":\"ec2.amazonaws.com\"},\"Action\":\"sts:AssumeRole\"}]}"}`)
+	out := env.must("GetAccountAuthorizationDetails", `{}`).(*iamapi.GetAccountAuthorizationDetailsOutput)
+	if len(out.UserDetailList) != 1 || len(out.GroupDetailList) != 1 || len(out.RoleDetailList) != 1 {
+		t.Fatalf("got %d users, %d groups, %d roles; want one of each", len(out.UserDetailList), len(out.GroupDetailList), len(out.RoleDetailList))
+	}
+	u, g, r := out.UserDetailList[0], out.GroupDetailList[0], out.RoleDetailList[0]
+	if u.AttachedManagedPolicies == nil || u.Tags == nil || u.GroupList == nil || u.UserPolicyList != nil {
+		t.Errorf("user: attached %v tags %v groups %v inline %v; want the first three empty and no inline list", u.AttachedManagedPolicies, u.Tags, u.GroupList, u.UserPolicyList)
+	}
+	if g.AttachedManagedPolicies == nil || g.GroupPolicyList == nil {
+		t.Errorf("group: attached %v inline %v; want both empty", g.AttachedManagedPolicies, g.GroupPolicyList)
+	}
+	if r.AttachedManagedPolicies == nil || r.RolePolicyList == nil || r.Tags == nil || r.InstanceProfileList == nil || r.RoleLastUsed == nil {
+		t.Errorf("role: attached %v inline %v tags %v profiles %v last used %v; want all empty", r.AttachedManagedPolicies, r.RolePolicyList, r.Tags, r.InstanceProfileList, r.RoleLastUsed)
+	}
+}

@@ -30,7 +30,8 @@ func getProfile(tx kv.Tx, k keys, name string) (profileRecord, error) {
 	return p, nil
 }
 
-// profileOut is an instance profile with its role. The role inside has no MaxSessionDuration,
+// profileOut is an instance profile with its role. The role inside has no MaxSessionDuration
+// and no Description (GetAccountAuthorizationDetails of a role described "testing role"),
 // and GetInstanceProfile (withTags) always has a tag list, empty or not (recorded against AWS
 // in LocalStack's test_iam_instance_profiles snapshots).
 func (s *Service) profileOut(tx kv.Tx, a Account, p profileRecord, withTags bool) (iamapi.InstanceProfile, error) {
@@ -50,7 +51,7 @@ func (s *Service) profileOut(tx kv.Tx, a Account, p profileRecord, withTags bool
 				return out, err
 			}
 			ro := a.roleOut(r, false)
-			ro.MaxSessionDuration = nil
+			ro.MaxSessionDuration, ro.Description = nil, nil
 			out.Roles = append(out.Roles, ro)
 		}
 	}
