@@ -17,7 +17,7 @@ import (
 )
 
 // serveEC2 decodes, authorizes and runs one call of the EC2 subset Gatehouse serves:
-// instances and their IAM instance profiles
+// instances, their tags and their IAM instance profiles
 // (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/OperationList-query-ec2.html).
 func (s *Server) serveEC2(w http.ResponseWriter, c *call) error {
 	if s.cfg.EC2 == nil {
@@ -60,6 +60,8 @@ func (s *Server) serveEC2(w http.ResponseWriter, c *call) error {
 		out, err = s.describeAssociations(c, a, in)
 	case *ec2api.ModifyInstanceMetadataOptionsInput:
 		out, err = s.modifyMetadata(c, a, in)
+	case *ec2api.DescribeTagsInput:
+		out, err = s.describeTags(c, a, in)
 	default:
 		return awserr.InvalidAction("Gatehouse does not implement the EC2 action %s yet.", op.Name)
 	}
@@ -490,6 +492,36 @@ func (s *Server) describeInstances(c *call, a ec2.Account, in *ec2api.DescribeIn
 			n++
 		}
 		out.Reservations[n-1].Instances = append(out.Reservations[n-1].Instances, instanceOut(in))
+	}
+	return out, nil
+}
+
+// describeTags lists the tags of the account's instances, the only EC2 resources
+// Gatehouse has (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeTags.html).
+func (s *Server) describeTags(c *call, a ec2.Account, in *ec2api.DescribeTagsInput) (*ec2api.DescribeTagsOutput, error) {
+	// DescribeTags supports no resource-level permissions: Resource "*".
+	if err := s.authorizeEC2(c, []ec2Check{{action: "ec2:DescribeTags", resource: "*"}}); err != nil {
+		return nil, err
+	}
+	if err := dryRun(in.DryRun); err != nil {
+		return nil, err
+	}
+	q := ec2.TagQuery{Filters: filtersIn(in.Filters), NextToken: str(in.NextToken)}
+	if in.MaxResults != nil {
+		q.MaxResults = int(*in.MaxResults)
+	}
+	tags, next, err := s.cfg.EC2.DescribeTags(c.r.Context(), a, q)
+	if err != nil {
+		return nil, err
+	}
+	out := &ec2api.DescribeTagsOutput{Tags: make([]ec2api.TagDescription, len(tags))}
+	for i := range tags {
+		t := &tags[i]
+		out.Tags[i] = ec2api.TagDescription{Key: &t.Key, Value: &t.Value, ResourceId: &t.ResourceID,
+			ResourceType: ec2api.ResourceType(t.ResourceType)}
+	}
+	if next != "" {
+		out.NextToken = &next
 	}
 	return out, nil
 }

@@ -305,6 +305,27 @@ def test_role_credentials_of_test_keys():
     assert "User: arn:aws:sts::%s:assumed-role/test-role/test-session is not authorized to perform: ec2:RunInstances" % ACCOUNT in err["Message"], err
 
 
+@set_initial_no_auth_action_count(6)
+@mock_aws
+def test_describe_wildcard_allows_describe_tags():
+    # moto's test_allowed_with_wildcard_action: ec2:Describe* covers DescribeTags.
+    reader = user("tag-reader", inline=[allow("ec2:Describe*")])  # 3
+    nobody = user("tag-nobody")  # 5
+    spec = [{"ResourceType": "instance", "Tags": [{"Key": "team", "Value": "blue"}]}]
+    iid = boto3.client("ec2", region_name="us-east-1").run_instances(
+        ImageId="ami-12345678", MinCount=1, MaxCount=1, TagSpecifications=spec)["Instances"][0]["InstanceId"]  # 6
+    ec2 = client("ec2", reader)
+    assert ec2.describe_tags(Filters=[{"Name": "key", "Values": ["nothing-has-this"]}])["Tags"] == []
+    assert ec2.describe_tags(Filters=[{"Name": "tag:team", "Values": ["b*"]}])["Tags"] == [
+        {"Key": "team", "ResourceId": iid, "ResourceType": "instance", "Value": "blue"}
+    ]
+    with raises(ClientError) as ex:
+        client("ec2", nobody).describe_tags()
+    err, status = error(ex)
+    assert (err["Code"], status) == ("UnauthorizedOperation", 403), err
+    assert "is not authorized to perform: ec2:DescribeTags because no identity-based policy allows" in err["Message"], err
+
+
 def main():
     tests = [(n, f) for n, f in list(globals().items()) if n.startswith("test_") and callable(f)]  # definition order
     only = sys.argv[1:]

@@ -26,6 +26,12 @@ var Operations = map[string]model.Operation{
 		NewOutput: func() any { return new(DescribeInstancesOutput) },
 		Paginator: &model.Paginator{InputToken: "NextToken", OutputToken: "NextToken", LimitKey: "MaxResults", MoreResults: "", ResultKeys: []string{"Reservations"}},
 	},
+	"DescribeTags": {
+		Name:      "DescribeTags",
+		NewInput:  func() model.Input { return new(DescribeTagsInput) },
+		NewOutput: func() any { return new(DescribeTagsOutput) },
+		Paginator: &model.Paginator{InputToken: "NextToken", OutputToken: "NextToken", LimitKey: "MaxResults", MoreResults: "", ResultKeys: []string{"Tags"}},
+	},
 	"DisassociateIamInstanceProfile": {
 		Name:      "DisassociateIamInstanceProfile",
 		NewInput:  func() model.Input { return new(DisassociateIamInstanceProfileInput) },

@@ -156,6 +156,26 @@ type DescribeInstancesOutput struct {
 	Reservations []Reservation `x:"reservationSet,member=item"`
 }
 
+// DescribeTagsInput is DescribeTags's input. Describes the specified tags for your EC2 resources.
+type DescribeTagsInput struct {
+	// Checks whether you have the required permissions for the action, without actually making the request, and provides an error response.
+	DryRun *bool `q:"DryRun" x:"dryRun"`
+	// The filters.
+	Filters []Filter `q:"Filter" x:"Filter,member=Filter"`
+	// The maximum number of items to return for this request.
+	MaxResults *int32 `q:"MaxResults" x:"maxResults"`
+	// The token returned from a previous paginated request.
+	NextToken *string `q:"NextToken" x:"nextToken"`
+}
+
+// DescribeTagsOutput is DescribeTags's output.
+type DescribeTagsOutput struct {
+	// The token to include in another request to get the next page of items.
+	NextToken *string `x:"nextToken"`
+	// The tags.
+	Tags []TagDescription `x:"tagSet,member=item"`
+}
+
 // DisassociateIamInstanceProfileInput is DisassociateIamInstanceProfile's input. Disassociates an IAM instance profile from a running or stopped instance.
 type DisassociateIamInstanceProfileInput struct {
 	// The ID of the IAM instance profile association.
@@ -1132,6 +1152,18 @@ type Tag struct {
 	Key *string `q:"Key" x:"key"`
 	// The value of the tag.
 	Value *string `q:"Value" x:"value"`
+}
+
+// TagDescription is the model's TagDescription: Describes a tag.
+type TagDescription struct {
+	// The tag key.
+	Key *string `x:"key"`
+	// The ID of the resource.
+	ResourceId *string `x:"resourceId"`
+	// The resource type.
+	ResourceType ResourceType `x:"resourceType"`
+	// The tag value.
+	Value *string `x:"value"`
 }
 
 // TagSpecification is the model's TagSpecification: The tags to apply to a resource when the resource is being created.

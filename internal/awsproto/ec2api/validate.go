@@ -34,6 +34,14 @@ func (s *DescribeInstancesInput) Validate() error {
 
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
+func (s *DescribeTagsInput) Validate() error {
+	v := constraint.Violations{Style: constraint.EC2}
+	s.validate(&v, "")
+	return v.Err()
+}
+
+// Validate checks the input against the model's constraints and returns AWS's error for
+// every violation, or nil.
 func (s *DisassociateIamInstanceProfileInput) Validate() error {
 	v := constraint.Violations{Style: constraint.EC2}
 	s.validate(&v, "")
@@ -139,6 +147,10 @@ func (s *DescribeIamInstanceProfileAssociationsInput) validate(v *constraint.Vio
 }
 
 func (s *DescribeInstancesInput) validate(v *constraint.Violations, p string) {
+	_, _ = v, p
+}
+
+func (s *DescribeTagsInput) validate(v *constraint.Violations, p string) {
 	_, _ = v, p
 }
 

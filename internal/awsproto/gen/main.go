@@ -48,6 +48,7 @@ var ec2Operations = []string{
 	"ReplaceIamInstanceProfileAssociation",
 	"DescribeIamInstanceProfileAssociations",
 	"ModifyInstanceMetadataOptions",
+	"DescribeTags",
 }
 
 // ec2Errors: the EC2 model declares no error shapes; these are the codes of the EC2 API
