@@ -140,10 +140,10 @@ func (s *Server) level(c *call) Enforce {
 func (s *Server) emulatesUnknownKeys(c *call) bool { return s.emu != nil && !c.fullAuth }
 
 // unknownKey decides what an access key Gatehouse did not issue (or a session token that
-// does not open) does: in emulator mode it acts as the root of the account the
-// key names — a 12-digit key ID is that account, as LocalStack does
-// (https://docs.localstack.cloud/references/multi-account-setups/), anything else the default
-// account — without its signature being checked; otherwise it is InvalidClientTokenId.
+// does not open) does: in emulator mode it acts as the root of an account — the one moto's
+// x-moto-account-id header names, else a 12-digit key ID's, else the default account
+// (unknownKeyAccount) — without its signature being checked; otherwise it is
+// InvalidClientTokenId.
 func (s *Server) unknownKey(c *call, sreq *sigv4.Request) (*caller, error) {
 	if !s.emulatesUnknownKeys(c) {
 		return nil, sreq.UnknownAccessKey()
