@@ -252,7 +252,7 @@ func TestMultiNodePostgres(t *testing.T) {
 		if err == nil {
 			t.Fatalf("a node with another master key started")
 		}
-		if logs := c.logs.String(); !strings.Contains(logs, "master key") {
+		if logs := c.logs.String(); !strings.Contains(logs, "same key") {
 			t.Fatalf("a node with another master key failed without naming the master key:\n%s", logs)
 		}
 	case <-time.After(20 * time.Second):

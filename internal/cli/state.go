@@ -46,19 +46,6 @@ func openState(ctx context.Context, f serveFlags, logger *slog.Logger) (*state, 
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	var master []byte
-	if env := osGetenv("GATEHOUSE_MASTER_KEY"); env != "" {
-		master, err = seal.ParseMasterKey(env)
-	} else {
-		master, err = seal.LoadOrCreateMasterKey(filepath.Join(dir, "master.key"))
-	}
-	if err != nil {
-		return nil, fmt.Errorf("master key: %w", err)
-	}
-	sealer, err := seal.New(master, rand.Reader)
-	if err != nil {
-		return nil, err
-	}
 	var kvs kv.Store
 	if strings.HasPrefix(f.store, "postgres://") || strings.HasPrefix(f.store, "postgresql://") {
 		kvs, err = store.OpenPostgres(ctx, f.store, store.Options{Logger: logger})
@@ -72,6 +59,11 @@ func openState(ctx context.Context, f serveFlags, logger *slog.Logger) (*state, 
 	}
 	if err != nil {
 		return nil, fmt.Errorf("opening the store: %w", err)
+	}
+	sealer, err := openSealer(ctx, dir, kvs)
+	if err != nil {
+		kvs.Close()
+		return nil, err
 	}
 	st := &state{dir: dir, store: kvs}
 	var srv *server.Server
@@ -215,6 +207,48 @@ func openState(ctx context.Context, f serveFlags, logger *slog.Logger) (*state, 
 		}
 	}()
 	return st, nil
+}
+
+// openSealer loads the master key — GATEHOUSE_MASTER_KEY, or DIR/master.key — and checks
+// it against the store before anything is sealed under it. Every node sharing a store must
+// have the store's key (DESIGN.md, "Secrets at rest"). A node without one makes a new
+// DIR/master.key only while the store holds nothing sealed: a second node on a shared
+// PostgreSQL store, or a data directory whose key file was lost, is told to supply the key
+// instead of getting a new one that opens nothing.
+func openSealer(ctx context.Context, dir string, kvs kv.Store) (*seal.Sealer, error) {
+	path := filepath.Join(dir, "master.key")
+	var master []byte
+	var err error
+	if env := osGetenv("GATEHOUSE_MASTER_KEY"); env != "" {
+		master, err = seal.ParseMasterKey(env)
+	} else if _, statErr := os.Stat(path); statErr == nil {
+		master, err = seal.LoadOrCreateMasterKey(path)
+	} else {
+		var sealed bool
+		if sealed, err = seal.StoreSealed(ctx, kvs); err == nil && sealed {
+			return nil, fmt.Errorf("master key: the store already holds secrets sealed under a master key, and "+
+				"this node has none (no GATEHOUSE_MASTER_KEY, no %s): give every node sharing the store the same "+
+				"key, in GATEHOUSE_MASTER_KEY or a copy of the first node's master.key", path)
+		}
+		if err == nil {
+			master, err = seal.LoadOrCreateMasterKey(path)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("master key: %w", err)
+	}
+	sealer, err := seal.New(master, rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	if err := seal.VerifyMasterKey(ctx, kvs, sealer); err != nil {
+		if errors.Is(err, seal.ErrWrongMasterKey) {
+			return nil, fmt.Errorf("master key: %w: every node sharing a store needs the same key "+
+				"(GATEHOUSE_MASTER_KEY, or the first node's master.key)", err)
+		}
+		return nil, fmt.Errorf("master key: checking it against the store: %w", err)
+	}
+	return sealer, nil
 }
 
 func (st *state) close() {
