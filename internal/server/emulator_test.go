@@ -304,15 +304,17 @@ func TestMotoAPI(t *testing.T) {
 		resetAuth  string // a reset-auth body, or "" for an API call
 		want       string // the reset-auth answer
 		key        string
+		secret     string // the signing secret, or "" for the root key's own
 		wantStatus int
 	}{
 		{note: "the window opens; moto's default was inf", resetAuth: "4", want: `{"status": "ok", "PREVIOUS_INITIAL_NO_AUTH_ACTION_COUNT": "inf"}`},
 		{note: "request 1 of 4 passes", key: "testing", wantStatus: 200},
 		{note: "request 2 of 4 passes", key: "testing", wantStatus: 200},
 		{note: "request 3 of 4 passes", key: "testing", wantStatus: 200},
-		{note: "request 4 of 4 passes", key: "testing", wantStatus: 200},
+		{note: "request 4 of 4 passes, an issued key's signature unchecked as moto checks none", key: f.rootID, secret: "wrong", wantStatus: 200},
 		{note: "request 5 is enforced: an unknown key", key: "testing", wantStatus: 403},
 		{note: "the issued root key still verifies", key: f.rootID, wantStatus: 200},
+		{note: "and its signature is checked again", key: f.rootID, secret: "wrong", wantStatus: 403},
 		{note: "back to moto's default, as its decorator does", resetAuth: "inf", want: `{"status": "ok", "PREVIOUS_INITIAL_NO_AUTH_ACTION_COUNT": "4.0"}`},
 		{note: "the configured level again", key: "testing", wantStatus: 200},
 		{note: "zero: everything enforced", resetAuth: "0", want: `{"status": "ok", "PREVIOUS_INITIAL_NO_AUTH_ACTION_COUNT": "inf"}`},
@@ -327,7 +329,11 @@ func TestMotoAPI(t *testing.T) {
 			}
 			continue
 		}
-		w := f.call("sts", "us-east-1", s.key, f.rootSecret, "", getCallerIdentity)
+		secret := f.rootSecret
+		if s.secret != "" {
+			secret = s.secret
+		}
+		w := f.call("sts", "us-east-1", s.key, secret, "", getCallerIdentity)
 		if w.Code != s.wantStatus {
 			t.Errorf("%s: got %d %s, want %d", s.note, w.Code, w.Body, s.wantStatus)
 		}
