@@ -21,6 +21,13 @@ func TestAWSRecordedEmptyLists(t *testing.T) {
 	if saml.Tags == nil || saml.PrivateKeyList == nil {
 		t.Errorf("GetSAMLProvider: Tags %v PrivateKeyList %v, want both present and empty", saml.Tags, saml.PrivateKeyList)
 	}
+	// Metadata without validUntil still gives a ValidUntil, in GetSAMLProvider and the listing.
+	if saml.ValidUntil == nil || saml.CreateDate == nil || !saml.ValidUntil.Equal(saml.CreateDate.AddDate(100, 0, 0)) {
+		t.Errorf("GetSAMLProvider: ValidUntil %v for CreateDate %v, want a century later", saml.ValidUntil, saml.CreateDate)
+	}
+	if l := env.must("ListSAMLProviders", `{}`).(*iamapi.ListSAMLProvidersOutput); len(l.SAMLProviderList) != 1 || l.SAMLProviderList[0].ValidUntil == nil {
+		t.Errorf("ListSAMLProviders: got %+v, want one provider with a ValidUntil", l.SAMLProviderList)
+	}
 
 	in, _ = json.Marshal(map[string]any{"ServerCertificateName": "web", "CertificateBody": c.CertPEM, "PrivateKey": c.KeyPEM})
 	env.must("UploadServerCertificate", string(in))
