@@ -115,19 +115,16 @@ func openState(ctx context.Context, f serveFlags, logger *slog.Logger) (*state, 
 		kvs.Close()
 		return nil, fmt.Errorf("session keyring: %w", err)
 	}
-	stsSvc, err := sts.New(sts.Options{
-		Keyring: keyring,
-		Rand:    rand.Reader,
-		Reload: func(ctx context.Context) (*seal.Keyring, error) {
-			var k *seal.Keyring
-			err := kvs.View(ctx, func(tx kv.Tx) error {
-				var err error
-				k, err = seal.LoadKeyring(tx, sealer, rand.Reader, time.Now)
-				return err
-			})
-			return k, err
-		},
-	})
+	loadKeyring := func(ctx context.Context) (*seal.Keyring, error) {
+		var k *seal.Keyring
+		err := kvs.View(ctx, func(tx kv.Tx) error {
+			var err error
+			k, err = seal.LoadKeyring(tx, sealer, rand.Reader, time.Now)
+			return err
+		})
+		return k, err
+	}
+	stsSvc, err := sts.New(sts.Options{Keyring: keyring, Rand: rand.Reader, Reload: loadKeyring})
 	if err != nil {
 		kvs.Close()
 		return nil, err
@@ -190,6 +187,15 @@ func openState(ctx context.Context, f serveFlags, logger *slog.Logger) (*state, 
 				if !ok {
 					changes = nil
 					continue
+				}
+				// Another node rotated or pruned the session keyring: take it now, rather
+				// than when a token under its new key first fails to open here.
+				if k == seal.StoreKey || k == kv.Reset {
+					if ring, err := loadKeyring(fctx); err == nil {
+						stsSvc.SetKeyring(ring)
+					} else if !errors.Is(err, context.Canceled) {
+						logger.Warn("reloading the session keyring", "err", err)
+					}
 				}
 				srv.RemoteChanged(svc.RemoteChange(fctx, k))
 			case <-rotate.C:

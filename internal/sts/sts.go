@@ -203,9 +203,15 @@ type Service struct {
 	keyring  atomic.Pointer[seal.Keyring]
 	reload   func(context.Context) (*seal.Keyring, error)
 	reloadMu sync.Mutex
-	now      func() time.Time
-	rand     io.Reader
-	randMu   sync.Mutex
+	// lastReload is when reloadKeyring last read the store (under reloadMu), on the
+	// process's monotonic clock: the limit is on load, not on any session's validity, so
+	// it does not follow the injected clock. mono and wait are that clock and its sleep.
+	lastReload time.Time
+	mono       func() time.Time
+	wait       func(ctx context.Context, d time.Duration) error
+	now        func() time.Time
+	rand       io.Reader
+	randMu     sync.Mutex
 }
 
 // New returns a Service.
@@ -219,7 +225,7 @@ func New(o Options) (*Service, error) {
 	if o.Rand == nil {
 		return nil, errors.New("sts: Options.Rand is required")
 	}
-	s := &Service{reload: o.Reload, now: o.Now, rand: o.Rand}
+	s := &Service{reload: o.Reload, now: o.Now, rand: o.Rand, mono: time.Now, wait: sleepCtx}
 	s.keyring.Store(o.Keyring)
 	return s, nil
 }
@@ -342,8 +348,20 @@ func (s *Service) Check(sess *Session) error {
 	return nil
 }
 
-// reloadKeyring loads the stored keyring, once at a time: a burst of tokens sealed under a
-// key new to this node makes one store read, not one per request.
+// MinReloadInterval is the least time between two keyring reloads. A token naming a data
+// key this node does not hold makes it read the keyring from the store: a rotation on
+// another node it has not seen yet (the wiring also reloads when the change log reports the
+// keyring changed). Anyone can send such tokens — the key ID is in the token's clear
+// header — so without a bound every forged request would cost a store read under
+// reloadMu. 100 ms caps that at ten reads a second whatever the request rate.
+const MinReloadInterval = 100 * time.Millisecond
+
+// reloadKeyring loads the stored keyring, once at a time and at most once per
+// MinReloadInterval: a burst of tokens sealed under a key new to this node makes one store
+// read, not one per request. A request that finds the last reload too recent waits out the
+// interval and then reloads, so a key another node created just after this node's last
+// reload still opens (after at most MinReloadInterval), while requests that were waiting
+// meanwhile share that one reload.
 func (s *Service) reloadKeyring(ctx context.Context) *seal.Keyring {
 	before := s.keyring.Load()
 	s.reloadMu.Lock()
@@ -351,10 +369,30 @@ func (s *Service) reloadKeyring(ctx context.Context) *seal.Keyring {
 	if k := s.keyring.Load(); k != before {
 		return k // another request reloaded while this one waited
 	}
+	if !s.lastReload.IsZero() {
+		if d := MinReloadInterval - s.mono().Sub(s.lastReload); d > 0 {
+			if err := s.wait(ctx, d); err != nil {
+				return nil
+			}
+		}
+	}
 	k, err := s.reload(ctx)
+	s.lastReload = s.mono()
 	if err != nil || k == nil {
 		return nil
 	}
 	s.keyring.Store(k)
 	return k
+}
+
+// sleepCtx waits for d or until ctx ends.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }

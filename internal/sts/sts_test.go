@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -390,4 +391,89 @@ func FuzzOpen(f *testing.F) {
 			t.Fatalf("a token opened for key %q, issued for %q", keyID, cr.AccessKeyID)
 		}
 	})
+}
+
+// Tokens naming a data key that no keyring holds (anyone can forge the header) reload the
+// keyring at most once per MinReloadInterval, however many arrive at once; a key another
+// node created just after this node's last reload still opens its tokens, after a wait.
+func TestReloadKeyringRateLimited(t *testing.T) {
+	k1, err := seal.NewKeyring(rand.Reader, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealer, err := seal.New(make([]byte, seal.KeySize), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, err := seal.MarshalKeyring(sealer, k1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	reloads := 0
+	svc, err := New(Options{Keyring: k1, Rand: rand.Reader, Reload: func(context.Context) (*seal.Keyring, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		reloads++
+		return seal.UnmarshalKeyring(sealer, stored, rand.Reader, time.Now)
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A forger's token: sealed under key 3 of a keyring of its own.
+	forger, _ := seal.NewKeyring(rand.Reader, time.Now)
+	for range 3 {
+		if _, err := forger.Rotate(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	forgerSvc, err := New(Options{Keyring: forger, Rand: rand.Reader})
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged := issue(t, forgerSvc)
+
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range 40 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 4 {
+				if _, err := svc.Open(context.Background(), forged.AccessKeyID, forged.SessionToken); !errors.Is(err, ErrInvalidToken) {
+					t.Errorf("a forged token: got %v, want ErrInvalidToken", err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	mu.Lock()
+	n := reloads
+	mu.Unlock()
+	if limit := 2 + int(elapsed/MinReloadInterval); n > limit {
+		t.Errorf("160 forged tokens in %v reloaded the keyring %d times, want at most %d", elapsed, n, limit)
+	}
+
+	// Another node rotates right after this node's last reload: its token still opens here.
+	k2, err := seal.UnmarshalKeyring(sealer, stored, rand.Reader, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := k2.Rotate(); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	if stored, err = seal.MarshalKeyring(sealer, k2); err != nil {
+		t.Fatal(err)
+	}
+	mu.Unlock()
+	rotated, err := New(Options{Keyring: k2, Rand: rand.Reader})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cr := issue(t, rotated)
+	if _, err := svc.Open(context.Background(), cr.AccessKeyID, cr.SessionToken); err != nil {
+		t.Fatalf("a token under a key another node just made: got %v, want the session", err)
+	}
 }
