@@ -175,7 +175,7 @@ func Run(in Input) (Output, error) {
 		return Output{}, fmt.Errorf("action %q is not service:Action", in.Action)
 	}
 	compile := func(label string, d Document) (authz.Attached, error) {
-		pol, err := policy.CompileLenient(d.JSON)
+		pol, err := policy.CompileLenient(dropMiscasedEffects(d.JSON))
 		if err != nil {
 			var m *policy.MalformedError
 			if errors.As(err, &m) {
@@ -319,4 +319,58 @@ func addRequestKeys(ctx *authz.Context, p *authz.Principal, resAcct string) {
 	if resAcct != "" {
 		ctx.SetDefault("aws:ResourceAccount", resAcct)
 	}
+}
+
+// dropMiscasedEffects removes the statements whose Effect is "allow", "DENY" or another spelling of Allow or
+// Deny that is not exact: "Valid values for Effect are Allow and Deny. The Effect value is case sensitive"
+// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_effect.html), so such a
+// statement neither allows nor denies. (IAM refuses such a document when it is written; policy.ParseLenient
+// reads stored documents and tolerates the case, which the tool must not.) The document is returned as is
+// when it has no such statement or cannot be read, leaving errors to the compiler.
+func dropMiscasedEffects(doc []byte) []byte {
+	if !bytes.Contains(bytes.ToLower(doc), []byte("effect")) {
+		return doc
+	}
+	var top map[string]json.RawMessage
+	if json.Unmarshal(doc, &top) != nil {
+		return doc
+	}
+	raw, ok := top["Statement"]
+	if !ok {
+		return doc
+	}
+	var list []json.RawMessage
+	single := false
+	if json.Unmarshal(raw, &list) != nil {
+		list, single = []json.RawMessage{raw}, true
+	}
+	kept := make([]json.RawMessage, 0, len(list))
+	for _, st := range list {
+		var fields struct {
+			Effect *string `json:"Effect"`
+		}
+		if json.Unmarshal(st, &fields) == nil && fields.Effect != nil {
+			e := *fields.Effect
+			if e != "Allow" && e != "Deny" && (strings.EqualFold(e, "Allow") || strings.EqualFold(e, "Deny")) {
+				continue
+			}
+		}
+		kept = append(kept, st)
+	}
+	if len(kept) == len(list) {
+		return doc
+	}
+	if single && len(kept) == 1 {
+		return doc
+	}
+	b, err := json.Marshal(kept)
+	if err != nil {
+		return doc
+	}
+	top["Statement"] = b
+	out, err := json.Marshal(top)
+	if err != nil {
+		return doc
+	}
+	return out
 }

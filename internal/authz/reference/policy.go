@@ -19,6 +19,7 @@ type policy struct {
 type statement struct {
 	sid          string
 	allow        bool
+	inert        bool          // an Effect spelled in the wrong case: the statement is dropped
 	principal    *principalSet // nil: no Principal element
 	notPrincipal *principalSet // nil: no NotPrincipal element
 	action       []string      // set when Action is present
@@ -97,7 +98,9 @@ func parsePolicy(data []byte) (*policy, error) {
 				if err != nil {
 					return nil, fmt.Errorf("policy: Statement[%d]: %w", i, err)
 				}
-				p.stmts = append(p.stmts, s)
+				if !s.inert {
+					p.stmts = append(p.stmts, s)
+				}
 			}
 		default:
 			return nil, fmt.Errorf("policy: unknown element %q", k)
@@ -159,7 +162,13 @@ func parseStatement(raw json.RawMessage) (*statement, error) {
 					s.allow = true
 				case "Deny":
 				default:
-					err = fmt.Errorf("Effect %q", e)
+					// "The Effect value is case sensitive" (reference_policies_elements_effect.html): "allow"
+					// is no Effect, so the statement neither allows nor denies.
+					if strings.EqualFold(e, "Allow") || strings.EqualFold(e, "Deny") {
+						s.inert = true
+					} else {
+						err = fmt.Errorf("Effect %q", e)
+					}
 				}
 			}
 		case "Action":
