@@ -426,9 +426,12 @@ func Evaluate(req *Request, res *Result) {
 		if !rsc.allow {
 			denied = ResourcePolicy
 		}
-	case !sameAccount || (isTrustAction(act) && !rsc.allow):
+	case !sameAccount || (!rsc.allow && (isTrustAction(act) || isKMSKey(q.service, req.Resource))):
 		// Cross-account access needs both sides; assuming a role always needs its trust
-		// policy (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic-cross-account.html).
+		// policy, and using a KMS key its key policy: "IAM role trust policies and KMS key
+		// policies are exceptions to this logic, because they must explicitly allow access for
+		// principals" (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html,
+		// …_cross-account.html).
 		if !rsc.allow {
 			denied = ResourcePolicy
 		} else {
@@ -458,6 +461,17 @@ func Evaluate(req *Request, res *Result) {
 		return
 	}
 	res.Decision = Allowed
+}
+
+// isKMSKey reports a KMS action on a KMS key (arn:PARTITION:kms:REGION:ACCOUNT:key/ID), whose
+// key policy is the resource-based policy that must allow it. Actions on "*" (kms:ListKeys,
+// kms:CreateKey) or on aliases involve no key policy.
+func isKMSKey(lowerService, resource string) bool {
+	if lowerService != "kms" || !strings.HasPrefix(resource, "arn:") {
+		return false
+	}
+	i := strings.Index(resource, ":kms:")
+	return i > 0 && strings.Contains(resource[i:], ":key/")
 }
 
 func isTrustAction(lowerAction string) bool {

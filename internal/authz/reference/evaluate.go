@@ -232,7 +232,13 @@ func (r *Request) isTrustPolicyRequest() bool {
 	// id_credentials_temp_control-access_monitor.html for the source identity).
 	a := strings.ToLower(r.Action)
 	trust := strings.HasPrefix(a, "sts:assumerole") || a == "sts:tagsession" || a == "sts:setsourceidentity" || a == "sts:setcontext"
-	return trust && strings.HasPrefix(r.Resource, "arn:aws:iam::") && strings.Contains(r.Resource, ":role/")
+	if trust && strings.HasPrefix(r.Resource, "arn:aws:iam::") && strings.Contains(r.Resource, ":role/") {
+		return true
+	}
+	// "IAM role trust policies and KMS key policies are exceptions to this logic, because they must explicitly
+	// allow access for principals": a KMS action on a key needs its key policy too.
+	parts := strings.SplitN(r.Resource, ":", 6)
+	return strings.HasPrefix(a, "kms:") && len(parts) == 6 && parts[0] == "arn" && parts[2] == "kms" && strings.HasPrefix(parts[5], "key/")
 }
 
 // result builds the Result with AWS's AccessDenied text (troubleshoot_access-denied.html): "User: ARN is
