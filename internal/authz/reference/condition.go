@@ -184,6 +184,12 @@ func arnLike(r *Request, c, p string, vars bool) bool {
 func (r *Request) holds(c condition, vars bool) bool {
 	vals, present := r.lookup(c.key)
 	op := operators[c.op]
+	// "The ForAllValues set operator also returns true if there are no context keys in the request, or if the
+	// context key value resolves to a null dataset, such as an empty string"; Null false checks "the context
+	// key in the request exists and its value is not null" (reference_policies_condition_examples-multi-valued-context-keys.html).
+	if present && (c.op == "Null" || c.qualifier != "") && len(vals) == 1 && vals[0] == "" {
+		present = false
+	}
 	if c.op == "Null" {
 		for _, p := range c.values {
 			switch strings.ToLower(p) {

@@ -237,6 +237,17 @@ func (c *Clause) Eval(ctx *Context) bool {
 	if present && len(e.vals) == 0 {
 		present = false
 	}
+	// A key whose value is one empty string "resolves to a null dataset": the set operators
+	// treat it as no values ("The ForAllValues set operator also returns true if there are no
+	// context keys in the request, or if the context key value resolves to a null dataset, such
+	// as an empty string"), and Null counts it as absent ("include the Null condition operator
+	// … with a value of false to check if the context key in the request exists and its value
+	// is not null";
+	// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition_examples-multi-valued-context-keys.html).
+	// Other operators compare the empty string as a value (s3:prefix "" is the bucket's top).
+	if present && (c.null != nil || c.Qualifier != Single) && len(e.vals) == 1 && e.vals[0].Text == "" {
+		present = false
+	}
 	if c.null != nil {
 		for _, wantAbsent := range c.null {
 			if wantAbsent != present {
