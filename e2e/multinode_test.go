@@ -5,8 +5,11 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -15,6 +18,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
@@ -242,6 +246,32 @@ func TestMultiNodePostgres(t *testing.T) {
 		return nil
 	})
 
+	// An instance launched through A gets a metadata endpoint on B too (each node serves
+	// every running instance, on a port of its own); terminated through B, A closes its
+	// endpoint.
+	run := must(ec2Client(t, a, rootID, rootSecret, "").RunInstances(ctx, &ec2.RunInstancesInput{
+		ImageId: aws.String("ami-12345678"), MinCount: aws.Int32(1), MaxCount: aws.Int32(1)}))(t)
+	instID := aws.ToString(run.Instances[0].InstanceId)
+	for _, inst := range []*instance{a, b} {
+		eventually(t, 2*time.Second, "the instance's metadata endpoint on "+inst.DataDir, func() error {
+			got, err := instanceMetadata(inst, instID, "latest/meta-data/instance-id")
+			if err != nil {
+				return err
+			}
+			if got != instID {
+				return fmt.Errorf("instance-id %q, want %s", got, instID)
+			}
+			return nil
+		})
+	}
+	must(ec2Client(t, b, rootID, rootSecret, "").TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{instID}}))(t)
+	eventually(t, 2*time.Second, "A closed the terminated instance's endpoint", func() error {
+		if _, err := os.Stat(filepath.Join(a.DataDir, "instances", instID+".json")); !os.IsNotExist(err) {
+			return fmt.Errorf("A's record of the instance is still there (stat: %v)", err)
+		}
+		return nil
+	})
+
 	// A node whose master key is not the store's refuses to start, saying why, and seals
 	// nothing under its key.
 	c := launchServer(t, "", []string{"GATEHOUSE_MASTER_KEY=" + newMasterKey(t)}, "--store", dsn)
@@ -258,4 +288,44 @@ func TestMultiNodePostgres(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatalf("a node with another master key is still running:\n%s", c.logs.String())
 	}
+}
+
+// instanceMetadata reads path from the metadata endpoint that inst opened for an instance
+// (its record in DATA/instances), with an IMDSv2 token.
+func instanceMetadata(inst *instance, id, path string) (string, error) {
+	b, err := os.ReadFile(filepath.Join(inst.DataDir, "instances", id+".json"))
+	if err != nil {
+		return "", err
+	}
+	var rec struct {
+		Endpoint string `json:"endpoint"`
+	}
+	if err := json.Unmarshal(b, &rec); err != nil {
+		return "", err
+	}
+	req, _ := http.NewRequest(http.MethodPut, rec.Endpoint+"latest/api/token", nil)
+	req.Header.Set("X-Aws-Ec2-Metadata-Token-Ttl-Seconds", "60")
+	token, err := imdsFetch(req)
+	if err != nil {
+		return "", err
+	}
+	req, _ = http.NewRequest(http.MethodGet, rec.Endpoint+path, nil)
+	req.Header.Set("X-Aws-Ec2-Metadata-Token", token)
+	return imdsFetch(req)
+}
+
+func imdsFetch(req *http.Request) (string, error) {
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return "", err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("%s %s: %s: %s", req.Method, req.URL, resp.Status, b)
+	}
+	return string(b), nil
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"gatehouse/internal/awserr"
 	"gatehouse/internal/ec2"
 	"gatehouse/internal/iam"
 	"gatehouse/internal/imds"
@@ -198,6 +199,7 @@ func openState(ctx context.Context, f serveFlags, logger *slog.Logger) (*state, 
 					}
 				}
 				srv.RemoteChanged(svc.RemoteChange(fctx, k))
+				syncRemoteInstance(fctx, ec2Svc, host, k, logger)
 			case <-rotate.C:
 				k, err := seal.Maintain(fctx, kvs, sealer, rand.Reader, time.Now, rotation)
 				if err != nil {
@@ -255,6 +257,46 @@ func openSealer(ctx context.Context, dir string, kvs kv.Store) (*seal.Sealer, er
 		return nil, fmt.Errorf("master key: checking it against the store: %w", err)
 	}
 	return sealer, nil
+}
+
+// syncRemoteInstance keeps this node's metadata endpoints in step with instances other
+// nodes launch and terminate: every node serves an endpoint for every running instance, as
+// it opens them all at start, each on a port of its own recorded in its own data directory
+// (DATA/instances/ID.json). A report the watcher cannot name (kv.Reset) opens the endpoints
+// of all running instances; an endpoint it missed closing answers 503 anyway, as the
+// handler reads the instance's state on every request.
+func syncRemoteInstance(ctx context.Context, svc *ec2.Service, host *imds.Host, key string, logger *slog.Logger) {
+	if key == kv.Reset {
+		running, err := svc.All(ctx)
+		if err != nil {
+			logger.Warn("instance metadata endpoints", "err", err)
+			return
+		}
+		for _, in := range running {
+			host.Sync(in)
+		}
+		return
+	}
+	// ec2/ACCOUNT/i/ID is an instance's record (internal/ec2's instanceKey).
+	rest, ok := strings.CutPrefix(key, "ec2/")
+	if !ok {
+		return
+	}
+	acct, id, ok := strings.Cut(rest, "/i/")
+	if !ok || acct == "" || id == "" || strings.Contains(id, "/") {
+		return
+	}
+	in, err := svc.Get(ctx, acct, id)
+	if err != nil {
+		var ae *awserr.Error
+		if !errors.As(err, &ae) || ae.Code != "InvalidInstanceID.NotFound" {
+			logger.Warn("instance metadata endpoint", "instance", id, "err", err)
+			return
+		}
+		// Gone from the API: no endpoint.
+		in = ec2.Instance{ID: id, Account: acct, State: ec2.Terminated}
+	}
+	host.Sync(in)
 }
 
 func (st *state) close() {
