@@ -13,6 +13,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"gatehouse/internal/arn"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -287,6 +288,13 @@ func (s *Server) serveAPI(w http.ResponseWriter, c *call) error {
 	}
 	if err != nil {
 		return err
+	}
+	if s.emu == nil && caller.principal.Partition != "" && arn.PartitionOf(sreq.Region) != caller.principal.Partition {
+		// A key exists in one partition only: AWS's China or GovCloud endpoints do not know
+		// an aws-partition key and answer as for any unknown key
+		// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference-arns.html, partitions).
+		// The emulator instead gives its stand-in root every partition (rootPartition).
+		return sreq.UnknownAccessKey()
 	}
 	c.caller = caller
 	switch c.service {
