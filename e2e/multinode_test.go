@@ -329,3 +329,57 @@ func imdsFetch(req *http.Request) (string, error) {
 	}
 	return string(b), nil
 }
+
+// Emulator mode on a shared store: /moto-api/reset through one node empties the accounts
+// for every node — the other drops its cached keys and read results within about a second.
+func TestMultiNodeEmulatorReset(t *testing.T) {
+	dsn := pgTestSchema(t)
+	env := []string{"GATEHOUSE_MASTER_KEY=" + newMasterKey(t)}
+	a := launchServer(t, "", env, "--store", dsn, "--mode", "emulator")
+	b := launchServer(t, "", env, "--store", dsn, "--mode", "emulator")
+	waitHealthy(t, a)
+	waitHealthy(t, b)
+	creator := a
+	if _, err := os.Stat(filepath.Join(a.DataDir, "credentials")); err != nil {
+		creator = b
+	}
+	rootID, rootSecret := rootCreds(t, creator)
+	ctx := ctxT(t)
+	rootA, rootB := iamClient(t, a, rootID, rootSecret), iamClient(t, b, rootID, rootSecret)
+	must(rootA.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("alice")}))(t)
+	k := must(rootA.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("alice")}))(t).AccessKey
+	aliceB := stsClient(b, aws.ToString(k.AccessKeyId), aws.ToString(k.SecretAccessKey), "")
+	aliceARN := "arn:aws:iam::123456789012:user/alice"
+	// B caches alice's key and her GetUser answer.
+	if who := must(aliceB.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}))(t); aws.ToString(who.Arn) != aliceARN {
+		t.Fatalf("alice's key on B is %s, want %s", aws.ToString(who.Arn), aliceARN)
+	}
+	must(rootB.GetUser(ctx, &iam.GetUserInput{UserName: aws.String("alice")}))(t)
+
+	resp, err := http.Post(a.Endpoint+"/moto-api/reset", "application/json", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("POST /moto-api/reset: %s", resp.Status)
+	}
+	took := eventually(t, 2*time.Second, "alice gone on B after a reset through A", func() error {
+		if _, err := rootB.GetUser(ctx, &iam.GetUserInput{UserName: aws.String("alice")}); errCode(err) != "NoSuchEntity" {
+			return fmt.Errorf("GetUser alice: %v, want NoSuchEntity", err)
+		}
+		// An unknown key is the account's root in emulator mode (docs/emulator.md), so
+		// alice's deleted key no longer makes the caller alice.
+		who, err := aliceB.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+		if err != nil {
+			return err
+		}
+		if aws.ToString(who.Arn) == aliceARN {
+			return fmt.Errorf("alice's deleted key is still alice on B")
+		}
+		return nil
+	})
+	t.Logf("the reset reached B after %v", took)
+	// The root key survives the reset on both nodes.
+	must(rootB.ListUsers(ctx, &iam.ListUsersInput{}))(t)
+}
