@@ -59,7 +59,7 @@ func run(input []byte) (output, error) {
 	return o, err
 }
 
-func loadDocCases(t *testing.T) map[string][]docCase {
+func loadDocCases(t testing.TB) map[string][]docCase {
 	t.Helper()
 	files, err := filepath.Glob(filepath.Join("testdata", "doccases", "*.jsonl"))
 	if err != nil || len(files) == 0 {

@@ -340,9 +340,8 @@ func dropMiscasedEffects(doc []byte) []byte {
 		return doc
 	}
 	var list []json.RawMessage
-	single := false
 	if json.Unmarshal(raw, &list) != nil {
-		list, single = []json.RawMessage{raw}, true
+		list = []json.RawMessage{raw} // a single statement object
 	}
 	kept := make([]json.RawMessage, 0, len(list))
 	for _, st := range list {
@@ -358,9 +357,6 @@ func dropMiscasedEffects(doc []byte) []byte {
 		kept = append(kept, st)
 	}
 	if len(kept) == len(list) {
-		return doc
-	}
-	if single && len(kept) == 1 {
 		return doc
 	}
 	b, err := json.Marshal(kept)
