@@ -125,12 +125,7 @@ func TestMultiNodePostgres(t *testing.T) {
 	waitHealthy(t, a)
 	waitHealthy(t, b)
 
-	var creators []*instance
-	for _, inst := range []*instance{a, b} {
-		if _, err := os.Stat(filepath.Join(inst.DataDir, "credentials")); err == nil {
-			creators = append(creators, inst)
-		}
-	}
+	creators := rootCredentialFiles(a, b)
 	if len(creators) != 1 {
 		t.Fatalf("%d nodes wrote a root credentials file, want exactly 1", len(creators))
 	}
@@ -339,11 +334,11 @@ func TestMultiNodeEmulatorReset(t *testing.T) {
 	b := launchServer(t, "", env, "--store", dsn, "--mode", "emulator")
 	waitHealthy(t, a)
 	waitHealthy(t, b)
-	creator := a
-	if _, err := os.Stat(filepath.Join(a.DataDir, "credentials")); err != nil {
-		creator = b
+	creators := rootCredentialFiles(a, b)
+	if len(creators) != 1 {
+		t.Fatalf("%d nodes wrote a root credentials file, want exactly 1", len(creators))
 	}
-	rootID, rootSecret := rootCreds(t, creator)
+	rootID, rootSecret := rootCreds(t, creators[0])
 	ctx := ctxT(t)
 	rootA, rootB := iamClient(t, a, rootID, rootSecret), iamClient(t, b, rootID, rootSecret)
 	must(rootA.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("alice")}))(t)
@@ -382,4 +377,16 @@ func TestMultiNodeEmulatorReset(t *testing.T) {
 	t.Logf("the reset reached B after %v", took)
 	// The root key survives the reset on both nodes.
 	must(rootB.ListUsers(ctx, &iam.ListUsersInput{}))(t)
+}
+
+// rootCredentialFiles returns the nodes that wrote DIR/credentials: those that created the
+// account on first start.
+func rootCredentialFiles(nodes ...*instance) []*instance {
+	var out []*instance
+	for _, inst := range nodes {
+		if _, err := os.Stat(filepath.Join(inst.DataDir, "credentials")); err == nil {
+			out = append(out, inst)
+		}
+	}
+	return out
 }
