@@ -90,3 +90,23 @@ func TestAWSRecordedAuthorizationDetailsLists(t *testing.T) {
 		t.Errorf("role: attached %v inline %v tags %v profiles %v last used %v; want all empty", r.AttachedManagedPolicies, r.RolePolicyList, r.Tags, r.InstanceProfileList, r.RoleLastUsed)
 	}
 }
+
+// CreateVirtualMFADevice answers a path of the wrong form in IAM's own words, and one too long
+// with the constraint message (test_iam_mfa.py::test_virtual_mfa_device_errors).
+func TestAWSRecordedMFAPath(t *testing.T) {
+	env := newEnv(t)
+	const msg = "The specified value for path is invalid. It must begin and end with / and contain only alphanumeric characters and/or / characters."
+	for _, p := range []string{"invalid-path/", "/invalid-path", "//x", "/a b/"} {
+		_, err := env.call(root(), "CreateVirtualMFADevice", `{"VirtualMFADeviceName":"m","Path":"`+p+`"}`)
+		wantErr(t, err, "ValidationError", msg)
+	}
+	long := "/" + string(make40('a')) + "/"
+	for len(long) <= 512 {
+		long = "/" + string(make40('a')) + long
+	}
+	_, err := env.call(root(), "CreateVirtualMFADevice", `{"VirtualMFADeviceName":"m","Path":"`+long+`"}`)
+	wantErr(t, err, "ValidationError", "1 validation error detected: Value at 'path' failed to satisfy constraint: Member must have length less than or equal to 512")
+	for _, p := range []string{"/", "/test-path/", "/test//double/"} {
+		env.must("CreateVirtualMFADevice", `{"VirtualMFADeviceName":"m`+itoa(len(p))+`","Path":"`+p+`"}`)
+	}
+}

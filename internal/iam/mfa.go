@@ -133,6 +133,12 @@ func otpauthURI(issuer, name, seed string) string {
 
 func (s *Service) CreateVirtualMFADevice(ctx context.Context, a Account, in *iamapi.CreateVirtualMFADeviceInput) (*iamapi.CreateVirtualMFADeviceOutput, error) {
 	name, path := str(in.VirtualMFADeviceName), pathOr(in.Path)
+	// The validation layer leaves this path's pattern to IAM, which answers in its own words
+	// (awsproto/gen servicePatterns; recorded against AWS in LocalStack's
+	// test_virtual_mfa_device_errors).
+	if !validMFAPath(path) {
+		return nil, awserr.ValidationError("The specified value for path is invalid. It must begin and end with / and contain only alphanumeric characters and/or / characters.")
+	}
 	tags := tagsIn(in.Tags)
 	if err := checkNewTags(tags); err != nil {
 		return nil, err
@@ -609,4 +615,21 @@ func (t *txn) renameUserMFA(oldName, newName string) error {
 		}
 	}
 	return nil
+}
+
+// validMFAPath is the model's path pattern, (\u002F)|(\u002F[\u0021-\u007E]+\u002F): "/" alone,
+// or printable ASCII between a leading and a trailing "/".
+func validMFAPath(p string) bool {
+	if p == "/" {
+		return true
+	}
+	if len(p) < 3 || p[0] != '/' || p[len(p)-1] != '/' {
+		return false
+	}
+	for i := 0; i < len(p); i++ {
+		if p[i] < 0x21 || p[i] > 0x7e {
+			return false
+		}
+	}
+	return true
 }

@@ -1745,7 +1745,7 @@ func (s *CreateUserInput) validate(v *constraint.Violations, p string) {
 
 func (s *CreateVirtualMFADeviceInput) validate(v *constraint.Violations, p string) {
 	if s.Path != nil {
-		v.String(p, "path", *s.Path, &rulePathType)
+		v.String(p, "path", *s.Path, &rulePathTypeNoPattern)
 	}
 	if s.VirtualMFADeviceName == nil {
 		v.Null(p, "virtualMFADeviceName")
@@ -3722,6 +3722,7 @@ var (
 	rulePasswordType                      = constraint.String{Min: 1, HasMin: true, Max: 128, HasMax: true, Pattern: pattern2, PatternText: "[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+", Sensitive: true}
 	rulePathPrefixType                    = constraint.String{Min: 1, HasMin: true, Max: 512, HasMax: true, Pattern: pattern21, PatternText: "\\u002F[\\u0021-\\u007F]*"}
 	rulePathType                          = constraint.String{Min: 1, HasMin: true, Max: 512, HasMax: true, Pattern: pattern9, PatternText: "(\\u002F)|(\\u002F[\\u0021-\\u007E]+\\u002F)"}
+	rulePathTypeNoPattern                 = constraint.String{Min: 1, HasMin: true, Max: 512, HasMax: true}
 	rulePolicyDescriptionType             = constraint.String{Max: 1000, HasMax: true}
 	rulePolicyDocumentType                = constraint.String{Min: 1, HasMin: true, Max: 131072, HasMax: true, Pattern: pattern2, PatternText: "[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+"}
 	rulePolicyNameType                    = constraint.String{Min: 1, HasMin: true, Max: 128, HasMax: true, Pattern: pattern1, PatternText: "[\\w+=,.@-]+"}
