@@ -346,45 +346,12 @@ func (s *Server) authorizeSAML(c *call, fed *authz.Principal, a *samlauth.Assert
 			cond.SetMulti(key, vs)
 		}
 	}
-	cond.Set("sts:RoleSessionName", plan.Name)
-	if plan.SourceIdentity != "" {
-		cond.Set("sts:SourceIdentity", plan.SourceIdentity)
-	}
-	if len(plan.Tags) > 0 {
-		keys := make([]string, 0, len(plan.Tags))
-		for _, t := range plan.Tags {
-			cond.Set("aws:RequestTag/"+t.Key, t.Value)
-			keys = append(keys, t.Key)
-		}
-		cond.SetMulti("aws:TagKeys", keys)
-		if len(plan.TransitiveTagKeys) > 0 {
-			cond.SetMulti("sts:TransitiveTagKeys", plan.TransitiveTagKeys)
-		}
-	}
+	sessionRequestKeys(cond, plan, plan.SourceIdentity)
 	req := authz.Request{Principal: fed, Resource: plan.SourceARN, ResourceAccount: plan.Account, Context: cond, Resources: trust}
-	res := resultPool.Get().(*authz.Result)
-	defer resultPool.Put(res)
-	decide := func(action string) error {
-		req.Action = action
-		authz.Evaluate(&req, res)
-		s.metrics.observeDecision(res.Decision.String())
-		if !s.denies(c, &req, res) {
-			return nil
-		}
-		return awserr.AccessDenied("Not authorized to perform " + action)
-	}
-	if err := decide("sts:AssumeRoleWithSAML"); err != nil {
-		return err
-	}
-	if len(plan.Tags) > 0 {
-		if err := decide("sts:TagSession"); err != nil {
-			return err
-		}
-	}
-	if plan.SourceIdentity != "" {
-		return decide("sts:SetSourceIdentity")
-	}
-	return nil
+	return s.decideSession(c, &req, "sts:AssumeRoleWithSAML", len(plan.Tags) > 0, plan.SourceIdentity != "",
+		func(action string, _ *authz.Result) error {
+			return awserr.AccessDenied("Not authorized to perform " + action)
+		})
 }
 
 // samlClaims collects what the session takes from the assertion.

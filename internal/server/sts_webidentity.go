@@ -153,45 +153,13 @@ func (s *Server) assumeRoleWithWebIdentity(c *call, in *stsapi.AssumeRoleWithWeb
 	s.globalKeys(cond, c)
 	cond.Set("aws:FederatedProvider", provARN)
 	setProviderKeys(cond, claims.ProviderKeys)
-	cond.Set("sts:RoleSessionName", plan.Name)
-	if plan.SourceIdentity != "" {
-		cond.Set("sts:SourceIdentity", plan.SourceIdentity)
-	}
-	if len(plan.Tags) > 0 {
-		keys := make([]string, 0, len(plan.Tags))
-		for _, t := range plan.Tags {
-			cond.Set("aws:RequestTag/"+t.Key, t.Value)
-			keys = append(keys, t.Key)
-		}
-		cond.SetMulti("aws:TagKeys", keys)
-		if len(plan.TransitiveTagKeys) > 0 {
-			cond.SetMulti("sts:TransitiveTagKeys", plan.TransitiveTagKeys)
-		}
-	}
+	sessionRequestKeys(cond, plan, plan.SourceIdentity)
 	req := authz.Request{Principal: &p, Resource: roleARN, ResourceAccount: acct, Context: cond, Resources: role.trust}
-	res := resultPool.Get().(*authz.Result)
-	defer resultPool.Put(res)
-	decide := func(action string) error {
-		req.Action = action
-		authz.Evaluate(&req, res)
-		s.metrics.observeDecision(res.Decision.String())
-		if !s.denies(c, &req, res) {
-			return nil
-		}
-		return awserr.AccessDenied("Not authorized to perform " + action)
-	}
-	if err := decide(webIdentityAction); err != nil {
+	if err := s.decideSession(c, &req, webIdentityAction, len(plan.Tags) > 0, plan.SourceIdentity != "",
+		func(action string, _ *authz.Result) error {
+			return awserr.AccessDenied("Not authorized to perform " + action)
+		}); err != nil {
 		return nil, err
-	}
-	if len(plan.Tags) > 0 {
-		if err := decide("sts:TagSession"); err != nil {
-			return nil, err
-		}
-	}
-	if plan.SourceIdentity != "" {
-		if err := decide("sts:SetSourceIdentity"); err != nil {
-			return nil, err
-		}
 	}
 	cr, err := s.sts.Issue(plan)
 	if err != nil {
