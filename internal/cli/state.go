@@ -27,6 +27,7 @@ type state struct {
 	dir         string
 	store       kv.Store
 	iam         *iam.Service
+	sts         *sts.Service
 	ec2         *ec2.Service
 	imds        *imds.Host
 	server      *server.Server
@@ -133,6 +134,7 @@ func openState(ctx context.Context, f serveFlags, logger *slog.Logger) (*state, 
 	// Each running instance gets its own metadata endpoint; the EC2 domain reports every
 	// change so endpoints open and close with their instances.
 	var host *imds.Host
+	st.sts = stsSvc
 	ec2Svc, err := ec2.New(ec2.Options{Store: kvs, Region: f.region, OnChange: func(i ec2.Instance) { host.Sync(i) }})
 	if err != nil {
 		kvs.Close()
