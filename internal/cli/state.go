@@ -62,6 +62,21 @@ func openState(ctx context.Context, f serveFlags, logger *slog.Logger) (*state, 
 	if err != nil {
 		return nil, fmt.Errorf("opening the store: %w", err)
 	}
+	// Other nodes' changes (a store shared by several nodes) reach this node's caches through
+	// the store's change log; a node alone sees none. The watch starts before this node reads
+	// anything it keeps (the keyring, the running instances), so that a change another node
+	// commits meanwhile is not missed: the watcher holds it until the loop below reads it.
+	fctx, cancel := context.WithCancel(context.Background())
+	started := false
+	defer func() {
+		if !started {
+			cancel()
+		}
+	}()
+	var changes <-chan string
+	if w, ok := kvs.(kv.Watcher); ok {
+		changes = w.Changes(fctx)
+	}
 	sealer, err := openSealer(ctx, dir, kvs)
 	if err != nil {
 		kvs.Close()
@@ -168,14 +183,8 @@ func openState(ctx context.Context, f serveFlags, logger *slog.Logger) (*state, 
 	st.server = srv
 
 	// Access-key last use is noted in memory on the request path and written here.
-	fctx, cancel := context.WithCancel(context.Background())
 	st.stopFlush, st.flushDone = cancel, make(chan struct{})
-	// Other nodes' changes (a store shared by several nodes) reach this node's caches through
-	// the store's change log; a node alone sees none.
-	var changes <-chan string
-	if w, ok := kvs.(kv.Watcher); ok {
-		changes = w.Changes(fctx)
-	}
+	started = true
 	go func() {
 		defer close(st.flushDone)
 		t := time.NewTicker(time.Second)
