@@ -150,6 +150,20 @@ func TestIAMAWSRecordedErrors(t *testing.T) {
 			return err
 		}, "ValidationError", 400, "2 validation errors detected: Value at 'clientIDList' failed to satisfy constraint: Member must satisfy constraint: [Member must have length less than or equal to 255, Member must have length greater than or equal to 1]; " +
 			"Value at 'thumbprintList' failed to satisfy constraint: Member must satisfy constraint: [Member must have length less than or equal to 40, Member must have length greater than or equal to 40]"},
+		{"CreateOpenIDConnectProvider, a URL, a client ID and a thumbprint too long: IAM's order", func(ctx context.Context, c *iam.Client) error {
+			_, err := c.CreateOpenIDConnectProvider(ctx, &iam.CreateOpenIDConnectProviderInput{Url: aws.String(strings.Repeat("b", 256)),
+				ThumbprintList: []string{strings.Repeat("b", 41)}, ClientIDList: []string{strings.Repeat("b", 256)}})
+			return err
+		}, "ValidationError", 400, "3 validation errors detected: Value at 'clientIDList' failed to satisfy constraint: Member must satisfy constraint: [Member must have length less than or equal to 255, Member must have length greater than or equal to 1]; " +
+			"Value at 'thumbprintList' failed to satisfy constraint: Member must satisfy constraint: [Member must have length less than or equal to 40, Member must have length greater than or equal to 40]; " +
+			"Value at 'url' failed to satisfy constraint: Member must have length less than or equal to 255"},
+		// test_iam_account_password_policy.py::test_update_account_password_policy_validation_errors.
+		{"UpdateAccountPasswordPolicy, three numbers out of range: IAM's order", func(ctx context.Context, c *iam.Client) error {
+			_, err := c.UpdateAccountPasswordPolicy(ctx, &iam.UpdateAccountPasswordPolicyInput{MaxPasswordAge: aws.Int32(1096), MinimumPasswordLength: aws.Int32(129), PasswordReusePrevention: aws.Int32(25)})
+			return err
+		}, "ValidationError", 400, "3 validation errors detected: Value at 'minimumPasswordLength' failed to satisfy constraint: Member must have value less than or equal to 128; " +
+			"Value at 'passwordReusePrevention' failed to satisfy constraint: Member must have value less than or equal to 24; " +
+			"Value at 'maxPasswordAge' failed to satisfy constraint: Member must have value less than or equal to 1095"},
 		{"DeleteOpenIDConnectProvider, a provider that does not exist", func(ctx context.Context, c *iam.Client) error {
 			_, err := c.DeleteOpenIDConnectProvider(ctx, &iam.DeleteOpenIDConnectProviderInput{OpenIDConnectProviderArn: aws.String("arn:aws:iam::" + acct + ":oidc-provider/gone.example.com")})
 			return err

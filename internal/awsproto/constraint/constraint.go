@@ -25,6 +25,7 @@ package constraint
 import (
 	"fmt"
 	"reflect"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -235,14 +236,18 @@ func (v *Violations) Err() error {
 	if v.Style == EC2 {
 		return v.ec2Err()
 	}
+	list := v.list
+	if v.Style == IAM {
+		list = javaHashOrder(list)
+	}
 	var b strings.Builder
-	b.WriteString(strconv.Itoa(len(v.list)))
-	if len(v.list) == 1 {
+	b.WriteString(strconv.Itoa(len(list)))
+	if len(list) == 1 {
 		b.WriteString(" validation error detected: ")
 	} else {
 		b.WriteString(" validation errors detected: ")
 	}
-	for i, x := range v.list {
+	for i, x := range list {
 		if i > 0 {
 			b.WriteString("; ")
 		}
@@ -261,6 +266,40 @@ func (v *Violations) Err() error {
 		b.WriteString(x.constraint)
 	}
 	return awserr.ValidationError("%s", b.String())
+}
+
+// javaHashOrder orders violations as IAM lists them: by member path in the iteration order of
+// a java.util.HashMap keyed by path (bucket (h ^ h>>>16) & (capacity-1) of String.hashCode,
+// capacity 16 doubled while the paths exceed three quarters of it), violations of one path
+// in the order they were found. Both multi-violation messages LocalStack recorded against IAM
+// follow it: "minimumPasswordLength; passwordReusePrevention; maxPasswordAge" (buckets 2, 6,
+// 14) and "clientIDList; thumbprintList; url" (1, 13, 14), neither the model's order.
+func javaHashOrder(list []violation) []violation {
+	seen := map[string]bool{}
+	for _, x := range list {
+		seen[x.path] = true
+	}
+	capacity := 16
+	for float64(len(seen)) > 0.75*float64(capacity) {
+		capacity *= 2
+	}
+	bucket := func(s string) int {
+		var h int32
+		for _, r := range s {
+			if r > 0xFFFF { // a UTF-16 surrogate pair, as Java hashes it
+				r -= 0x10000
+				h = 31*h + int32(0xD800+(r>>10))
+				h = 31*h + int32(0xDC00+(r&0x3FF))
+				continue
+			}
+			h = 31*h + int32(r)
+		}
+		u := uint32(h)
+		return int((u ^ u>>16) & uint32(capacity-1))
+	}
+	out := append([]violation(nil), list...)
+	sort.SliceStable(out, func(i, j int) bool { return bucket(out[i].path) < bucket(out[j].path) })
+	return out
 }
 
 // ec2Err reports the first violation as EC2 does: EC2 stops at the first bad parameter.
