@@ -356,7 +356,11 @@ func Evaluate(req *Request, res *Result) {
 		pplan = ps.plans.get(&q, ps)
 	}
 	rcpOK := true
-	if rplan != nil && req.Resources.hasRCPs && p.Kind != Service {
+	// RCPs restrict every caller of the account's resources, AWS service principals included
+	// (the documented confused-deputy RCP tests aws:PrincipalIsAWSService true,
+	// https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_rcps_examples.html),
+	// except service-linked roles, like SCPs.
+	if rplan != nil && req.Resources.hasRCPs && !p.ServiceLinked {
 		rcpOK = evalLevels(req.Resources.rcps, rplan.list, 1, &q, res, &rcp)
 	}
 	scpOK := true

@@ -116,15 +116,16 @@ func (r *Request) Evaluate() Result {
 		session = one(r.Session)
 	}
 	// SCPs limit principals of the member account (the root user included); services and anonymous callers
-	// are not principals of the account. RCPs limit access to the account's resources by any caller except
-	// AWS service principals (orgs_manage_policies_rcps.html, "Resources and entities not restricted by
-	// RCPs"; the reference's reading of it).
+	// are not principals of the account. RCPs limit access to the account's resources by any caller, AWS
+	// service principals included: the documented confused-deputy RCP denies service principals
+	// (aws:PrincipalIsAWSService true) acting for another organization (orgs_manage_policies_rcps_examples.html).
+	// Neither restricts service-linked roles.
 	scps := r.SCPs
 	if !p.inAccount() || p.serviceLinked() {
 		scps = nil
 	}
 	rcps := r.RCPs
-	if p.Kind == KindService {
+	if p.serviceLinked() {
 		rcps = nil
 	}
 
