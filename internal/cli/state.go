@@ -94,7 +94,7 @@ func openState(ctx context.Context, f serveFlags, logger *slog.Logger) (*state, 
 		},
 		// `--enforce off` accepts the trust policies moto server accepts (docs/emulator.md);
 		// it is the configured level, server-wide, whatever a reset-auth window does.
-		LenientTrust: f.mode == "emulator" && f.enforce == "off",
+		MotoLenient: f.mode == "emulator" && f.enforce == "off",
 	})
 	if err != nil {
 		kvs.Close()

@@ -89,7 +89,7 @@ func (s *Service) policyByARN(tx kv.Tx, a Account, arn string) (resolvedPolicy, 
 	if err != nil || !found {
 		return resolvedPolicy{}, false, err
 	}
-	if pa, _ := parseIAMARN(arn); pa.Path != p.Path || (ref.AWS && pa.Name != p.Name) {
+	if pa, _ := parseIAMARN(arn); !samePath(p.Path, pa.Path) || (ref.AWS && pa.Name != p.Name) {
 		return resolvedPolicy{}, false, nil
 	}
 	return p, true, nil

@@ -128,7 +128,11 @@ func (s *Service) listByPathTx(ctx context.Context, a Account, kind entityKind, 
 	if err != nil {
 		return false, "", err
 	}
-	prefix := k.pathIndexPrefix(kind, pathOr(pathPrefix))
+	pp, err := s.listPrefix(pathPrefix, &rulePathPrefix)
+	if err != nil {
+		return false, "", err
+	}
+	prefix := k.pathIndexPrefix(kind, pp)
 	err = s.view(ctx, func(tx kv.Tx) error {
 		ps, tr, nx, err := pg.list(tx, prefix)
 		if err != nil {

@@ -29,6 +29,9 @@ func getGroup(tx kv.Tx, k keys, name string) (groupRecord, error) {
 
 func (s *Service) CreateGroup(ctx context.Context, a Account, in *iamapi.CreateGroupInput) (*iamapi.CreateGroupOutput, error) {
 	name, path := str(in.GroupName), pathOr(in.Path)
+	if err := s.checkPath("path", path, &rulePath); err != nil {
+		return nil, err
+	}
 	var out groupRecord
 	err := s.update(ctx, a, "CreateGroup", func() string { return "group/" + name }, func(t *txn) error {
 		if found, err := exists(t.tx, t.k.entity(kindGroup, name)); err != nil {

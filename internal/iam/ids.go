@@ -83,9 +83,10 @@ func newAccountID(r io.Reader) (string, error) {
 }
 
 // arnOf formats an IAM ARN: arn:<partition>:iam::<account>:<resource><path><name>
-// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html#identifiers-arns).
+// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html#identifiers-arns),
+// the path as arnPath shows it.
 func arnOf(partition, account, resource, path, name string) string {
-	return "arn:" + partition + ":iam::" + account + ":" + resource + path + name
+	return "arn:" + partition + ":iam::" + account + ":" + resource + arnPath(path) + name
 }
 
 // resourceType is the ARN's resource type for a kind.

@@ -7,16 +7,16 @@ import (
 	"gatehouse/internal/awsproto/iamapi"
 )
 
-// Options.LenientTrust (emulator --enforce off) keeps, as moto server does, a trust policy
+// Options.MotoLenient (emulator --enforce off) keeps, as moto server does, a trust policy
 // CreateRole is given that fails validation, and lets UpdateAssumeRolePolicy name principals
 // that do not exist; without it both are AWS's MalformedPolicyDocument. What moto validates
 // (UpdateAssumeRolePolicy's grammar, identity policies) stays refused either way.
-func TestLenientTrust(t *testing.T) {
+func TestMotoLenient(t *testing.T) {
 	ghost := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + testAccount + `:user/ghost"},"Action":"sts:AssumeRole"}]}`
 	valid := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
 	cases := []struct {
 		name, op, in string
-		strictErr    string // the error code without LenientTrust
+		strictErr    string // the error code without MotoLenient
 		lenientErr   string // and with it; "" = accepted
 	}{
 		{"not JSON", "CreateRole", `{"RoleName":"r","AssumeRolePolicyDocument":"some policy"}`, "MalformedPolicyDocument", ""},
@@ -30,7 +30,7 @@ func TestLenientTrust(t *testing.T) {
 		for _, tc := range cases {
 			t.Run(map[bool]string{false: "aws/", true: "lenient/"}[lenient]+tc.name, func(t *testing.T) {
 				env := newEnv(t)
-				env.svc.opt.LenientTrust = lenient
+				env.svc.opt.MotoLenient = lenient
 				env.must("CreateRole", `{"RoleName":"base","AssumeRolePolicyDocument":`+quote(valid)+`}`)
 				_, err := env.call(root(), tc.op, tc.in)
 				want := tc.strictErr
@@ -51,9 +51,9 @@ func TestLenientTrust(t *testing.T) {
 
 // A stored trust policy that does not parse is read back verbatim and grants nothing: the
 // simulator answers implicitDeny for sts:AssumeRole and the role's policy set is built.
-func TestLenientTrustReaders(t *testing.T) {
+func TestMotoLenientReaders(t *testing.T) {
 	env := newEnv(t)
-	env.svc.opt.LenientTrust = true
+	env.svc.opt.MotoLenient = true
 	env.must("CreateRole", `{"RoleName":"r","AssumeRolePolicyDocument":"some policy"}`)
 	got := env.must("GetRole", `{"RoleName":"r"}`).(*iamapi.GetRoleOutput)
 	if d := *got.Role.AssumeRolePolicyDocument; d != "some%20policy" {

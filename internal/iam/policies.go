@@ -97,6 +97,9 @@ func checkManagedDocument(doc string) (string, error) {
 
 func (s *Service) CreatePolicy(ctx context.Context, a Account, in *iamapi.CreatePolicyInput) (*iamapi.CreatePolicyOutput, error) {
 	name, path := str(in.PolicyName), pathOr(in.Path)
+	if err := s.checkPath("path", path, &rulePolicyPath); err != nil {
+		return nil, err
+	}
 	doc, err := checkManagedDocument(str(in.PolicyDocument))
 	if err != nil {
 		return nil, err
@@ -209,7 +212,10 @@ func (s *Service) ListPolicies(ctx context.Context, a Account, in *iamapi.ListPo
 	if scope == "" {
 		scope = iamapi.PolicyScopeTypeAll
 	}
-	prefix := pathOr(in.PathPrefix)
+	prefix, err := s.listPrefix(in.PathPrefix, &rulePolicyPath)
+	if err != nil {
+		return nil, err
+	}
 	onlyAttached := in.OnlyAttached != nil && *in.OnlyAttached
 	keep := func(p resolvedPolicy) bool {
 		if !strings.HasPrefix(p.Path, prefix) {
@@ -487,7 +493,8 @@ func (s *Service) ListEntitiesForPolicy(ctx context.Context, a Account, in *iama
 	if err != nil {
 		return nil, err
 	}
-	prefix := pathOr(in.PathPrefix)
+	// Absent, every path: AWS's default "/" and the paths moto-lenient mode took (paths.go).
+	prefix := str(in.PathPrefix)
 	type item struct {
 		key  string
 		kind entityKind

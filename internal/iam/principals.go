@@ -233,7 +233,7 @@ func (s *Service) userPolicySet(tx kv.Tx, a Account, p parsedARN, out *PolicySet
 	if err != nil {
 		return err
 	}
-	if !found || u.Path != p.Path {
+	if !found || !samePath(u.Path, p.Path) {
 		return fmt.Errorf("%w: %s", ErrNoSuchPrincipal, a.arn(kindUser, p.Path, p.Name))
 	}
 	arn := a.arn(kindUser, u.Path, u.Name)
@@ -270,7 +270,7 @@ func (s *Service) rolePolicySet(tx kv.Tx, a Account, p parsedARN, out *PolicySet
 	if err != nil {
 		return err
 	}
-	if !found || (p.Resource == "role" && r.Path != p.Path) {
+	if !found || (p.Resource == "role" && !samePath(r.Path, p.Path)) {
 		return fmt.Errorf("%w: %s", ErrNoSuchPrincipal, a.arn(kindRole, p.Path, p.Name))
 	}
 	arn := a.arn(kindRole, r.Path, r.Name)

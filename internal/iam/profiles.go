@@ -60,6 +60,9 @@ func (s *Service) profileOut(tx kv.Tx, a Account, p profileRecord, withTags bool
 
 func (s *Service) CreateInstanceProfile(ctx context.Context, a Account, in *iamapi.CreateInstanceProfileInput) (*iamapi.CreateInstanceProfileOutput, error) {
 	name, path := str(in.InstanceProfileName), pathOr(in.Path)
+	if err := s.checkPath("path", path, &rulePath); err != nil {
+		return nil, err
+	}
 	tags := tagsIn(in.Tags)
 	if err := checkNewTags(tags); err != nil {
 		return nil, err
@@ -321,7 +324,7 @@ func (s *Service) InstanceProfileRole(ctx context.Context, profileARN string) (r
 		if err != nil {
 			return err
 		}
-		if pr.Path != p.Path {
+		if !samePath(pr.Path, p.Path) {
 			return profileNotFound(p.Name)
 		}
 		if pr.Role == "" {

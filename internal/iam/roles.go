@@ -47,7 +47,7 @@ func checkTrustPolicy(doc string) (string, error) {
 }
 
 // createRoleTrust is CreateRole's trust policy: checkTrustPolicy's, or under
-// Options.LenientTrust a document that fails it kept verbatim. moto server's create_role
+// Options.MotoLenient a document that fails it kept verbatim. moto server's create_role
 // (moto/iam/models.py) stores AssumeRolePolicyDocument without looking at it, and moto's own
 // tests create roles with trust policies such as "some policy"; its
 // update_assume_role_policy, put_role_policy and create_policy do validate, so only
@@ -56,7 +56,7 @@ func checkTrustPolicy(doc string) (string, error) {
 // is returned URL-encoded as every stored document is.
 func (s *Service) createRoleTrust(doc string) (string, error) {
 	trust, err := checkTrustPolicy(doc)
-	if err != nil && s.opt.LenientTrust {
+	if err != nil && s.opt.MotoLenient {
 		return doc, nil
 	}
 	return trust, err
@@ -75,6 +75,9 @@ func checkSessionDuration(d *int32) (int, error) {
 
 func (s *Service) CreateRole(ctx context.Context, a Account, in *iamapi.CreateRoleInput) (*iamapi.CreateRoleOutput, error) {
 	name, path := str(in.RoleName), pathOr(in.Path)
+	if err := s.checkPath("path", path, &rulePath); err != nil {
+		return nil, err
+	}
 	if err := checkNotServiceRolePath(path); err != nil {
 		return nil, err
 	}
@@ -110,7 +113,7 @@ func (s *Service) CreateRole(ctx context.Context, a Account, in *iamapi.CreateRo
 		if err != nil {
 			return err
 		}
-		trustIDs, err := trustPrincipalIDs(t.tx, a, trust, s.opt.LenientTrust)
+		trustIDs, err := trustPrincipalIDs(t.tx, a, trust, s.opt.MotoLenient)
 		if err != nil {
 			return err
 		}
@@ -223,7 +226,7 @@ func (s *Service) UpdateAssumeRolePolicy(ctx context.Context, a Account, in *iam
 		if err := checkRoleModifiable(*r); err != nil {
 			return err
 		}
-		ids, err := trustPrincipalIDs(t.tx, a, trust, s.opt.LenientTrust)
+		ids, err := trustPrincipalIDs(t.tx, a, trust, s.opt.MotoLenient)
 		if err != nil {
 			return err
 		}

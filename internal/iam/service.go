@@ -55,11 +55,14 @@ type Options struct {
 	// OnChange, if set, is called after every committed mutation with what it changed, so
 	// that the server can drop cached policy sets and key lookups (see the package doc).
 	OnChange func(Change)
-	// LenientTrust is emulator mode's `--enforce off`: CreateRole keeps a trust policy that
-	// fails validation ("some policy", a principal that does not exist) verbatim, as moto
-	// server does, and UpdateAssumeRolePolicy accepts principals that do not exist, which
-	// moto's validator never looks up (docs/emulator.md, "Trust policies moto accepts").
-	LenientTrust bool
+	// MotoLenient is emulator mode's `--enforce off`: what moto server accepts and AWS
+	// refuses, where a suite written for moto relies on it (docs/emulator.md, "What
+	// --enforce off accepts that AWS refuses"). CreateRole keeps a trust policy that fails
+	// validation ("some policy", a principal that does not exist) verbatim and
+	// UpdateAssumeRolePolicy accepts principals that do not exist, which moto's validator
+	// never looks up; entity paths and path prefixes need not begin and end with "/"
+	// (paths.go).
+	MotoLenient bool
 }
 
 func (o Options) withDefaults() Options {

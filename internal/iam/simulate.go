@@ -723,7 +723,7 @@ func (s *Service) trustOf(ctx context.Context, a Account) func(string) (*simPoli
 		err := s.view(ctx, func(tx kv.Tx) error {
 			var r roleRecord
 			found, err := getJSON(tx, keysFor(a.ID).entity(kindRole, pa.Name), &r)
-			if err != nil || !found || r.Path != pa.Path {
+			if err != nil || !found || !samePath(r.Path, pa.Path) {
 				return err
 			}
 			// The trust policy as STS enforces it (principals.go's rolePolicySet): a
@@ -736,7 +736,7 @@ func (s *Service) trustOf(ctx context.Context, a Account) func(string) (*simPoli
 		}
 		tp, err := parseSimPolicy(roleARN, iamapi.PolicySourceTypeRole, doc, policy.Trust, false)
 		if err != nil {
-			// A trust policy that does not parse (kept verbatim under Options.LenientTrust)
+			// A trust policy that does not parse (kept verbatim under Options.MotoLenient)
 			// grants nothing, as STS enforces it; it is not the caller's input to refuse.
 			return nil, nil
 		}

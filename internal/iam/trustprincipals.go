@@ -35,7 +35,7 @@ const trustRefPrefix = "trustref/"
 func trustRefs(owner, arn string) string { return trustRefPrefix + owner + "/" + lower(arn) + "/" }
 
 // trustPrincipalIDs records the unique IDs of doc's user and role principals. With lenient
-// (Options.LenientTrust) a principal that does not exist is left out rather than refused.
+// (Options.MotoLenient) a principal that does not exist is left out rather than refused.
 func trustPrincipalIDs(tx kv.Tx, a Account, doc string, lenient bool) (map[string]string, error) {
 	d, err := policy.ParseLenient([]byte(doc))
 	if err != nil {
@@ -95,13 +95,13 @@ func principalID(tx kv.Tx, p parsedARN) (id string, found bool, err error) {
 		if found, err = getJSON(tx, k.entity(kindUser, p.Name), &u); err != nil || !found {
 			return "", false, err
 		}
-		return u.ID, u.Path == p.Path, nil
+		return u.ID, samePath(u.Path, p.Path), nil
 	}
 	var r roleRecord
 	if found, err = getJSON(tx, k.entity(kindRole, p.Name), &r); err != nil || !found {
 		return "", false, err
 	}
-	return r.ID, r.Path == p.Path, nil
+	return r.ID, samePath(r.Path, p.Path), nil
 }
 
 // shownTrust returns r's trust policy as IAM shows and enforces it now: the stored text with

@@ -31,6 +31,9 @@ func getUser(tx kv.Tx, k keys, name string) (userRecord, error) {
 
 func (s *Service) CreateUser(ctx context.Context, a Account, in *iamapi.CreateUserInput) (*iamapi.CreateUserOutput, error) {
 	name, path := str(in.UserName), pathOr(in.Path)
+	if err := s.checkPath("path", path, &rulePath); err != nil {
+		return nil, err
+	}
 	tags := tagsIn(in.Tags)
 	if err := checkNewTags(tags); err != nil {
 		return nil, err

@@ -207,7 +207,7 @@ func (s *Server) source(ctx context.Context, account, arn string) (*sourceEntry,
 	}
 	if ps.TrustPolicy != "" {
 		// A trust policy that does not parse — emulator --enforce off keeps one verbatim, as
-		// moto does (iam.Options.LenientTrust), and the data may be reopened in another mode —
+		// moto does (iam.Options.MotoLenient), and the data may be reopened in another mode —
 		// grants nothing: the role exists, and assuming it needs a trust policy that allows it.
 		var trust authz.ResourcePolicies
 		if p, err := s.policies.compiler.Lenient([]byte(ps.TrustPolicy)); err == nil {

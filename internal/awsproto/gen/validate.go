@@ -165,9 +165,21 @@ func num(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 // does not begin and end with "/" with "The specified value for path is invalid. …" while its
 // length is still checked as a constraint (recorded against AWS in LocalStack's
 // test_iam_mfa.py::test_virtual_mfa_device_errors). Keyed by service endpoint prefix, input
-// shape and member.
+// shape and member. The entity paths and path prefixes below are IAM's too (internal/iam,
+// checkPath): emulator mode's `--enforce off` accepts the paths moto accepts ("my-path") and
+// refuses them otherwise with the same message the validation layer would give.
 var servicePatterns = map[string]bool{
-	"iam.CreateVirtualMFADeviceRequest.Path": true,
+	"iam.CreateVirtualMFADeviceRequest.Path":     true,
+	"iam.CreateRoleRequest.Path":                 true,
+	"iam.CreateUserRequest.Path":                 true,
+	"iam.CreateGroupRequest.Path":                true,
+	"iam.CreateInstanceProfileRequest.Path":      true,
+	"iam.CreatePolicyRequest.Path":               true,
+	"iam.ListRolesRequest.PathPrefix":            true,
+	"iam.ListUsersRequest.PathPrefix":            true,
+	"iam.ListGroupsRequest.PathPrefix":           true,
+	"iam.ListInstanceProfilesRequest.PathPrefix": true,
+	"iam.ListPoliciesRequest.PathPrefix":         true,
 }
 
 // memberRule is the rule for a member: its shape's, without the pattern when the service

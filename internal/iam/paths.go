@@ -1,0 +1,80 @@
+package iam
+
+import (
+	"strings"
+
+	"gatehouse/internal/awsproto/constraint"
+)
+
+// Entity paths and path prefixes. The validation layer checks their length; their pattern
+// is checked here (awsproto/gen's servicePatterns) because emulator mode's `--enforce off`
+// (Options.MotoLenient) accepts paths AWS refuses, as moto server does: moto's tests create
+// roles, instance profiles and users with Path="my-path" or "myUser" and groups with
+// "some/location", and list users with PathPrefix="my" (tests/test_iam/test_iam.py,
+// test_iam_groups.py). moto stores such a path as given and returns it so; so does
+// Gatehouse, and the path-prefix indexes, listings and name uniqueness work unchanged on it.
+// Every other level answers with the validation layer's message for the model's pattern
+// (https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html, Path).
+var (
+	// pathType: "/" or "/…/" of printable ASCII.
+	rulePath = constraint.String{Pattern: constraint.Pattern(`^(?:(\x{002F})|(\x{002F}[\x{0021}-\x{007E}]+\x{002F}))$`),
+		PatternText: `(\u002F)|(\u002F[\u0021-\u007E]+\u002F)`}
+	// policyPathType: CreatePolicy's path and ListPolicies' PathPrefix.
+	rulePolicyPath = constraint.String{Pattern: constraint.Pattern(`^(?:((/[A-Za-z0-9\.,\+@=_-]+)*)/)$`),
+		PatternText: `((/[A-Za-z0-9\.,\+@=_-]+)*)/`}
+	// pathPrefixType: the List operations' PathPrefix.
+	rulePathPrefix = constraint.String{Pattern: constraint.Pattern(`^(?:\x{002F}[\x{0021}-\x{007F}]*)$`),
+		PatternText: `\u002F[\u0021-\u007F]*`}
+)
+
+// motoPath reports whether moto-lenient mode keeps p: printable ASCII without spaces. moto
+// takes anything; a space, which separates path from name in the path indexes (keys.go), and
+// control characters stay refused.
+func motoPath(p string) bool {
+	for i := 0; i < len(p); i++ {
+		if p[i] < 0x21 || p[i] > 0x7F {
+			return false
+		}
+	}
+	return true
+}
+
+// checkPath checks a Path member (member as the message names it, "path") against its
+// model pattern r, or under Options.MotoLenient only against motoPath.
+func (s *Service) checkPath(member, p string, r *constraint.String) error {
+	if r.Pattern.MatchString(p) || s.opt.MotoLenient && motoPath(p) {
+		return nil
+	}
+	v := constraint.Violations{Style: constraint.IAM}
+	v.String("", member, p, r)
+	return v.Err()
+}
+
+// listPrefix is a List operation's PathPrefix, checked like checkPath. An absent prefix is
+// "", which matches every path: the same as AWS's default "/" for the paths AWS allows, and
+// also the paths moto-lenient mode took ("myUser"), which moto lists by default too.
+func (s *Service) listPrefix(prefix *string, r *constraint.String) (string, error) {
+	if prefix == nil || *prefix == "" {
+		return "", nil
+	}
+	if err := s.checkPath("pathPrefix", *prefix, r); err != nil {
+		return "", err
+	}
+	return *prefix, nil
+}
+
+// arnPath is the path as an ARN shows it: the path itself, or for one moto-lenient mode took
+// without its leading or trailing "/" the path with them ("my-path" → "/my-path/"), so that
+// the ARN still parses back (parseIAMARN) to the entity's name and a path that matches
+// (samePath). moto itself concatenates ("rolemy-pathmy-role"), an ARN that names nothing;
+// its own tests expect "group/some/location/my-other-group" (test_iam_groups.py).
+func arnPath(p string) string {
+	if p == "" || p[0] == '/' && p[len(p)-1] == '/' {
+		return p
+	}
+	return "/" + strings.TrimSuffix(strings.TrimPrefix(p, "/"), "/") + "/"
+}
+
+// samePath reports whether a stored path is the one an ARN (parseIAMARN's Path) names; the
+// second may be a stored path too (a record's own path, handed on as if parsed).
+func samePath(stored, inARN string) bool { return arnPath(stored) == arnPath(inARN) }
