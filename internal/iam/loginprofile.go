@@ -69,7 +69,11 @@ func passwordViolation() *awserr.Error {
 // one: at least 8 characters from at least three of upper-case letters, lower-case letters,
 // digits and symbols
 // (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_passwords_account-policy.html#default-policy-details).
-func checkPassword(tx kv.Tx, k keys, pw string) error {
+// Under Options.MotoLenient (motoDefault) the default policy is waived: moto server checks
+// no password against any policy, and suites written for it set passwords like "my-pass"
+// (moto's test_iam.py); a policy the account set is still applied, since the suite asked
+// for it.
+func checkPassword(tx kv.Tx, k keys, pw string, motoDefault bool) error {
 	var upper, lowerc, digit, symbol bool
 	for _, r := range pw {
 		switch {
@@ -89,6 +93,9 @@ func checkPassword(tx kv.Tx, k keys, pw string) error {
 		return err
 	}
 	n := len([]rune(pw))
+	if !found && motoDefault {
+		return nil
+	}
 	if !found {
 		kinds := 0
 		for _, b := range []bool{upper, lowerc, digit, symbol} {
@@ -173,7 +180,7 @@ func (s *Service) CreateLoginProfile(ctx context.Context, a Account, in *iamapi.
 		} else if has {
 			return entityAlreadyExists("Login Profile for user %s already exists.", u.Name)
 		}
-		return checkPassword(tx, k, pw)
+		return checkPassword(tx, k, pw, s.opt.MotoLenient)
 	})
 	if err != nil {
 		return nil, err
@@ -236,7 +243,7 @@ func (s *Service) UpdateLoginProfile(ctx context.Context, a Account, in *iamapi.
 	name := str(in.UserName)
 	var hash string
 	if in.Password != nil {
-		if err := s.view(ctx, func(tx kv.Tx) error { return checkPassword(tx, keysFor(a.ID), *in.Password) }); err != nil {
+		if err := s.view(ctx, func(tx kv.Tx) error { return checkPassword(tx, keysFor(a.ID), *in.Password, s.opt.MotoLenient) }); err != nil {
 			return nil, err
 		}
 		var err error

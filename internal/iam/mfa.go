@@ -247,6 +247,12 @@ func (s *Service) EnableMFADevice(ctx context.Context, a Account, in *iamapi.Ena
 		}
 		cur := t.s.step(t.now)
 		n, ok := consecutive(seed, str(in.AuthenticationCode1), str(in.AuthenticationCode2), cur-enableWindow, cur)
+		if !ok && t.s.opt.MotoLenient {
+			// moto server enables a device whatever the codes, and suites written for it
+			// send made-up ones ("234567", "987654" in moto's test_iam.py). The device's
+			// own codes are accepted from the current step on, with no drift assumed.
+			n, ok = cur-1, true
+		}
 		if !ok {
 			return invalidAuthCode()
 		}

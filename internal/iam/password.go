@@ -79,7 +79,7 @@ func (s *Service) ChangePassword(ctx context.Context, a Account, in *iamapi.Chan
 		if hasPolicy, err = getJSON(tx, k.passwordPolicy(), &pol); err != nil {
 			return err
 		}
-		return checkPassword(tx, k, newPW)
+		return checkPassword(tx, k, newPW, s.opt.MotoLenient)
 	})
 	if err != nil {
 		return nil, err

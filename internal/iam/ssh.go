@@ -2,9 +2,11 @@ package iam
 
 import (
 	"context"
+	"crypto/md5"
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/pem"
 	"strings"
 	"time"
@@ -34,8 +36,12 @@ const (
 func (k keys) sshKeyPrefix(userID string) string { return k.base() + kindSSHKeyPath + userID + "/" }
 
 type sshKeyRecord struct {
-	ID          string    `json:"id"`
-	Wire        []byte    `json:"wire"` // ssh.PublicKey.Marshal()
+	ID   string `json:"id"`
+	Wire []byte `json:"wire"` // ssh.PublicKey.Marshal()
+	// Raw is a body kept as given instead of Wire: under Options.MotoLenient a body that is
+	// not an RSA key (moto stores any, and its tests upload an X.509 certificate). It is
+	// returned as given in every encoding, as moto does.
+	Raw         string    `json:"raw,omitempty"`
 	Fingerprint string    `json:"fingerprint"`
 	Status      string    `json:"status"`
 	Uploaded    time.Time `json:"uploaded"`
@@ -100,7 +106,11 @@ func ParseSSHPublicKey(body string) (ssh.PublicKey, error) {
 }
 
 // sshBody renders a stored key in the encoding GetSSHPublicKey asks for.
-func sshBody(wire []byte, enc iamapi.EncodingType) (string, error) {
+func sshBody(r sshKeyRecord, enc iamapi.EncodingType) (string, error) {
+	if r.Wire == nil {
+		return r.Raw, nil
+	}
+	wire := r.Wire
 	pub, err := ssh.ParsePublicKey(wire)
 	if err != nil {
 		return "", err
@@ -123,8 +133,12 @@ func userOwner(tx kv.Tx, a Account, name *string) (string, string, error) {
 
 func (s *Service) UploadSSHPublicKey(ctx context.Context, a Account, in *iamapi.UploadSSHPublicKeyInput) (*iamapi.UploadSSHPublicKeyOutput, error) {
 	pub, err := ParseSSHPublicKey(str(in.SSHPublicKeyBody))
+	var raw string
 	if err != nil {
-		return nil, err
+		if !s.opt.MotoLenient {
+			return nil, err
+		}
+		raw = str(in.SSHPublicKeyBody)
 	}
 	var out iamapi.SSHPublicKey
 	err = s.update(ctx, a, "UploadSSHPublicKey", func() string { return "user/" + str(in.UserName) }, func(t *txn) error {
@@ -136,7 +150,12 @@ func (s *Service) UploadSSHPublicKey(ctx context.Context, a Account, in *iamapi.
 		if err != nil {
 			return err
 		}
-		fp := ssh.FingerprintLegacyMD5(pub)
+		var fp string
+		if pub != nil {
+			fp = ssh.FingerprintLegacyMD5(pub)
+		} else {
+			fp = opaqueFingerprint(raw)
+		}
 		for _, p := range have {
 			var r sshKeyRecord
 			if err := jsonUnmarshal(p.Value, &r); err != nil {
@@ -153,8 +172,13 @@ func (s *Service) UploadSSHPublicKey(ctx context.Context, a Account, in *iamapi.
 		if err != nil {
 			return err
 		}
-		rec := sshKeyRecord{ID: prefixSSHKey + id, Wire: pub.Marshal(), Fingerprint: fp, Status: "Active", Uploaded: t.now}
-		body, err := sshBody(rec.Wire, iamapi.EncodingTypeSSH)
+		rec := sshKeyRecord{ID: prefixSSHKey + id, Fingerprint: fp, Status: "Active", Uploaded: t.now}
+		if pub != nil {
+			rec.Wire = pub.Marshal()
+		} else {
+			rec.Raw = raw
+		}
+		body, err := sshBody(rec, iamapi.EncodingTypeSSH)
 		if err != nil {
 			return err
 		}
@@ -189,7 +213,7 @@ func (s *Service) GetSSHPublicKey(ctx context.Context, a Account, in *iamapi.Get
 		if err != nil {
 			return err
 		}
-		body, err := sshBody(r.Wire, in.Encoding)
+		body, err := sshBody(r, in.Encoding)
 		out = iamapi.SSHPublicKey{UserName: user, SSHPublicKeyId: r.ID, Fingerprint: r.Fingerprint, SSHPublicKeyBody: body,
 			Status: iamapi.StatusType(r.Status), UploadDate: timePtr(r.Uploaded)}
 		return err
@@ -264,4 +288,16 @@ func (s *Service) ListSSHPublicKeys(ctx context.Context, a Account, in *iamapi.L
 		return nil, err
 	}
 	return out, nil
+}
+
+// opaqueFingerprint is the fingerprint of a body kept as given (sshKeyRecord.Raw): the MD5
+// of the body in IAM's colon-separated form (moto's is the same MD5 without colons), so that
+// uploading the same body twice is still DuplicateSSHPublicKey.
+func opaqueFingerprint(body string) string {
+	sum := md5.Sum([]byte(body))
+	parts := make([]string, len(sum))
+	for i, b := range sum {
+		parts[i] = hex.EncodeToString([]byte{b})
+	}
+	return strings.Join(parts, ":")
 }
