@@ -237,6 +237,9 @@ func (s *Service) listAttached(ctx context.Context, a Account, kind entityKind, 
 // The operations, per principal kind.
 
 func (s *Service) PutUserPolicy(ctx context.Context, a Account, in *iamapi.PutUserPolicyInput) (*iamapi.PutUserPolicyOutput, error) {
+	if err := s.checkInlineName(in.PolicyName); err != nil {
+		return nil, err
+	}
 	if err := s.putInline(ctx, a, kindUser, "PutUserPolicy", str(in.UserName), str(in.PolicyName), str(in.PolicyDocument)); err != nil {
 		return nil, err
 	}
@@ -244,6 +247,9 @@ func (s *Service) PutUserPolicy(ctx context.Context, a Account, in *iamapi.PutUs
 }
 
 func (s *Service) GetUserPolicy(ctx context.Context, a Account, in *iamapi.GetUserPolicyInput) (*iamapi.GetUserPolicyOutput, error) {
+	if err := s.checkInlineName(in.PolicyName); err != nil {
+		return nil, err
+	}
 	real, rec, err := s.getInline(ctx, a, kindUser, str(in.UserName), str(in.PolicyName))
 	if err != nil {
 		return nil, err
@@ -252,6 +258,9 @@ func (s *Service) GetUserPolicy(ctx context.Context, a Account, in *iamapi.GetUs
 }
 
 func (s *Service) DeleteUserPolicy(ctx context.Context, a Account, in *iamapi.DeleteUserPolicyInput) (*iamapi.DeleteUserPolicyOutput, error) {
+	if err := s.checkInlineName(in.PolicyName); err != nil {
+		return nil, err
+	}
 	if err := s.deleteInline(ctx, a, kindUser, "DeleteUserPolicy", str(in.UserName), str(in.PolicyName)); err != nil {
 		return nil, err
 	}
@@ -267,6 +276,9 @@ func (s *Service) ListUserPolicies(ctx context.Context, a Account, in *iamapi.Li
 }
 
 func (s *Service) PutGroupPolicy(ctx context.Context, a Account, in *iamapi.PutGroupPolicyInput) (*iamapi.PutGroupPolicyOutput, error) {
+	if err := s.checkInlineName(in.PolicyName); err != nil {
+		return nil, err
+	}
 	if err := s.putInline(ctx, a, kindGroup, "PutGroupPolicy", str(in.GroupName), str(in.PolicyName), str(in.PolicyDocument)); err != nil {
 		return nil, err
 	}
@@ -274,6 +286,9 @@ func (s *Service) PutGroupPolicy(ctx context.Context, a Account, in *iamapi.PutG
 }
 
 func (s *Service) GetGroupPolicy(ctx context.Context, a Account, in *iamapi.GetGroupPolicyInput) (*iamapi.GetGroupPolicyOutput, error) {
+	if err := s.checkInlineName(in.PolicyName); err != nil {
+		return nil, err
+	}
 	real, rec, err := s.getInline(ctx, a, kindGroup, str(in.GroupName), str(in.PolicyName))
 	if err != nil {
 		return nil, err
@@ -282,6 +297,9 @@ func (s *Service) GetGroupPolicy(ctx context.Context, a Account, in *iamapi.GetG
 }
 
 func (s *Service) DeleteGroupPolicy(ctx context.Context, a Account, in *iamapi.DeleteGroupPolicyInput) (*iamapi.DeleteGroupPolicyOutput, error) {
+	if err := s.checkInlineName(in.PolicyName); err != nil {
+		return nil, err
+	}
 	if err := s.deleteInline(ctx, a, kindGroup, "DeleteGroupPolicy", str(in.GroupName), str(in.PolicyName)); err != nil {
 		return nil, err
 	}
@@ -297,6 +315,9 @@ func (s *Service) ListGroupPolicies(ctx context.Context, a Account, in *iamapi.L
 }
 
 func (s *Service) PutRolePolicy(ctx context.Context, a Account, in *iamapi.PutRolePolicyInput) (*iamapi.PutRolePolicyOutput, error) {
+	if err := s.checkInlineName(in.PolicyName); err != nil {
+		return nil, err
+	}
 	if err := s.roleModifiable(ctx, a, str(in.RoleName)); err != nil {
 		return nil, err
 	}
@@ -307,6 +328,9 @@ func (s *Service) PutRolePolicy(ctx context.Context, a Account, in *iamapi.PutRo
 }
 
 func (s *Service) GetRolePolicy(ctx context.Context, a Account, in *iamapi.GetRolePolicyInput) (*iamapi.GetRolePolicyOutput, error) {
+	if err := s.checkInlineName(in.PolicyName); err != nil {
+		return nil, err
+	}
 	real, rec, err := s.getInline(ctx, a, kindRole, str(in.RoleName), str(in.PolicyName))
 	if err != nil {
 		return nil, err
@@ -315,6 +339,9 @@ func (s *Service) GetRolePolicy(ctx context.Context, a Account, in *iamapi.GetRo
 }
 
 func (s *Service) DeleteRolePolicy(ctx context.Context, a Account, in *iamapi.DeleteRolePolicyInput) (*iamapi.DeleteRolePolicyOutput, error) {
+	if err := s.checkInlineName(in.PolicyName); err != nil {
+		return nil, err
+	}
 	if err := s.roleModifiable(ctx, a, str(in.RoleName)); err != nil {
 		return nil, err
 	}

@@ -78,3 +78,23 @@ func arnPath(p string) string {
 // samePath reports whether a stored path is the one an ARN (parseIAMARN's Path) names; the
 // second may be a stored path too (a record's own path, handed on as if parsed).
 func samePath(stored, inARN string) bool { return arnPath(stored) == arnPath(inARN) }
+
+// policyNameType, an inline policy's name: checked here for the same reason, since moto
+// server takes any name and its tests use "test policy" (test_iam.py, test_put_role_policy).
+var rulePolicyName = constraint.String{Pattern: constraint.Pattern(`^(?:[\w+=,.@-]+)$`), PatternText: `[\w+=,.@-]+`}
+
+// checkInlineName checks PutRolePolicy's (…, GetUserPolicy's, DeleteGroupPolicy's) PolicyName
+// against its model pattern, or under Options.MotoLenient only against printable ASCII
+// without "/" (the key layout puts a name after the holder's and a "/").
+func (s *Service) checkInlineName(name *string) error {
+	n := str(name)
+	if rulePolicyName.Pattern.MatchString(n) {
+		return nil
+	}
+	if s.opt.MotoLenient && !strings.ContainsFunc(n, func(r rune) bool { return r < 0x20 || r > 0x7E || r == '/' }) {
+		return nil
+	}
+	v := constraint.Violations{Style: constraint.IAM}
+	v.String("", "policyName", n, &rulePolicyName)
+	return v.Err()
+}

@@ -131,3 +131,43 @@ const (
 	validTrust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
 	allowS3    = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}`
 )
+
+// Inline policy names moto accepts ("test policy"): refused as AWS does, taken under
+// MotoLenient for put, get, list and delete alike; "/" stays refused.
+func TestMotoLenientInlinePolicyName(t *testing.T) {
+	const nameErr = `1 validation error detected: Value at 'policyName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\w+=,.@-]+`
+	doc := quote(allowS3)
+	for _, lenient := range []bool{false, true} {
+		env := newEnv(t)
+		env.svc.opt.MotoLenient = lenient
+		env.must("CreateRole", `{"RoleName":"my-role","AssumeRolePolicyDocument":`+quote(validTrust)+`}`)
+		env.must("CreateUser", `{"UserName":"u"}`)
+		env.must("CreateGroup", `{"GroupName":"g"}`)
+		for _, h := range []struct{ kind, holder string }{{"Role", `"RoleName":"my-role"`}, {"User", `"UserName":"u"`}, {"Group", `"GroupName":"g"`}} {
+			_, err := env.call(root(), "Put"+h.kind+"Policy", `{`+h.holder+`,"PolicyName":"test policy","PolicyDocument":`+doc+`}`)
+			if !lenient {
+				wantErr(t, err, "ValidationError", nameErr)
+				for _, op := range []string{"Get", "Delete"} {
+					_, err := env.call(root(), op+h.kind+"Policy", `{`+h.holder+`,"PolicyName":"test policy"}`)
+					wantErr(t, err, "ValidationError", nameErr)
+				}
+				continue
+			}
+			if err != nil {
+				t.Fatalf("Put%sPolicy: %v", h.kind, err)
+			}
+			env.must("Get"+h.kind+"Policy", `{`+h.holder+`,"PolicyName":"test policy"}`)
+			_, err = env.call(root(), "Put"+h.kind+"Policy", `{`+h.holder+`,"PolicyName":"a/b","PolicyDocument":`+doc+`}`)
+			wantErr(t, err, "ValidationError", nameErr)
+		}
+		if !lenient {
+			continue
+		}
+		names := env.must("ListRolePolicies", `{"RoleName":"my-role"}`).(*iamapi.ListRolePoliciesOutput).PolicyNames
+		if len(names) != 1 || names[0] != "test policy" {
+			t.Errorf("ListRolePolicies: %v", names)
+		}
+		env.must("DeleteRolePolicy", `{"RoleName":"my-role","PolicyName":"test policy"}`)
+		env.must("DeleteRole", `{"RoleName":"my-role"}`)
+	}
+}

@@ -180,6 +180,16 @@ var servicePatterns = map[string]bool{
 	"iam.ListGroupsRequest.PathPrefix":           true,
 	"iam.ListInstanceProfilesRequest.PathPrefix": true,
 	"iam.ListPoliciesRequest.PathPrefix":         true,
+	// Inline policy names likewise (moto's tests name them "test policy").
+	"iam.PutRolePolicyRequest.PolicyName":     true,
+	"iam.GetRolePolicyRequest.PolicyName":     true,
+	"iam.DeleteRolePolicyRequest.PolicyName":  true,
+	"iam.PutUserPolicyRequest.PolicyName":     true,
+	"iam.GetUserPolicyRequest.PolicyName":     true,
+	"iam.DeleteUserPolicyRequest.PolicyName":  true,
+	"iam.PutGroupPolicyRequest.PolicyName":    true,
+	"iam.GetGroupPolicyRequest.PolicyName":    true,
+	"iam.DeleteGroupPolicyRequest.PolicyName": true,
 }
 
 // memberRule is the rule for a member: its shape's, without the pattern when the service

@@ -1811,7 +1811,7 @@ func (s *DeleteGroupPolicyInput) validate(v *constraint.Violations, p string) {
 	if s.PolicyName == nil {
 		v.Null(p, "policyName")
 	} else {
-		v.String(p, "policyName", *s.PolicyName, &rulePolicyNameType)
+		v.String(p, "policyName", *s.PolicyName, &rulePolicyNameTypeNoPattern)
 	}
 }
 
@@ -1883,7 +1883,7 @@ func (s *DeleteRolePolicyInput) validate(v *constraint.Violations, p string) {
 	if s.PolicyName == nil {
 		v.Null(p, "policyName")
 	} else {
-		v.String(p, "policyName", *s.PolicyName, &rulePolicyNameType)
+		v.String(p, "policyName", *s.PolicyName, &rulePolicyNameTypeNoPattern)
 	}
 }
 
@@ -1971,7 +1971,7 @@ func (s *DeleteUserPolicyInput) validate(v *constraint.Violations, p string) {
 	if s.PolicyName == nil {
 		v.Null(p, "policyName")
 	} else {
-		v.String(p, "policyName", *s.PolicyName, &rulePolicyNameType)
+		v.String(p, "policyName", *s.PolicyName, &rulePolicyNameTypeNoPattern)
 	}
 }
 
@@ -2149,7 +2149,7 @@ func (s *GetGroupPolicyInput) validate(v *constraint.Violations, p string) {
 	if s.PolicyName == nil {
 		v.Null(p, "policyName")
 	} else {
-		v.String(p, "policyName", *s.PolicyName, &rulePolicyNameType)
+		v.String(p, "policyName", *s.PolicyName, &rulePolicyNameTypeNoPattern)
 	}
 }
 
@@ -2258,7 +2258,7 @@ func (s *GetRolePolicyInput) validate(v *constraint.Violations, p string) {
 	if s.PolicyName == nil {
 		v.Null(p, "policyName")
 	} else {
-		v.String(p, "policyName", *s.PolicyName, &rulePolicyNameType)
+		v.String(p, "policyName", *s.PolicyName, &rulePolicyNameTypeNoPattern)
 	}
 }
 
@@ -2354,7 +2354,7 @@ func (s *GetUserPolicyInput) validate(v *constraint.Violations, p string) {
 	if s.PolicyName == nil {
 		v.Null(p, "policyName")
 	} else {
-		v.String(p, "policyName", *s.PolicyName, &rulePolicyNameType)
+		v.String(p, "policyName", *s.PolicyName, &rulePolicyNameTypeNoPattern)
 	}
 }
 
@@ -2855,7 +2855,7 @@ func (s *PutGroupPolicyInput) validate(v *constraint.Violations, p string) {
 	if s.PolicyName == nil {
 		v.Null(p, "policyName")
 	} else {
-		v.String(p, "policyName", *s.PolicyName, &rulePolicyNameType)
+		v.String(p, "policyName", *s.PolicyName, &rulePolicyNameTypeNoPattern)
 	}
 	if s.PolicyDocument == nil {
 		v.Null(p, "policyDocument")
@@ -2886,7 +2886,7 @@ func (s *PutRolePolicyInput) validate(v *constraint.Violations, p string) {
 	if s.PolicyName == nil {
 		v.Null(p, "policyName")
 	} else {
-		v.String(p, "policyName", *s.PolicyName, &rulePolicyNameType)
+		v.String(p, "policyName", *s.PolicyName, &rulePolicyNameTypeNoPattern)
 	}
 	if s.PolicyDocument == nil {
 		v.Null(p, "policyDocument")
@@ -2917,7 +2917,7 @@ func (s *PutUserPolicyInput) validate(v *constraint.Violations, p string) {
 	if s.PolicyName == nil {
 		v.Null(p, "policyName")
 	} else {
-		v.String(p, "policyName", *s.PolicyName, &rulePolicyNameType)
+		v.String(p, "policyName", *s.PolicyName, &rulePolicyNameTypeNoPattern)
 	}
 	if s.PolicyDocument == nil {
 		v.Null(p, "policyDocument")
@@ -3727,6 +3727,7 @@ var (
 	rulePolicyDescriptionType             = constraint.String{Max: 1000, HasMax: true}
 	rulePolicyDocumentType                = constraint.String{Min: 1, HasMin: true, Max: 131072, HasMax: true, Pattern: pattern2, PatternText: "[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+"}
 	rulePolicyNameType                    = constraint.String{Min: 1, HasMin: true, Max: 128, HasMax: true, Pattern: pattern1, PatternText: "[\\w+=,.@-]+"}
+	rulePolicyNameTypeNoPattern           = constraint.String{Min: 1, HasMin: true, Max: 128, HasMax: true}
 	rulePolicyParameterListType           = constraint.Length{Max: 50, HasMax: true}
 	rulePolicyParameterNameType           = constraint.String{Min: 5, HasMin: true, Max: 256, HasMax: true, Pattern: pattern22, PatternText: "[ -~]+"}
 	rulePolicyParameterTypeEnum           = constraint.String{Enum: []string{"string", "stringList"}}
