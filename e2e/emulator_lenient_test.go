@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
@@ -128,6 +129,150 @@ func TestEmulatorLenientTrustOtherLevels(t *testing.T) {
 			ghost := strings.ReplaceAll(ghostTrust, "123456789012", acct)
 			_, err = c.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("r"), AssumeRolePolicyDocument: aws.String(ghost)})
 			apiErr(t, err, "MalformedPolicyDocument", 400, "Invalid principal in policy")
+		})
+	}
+}
+
+// The rest of what `--enforce off` accepts as moto server does and AWS refuses
+// (docs/emulator.md, "What --enforce off accepts that AWS refuses"), each as moto's own
+// tests (tests/test_iam/) send it: accepted under off, AWS's error under strict.
+func TestEmulatorLenientMoto(t *testing.T) {
+	const mfaSerial = "arn:aws:iam::123456789012:mfa/d"
+	cert := "-----BEGIN CERTIFICATE-----\nMIIBpzCCARACCQCY5yOdxCTrGjANBgkqhkiG9w0BAQsFADAXMRUwEwYDVQQKDAxt\n-----END CERTIFICATE-----\n"
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+	doc := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*"}]}`
+	type env struct {
+		c   *iam.Client
+		key string // an access key of my-user
+	}
+	cases := []struct {
+		name      string
+		call      func(ctx context.Context, e env) error
+		strictErr string
+	}{
+		{"CreateRole Path=my-path", func(ctx context.Context, e env) error {
+			out, err := e.c.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("r"), Path: aws.String("my-path"), AssumeRolePolicyDocument: aws.String(trust)})
+			if err == nil && (aws.ToString(out.Role.Path) != "my-path" || aws.ToString(out.Role.Arn) != "arn:aws:iam::123456789012:role/my-path/r") {
+				t.Errorf("CreateRole: path %q, ARN %q", aws.ToString(out.Role.Path), aws.ToString(out.Role.Arn))
+			}
+			return err
+		}, "ValidationError"},
+		{"CreateUser Path=myUser", func(ctx context.Context, e env) error {
+			_, err := e.c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("my-user-1"), Path: aws.String("myUser")})
+			return err
+		}, "ValidationError"},
+		{"ListUsers PathPrefix=my", func(ctx context.Context, e env) error {
+			out, err := e.c.ListUsers(ctx, &iam.ListUsersInput{PathPrefix: aws.String("my")})
+			if err == nil && (len(out.Users) != 1 || aws.ToString(out.Users[0].Path) != "myUser") {
+				t.Errorf("ListUsers my: %+v", out.Users)
+			}
+			return err
+		}, "ValidationError"},
+		{"CreateGroup Path=some/location", func(ctx context.Context, e env) error {
+			out, err := e.c.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String("my-other-group"), Path: aws.String("some/location")})
+			if err == nil && aws.ToString(out.Group.Arn) != "arn:aws:iam::123456789012:group/some/location/my-other-group" {
+				t.Errorf("CreateGroup: ARN %q", aws.ToString(out.Group.Arn))
+			}
+			return err
+		}, "ValidationError"},
+		{"CreateInstanceProfile Path=my-path", func(ctx context.Context, e env) error {
+			_, err := e.c.CreateInstanceProfile(ctx, &iam.CreateInstanceProfileInput{InstanceProfileName: aws.String("my-profile"), Path: aws.String("my-path")})
+			return err
+		}, "ValidationError"},
+		{"CreatePolicy Path=my-path, GetPolicy by its ARN", func(ctx context.Context, e env) error {
+			out, err := e.c.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("p"), Path: aws.String("my-path"), PolicyDocument: aws.String(doc)})
+			if err != nil {
+				return err
+			}
+			_, err = e.c.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: out.Policy.Arn})
+			return err
+		}, "ValidationError"},
+		{"PutRolePolicy PolicyName=test policy", func(ctx context.Context, e env) error {
+			_, err := e.c.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String("base"), PolicyName: aws.String("test policy"), PolicyDocument: aws.String(doc)})
+			return err
+		}, "ValidationError"},
+		{"CreateLoginProfile Password=my-pass", func(ctx context.Context, e env) error {
+			_, err := e.c.CreateLoginProfile(ctx, &iam.CreateLoginProfileInput{UserName: aws.String("my-user"), Password: aws.String("my-pass")})
+			return err
+		}, "PasswordPolicyViolation"},
+		{"UploadSSHPublicKey of a certificate", func(ctx context.Context, e env) error {
+			out, err := e.c.UploadSSHPublicKey(ctx, &iam.UploadSSHPublicKeyInput{UserName: aws.String("my-user"), SSHPublicKeyBody: aws.String(cert)})
+			if err == nil && aws.ToString(out.SSHPublicKey.SSHPublicKeyBody) != cert {
+				t.Errorf("UploadSSHPublicKey body: %q", aws.ToString(out.SSHPublicKey.SSHPublicKeyBody))
+			}
+			return err
+		}, "UnrecognizedPublicKeyEncoding"},
+		{"CreateSAMLProvider metadata a*1024", func(ctx context.Context, e env) error {
+			_, err := e.c.CreateSAMLProvider(ctx, &iam.CreateSAMLProviderInput{Name: aws.String("TestSAMLProvider"), SAMLMetadataDocument: aws.String(strings.Repeat("a", 1024))})
+			return err
+		}, "InvalidInput"},
+		{"DeleteAccessKey of my-user's key without UserName", func(ctx context.Context, e env) error {
+			_, err := e.c.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{AccessKeyId: aws.String(e.key)})
+			return err
+		}, "NoSuchEntity"},
+		{"EnableMFADevice with made-up codes", func(ctx context.Context, e env) error {
+			_, err := e.c.EnableMFADevice(ctx, &iam.EnableMFADeviceInput{UserName: aws.String("my-user"), SerialNumber: aws.String(mfaSerial),
+				AuthenticationCode1: aws.String("234567"), AuthenticationCode2: aws.String("987654")})
+			return err
+		}, "InvalidAuthenticationCode"},
+	}
+	for _, enforce := range []string{"off", "strict"} {
+		t.Run(enforce, func(t *testing.T) {
+			inst := startServer(t, "", "--mode", "emulator", "--enforce", enforce)
+			ctx := ctxT(t)
+			c := iamClient(t, inst, "testing", "testing")
+			must(c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("my-user")}))(t)
+			must(c.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("base"), AssumeRolePolicyDocument: aws.String(trust)}))(t)
+			must(c.CreateVirtualMFADevice(ctx, &iam.CreateVirtualMFADeviceInput{VirtualMFADeviceName: aws.String("d")}))(t)
+			key := must(c.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("my-user")}))(t).AccessKey
+			e := env{c: c, key: aws.ToString(key.AccessKeyId)}
+			for _, tc := range cases {
+				err := tc.call(ctx, e)
+				if enforce == "off" {
+					if err != nil {
+						t.Errorf("%s: %v", tc.name, err)
+					}
+					continue
+				}
+				if err == nil {
+					t.Errorf("%s: accepted under strict, want %s", tc.name, tc.strictErr)
+					continue
+				}
+				status := map[string]int{"NoSuchEntity": 404, "InvalidAuthenticationCode": 403}[tc.strictErr]
+				if status == 0 {
+					status = 400
+				}
+				t.Run(tc.name, func(t *testing.T) { apiErr(t, err, tc.strictErr, status) })
+			}
+			if enforce != "off" {
+				return
+			}
+			// What off accepted reads back under strict: listings, the whole account, the
+			// entities by name and by ARN.
+			stopInstance(t, inst)
+			strict := startServer(t, inst.DataDir, "--mode", "emulator")
+			sc := iamClient(t, strict, "testing", "testing")
+			if l := must(sc.ListUsers(ctx, &iam.ListUsersInput{}))(t); len(l.Users) != 2 {
+				t.Errorf("strict ListUsers: %+v", l.Users)
+			}
+			if r := must(sc.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String("r")}))(t); aws.ToString(r.Role.Path) != "my-path" {
+				t.Errorf("strict GetRole: path %q", aws.ToString(r.Role.Path))
+			}
+			must(sc.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String("arn:aws:iam::123456789012:policy/my-path/p")}))(t)
+			must(sc.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String("base"), PolicyName: aws.String("test policy")}))(t)
+			must(sc.DeleteRolePolicy(ctx, &iam.DeleteRolePolicyInput{RoleName: aws.String("base"), PolicyName: aws.String("test policy")}))(t)
+			must(sc.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: aws.String("base")}))(t)
+			keys := must(sc.ListSSHPublicKeys(ctx, &iam.ListSSHPublicKeysInput{UserName: aws.String("my-user")}))(t).SSHPublicKeys
+			if len(keys) != 1 {
+				t.Fatalf("strict ListSSHPublicKeys: %+v", keys)
+			}
+			got := must(sc.GetSSHPublicKey(ctx, &iam.GetSSHPublicKeyInput{UserName: aws.String("my-user"), SSHPublicKeyId: keys[0].SSHPublicKeyId, Encoding: "PEM"}))(t)
+			if aws.ToString(got.SSHPublicKey.SSHPublicKeyBody) != cert {
+				t.Errorf("strict GetSSHPublicKey: %q", aws.ToString(got.SSHPublicKey.SSHPublicKeyBody))
+			}
+			must(sc.GetSAMLProvider(ctx, &iam.GetSAMLProviderInput{SAMLProviderArn: aws.String("arn:aws:iam::123456789012:saml-provider/TestSAMLProvider")}))(t)
+			must(sc.GetAccountAuthorizationDetails(ctx, &iam.GetAccountAuthorizationDetailsInput{}))(t)
+			must(sc.GenerateCredentialReport(ctx, &iam.GenerateCredentialReportInput{}))(t)
 		})
 	}
 }

@@ -247,7 +247,7 @@ func (s *Service) PutUserPolicy(ctx context.Context, a Account, in *iamapi.PutUs
 }
 
 func (s *Service) GetUserPolicy(ctx context.Context, a Account, in *iamapi.GetUserPolicyInput) (*iamapi.GetUserPolicyOutput, error) {
-	if err := s.checkInlineName(in.PolicyName); err != nil {
+	if err := s.checkStoredInlineName(ctx, a, kindUser, str(in.UserName), in.PolicyName); err != nil {
 		return nil, err
 	}
 	real, rec, err := s.getInline(ctx, a, kindUser, str(in.UserName), str(in.PolicyName))
@@ -258,7 +258,7 @@ func (s *Service) GetUserPolicy(ctx context.Context, a Account, in *iamapi.GetUs
 }
 
 func (s *Service) DeleteUserPolicy(ctx context.Context, a Account, in *iamapi.DeleteUserPolicyInput) (*iamapi.DeleteUserPolicyOutput, error) {
-	if err := s.checkInlineName(in.PolicyName); err != nil {
+	if err := s.checkStoredInlineName(ctx, a, kindUser, str(in.UserName), in.PolicyName); err != nil {
 		return nil, err
 	}
 	if err := s.deleteInline(ctx, a, kindUser, "DeleteUserPolicy", str(in.UserName), str(in.PolicyName)); err != nil {
@@ -286,7 +286,7 @@ func (s *Service) PutGroupPolicy(ctx context.Context, a Account, in *iamapi.PutG
 }
 
 func (s *Service) GetGroupPolicy(ctx context.Context, a Account, in *iamapi.GetGroupPolicyInput) (*iamapi.GetGroupPolicyOutput, error) {
-	if err := s.checkInlineName(in.PolicyName); err != nil {
+	if err := s.checkStoredInlineName(ctx, a, kindGroup, str(in.GroupName), in.PolicyName); err != nil {
 		return nil, err
 	}
 	real, rec, err := s.getInline(ctx, a, kindGroup, str(in.GroupName), str(in.PolicyName))
@@ -297,7 +297,7 @@ func (s *Service) GetGroupPolicy(ctx context.Context, a Account, in *iamapi.GetG
 }
 
 func (s *Service) DeleteGroupPolicy(ctx context.Context, a Account, in *iamapi.DeleteGroupPolicyInput) (*iamapi.DeleteGroupPolicyOutput, error) {
-	if err := s.checkInlineName(in.PolicyName); err != nil {
+	if err := s.checkStoredInlineName(ctx, a, kindGroup, str(in.GroupName), in.PolicyName); err != nil {
 		return nil, err
 	}
 	if err := s.deleteInline(ctx, a, kindGroup, "DeleteGroupPolicy", str(in.GroupName), str(in.PolicyName)); err != nil {
@@ -328,7 +328,7 @@ func (s *Service) PutRolePolicy(ctx context.Context, a Account, in *iamapi.PutRo
 }
 
 func (s *Service) GetRolePolicy(ctx context.Context, a Account, in *iamapi.GetRolePolicyInput) (*iamapi.GetRolePolicyOutput, error) {
-	if err := s.checkInlineName(in.PolicyName); err != nil {
+	if err := s.checkStoredInlineName(ctx, a, kindRole, str(in.RoleName), in.PolicyName); err != nil {
 		return nil, err
 	}
 	real, rec, err := s.getInline(ctx, a, kindRole, str(in.RoleName), str(in.PolicyName))
@@ -339,7 +339,7 @@ func (s *Service) GetRolePolicy(ctx context.Context, a Account, in *iamapi.GetRo
 }
 
 func (s *Service) DeleteRolePolicy(ctx context.Context, a Account, in *iamapi.DeleteRolePolicyInput) (*iamapi.DeleteRolePolicyOutput, error) {
-	if err := s.checkInlineName(in.PolicyName); err != nil {
+	if err := s.checkStoredInlineName(ctx, a, kindRole, str(in.RoleName), in.PolicyName); err != nil {
 		return nil, err
 	}
 	if err := s.roleModifiable(ctx, a, str(in.RoleName)); err != nil {

@@ -1,9 +1,11 @@
 package iam
 
 import (
+	"context"
 	"strings"
 
 	"gatehouse/internal/awsproto/constraint"
+	"gatehouse/internal/kv"
 )
 
 // Entity paths and path prefixes. The validation layer checks their length; their pattern
@@ -91,10 +93,37 @@ func (s *Service) checkInlineName(name *string) error {
 	if rulePolicyName.Pattern.MatchString(n) {
 		return nil
 	}
-	if s.opt.MotoLenient && !strings.ContainsFunc(n, func(r rune) bool { return r < 0x20 || r > 0x7E || r == '/' }) {
+	if s.opt.MotoLenient && motoInlineName(n) {
 		return nil
 	}
 	v := constraint.Violations{Style: constraint.IAM}
 	v.String("", "policyName", n, &rulePolicyName)
 	return v.Err()
+}
+
+func motoInlineName(n string) bool {
+	return !strings.ContainsFunc(n, func(r rune) bool { return r < 0x20 || r > 0x7E || r == '/' })
+}
+
+// checkStoredInlineName is checkInlineName for GetXPolicy and DeleteXPolicy, which also take
+// a name that moto-lenient mode stored when the data is read under another level: the
+// policy can then still be read and removed (and its holder deleted), while every name AWS
+// could hold is answered exactly as before.
+func (s *Service) checkStoredInlineName(ctx context.Context, a Account, kind entityKind, holder string, name *string) error {
+	err := s.checkInlineName(name)
+	if err == nil || !motoInlineName(str(name)) {
+		return err
+	}
+	var found bool
+	if verr := s.view(ctx, func(tx kv.Tx) error {
+		var e error
+		found, e = exists(tx, keysFor(a.ID).inline(kind, holder, str(name)))
+		return e
+	}); verr != nil {
+		return verr
+	}
+	if found {
+		return nil
+	}
+	return err
 }

@@ -171,3 +171,21 @@ func TestMotoLenientInlinePolicyName(t *testing.T) {
 		env.must("DeleteRole", `{"RoleName":"my-role"}`)
 	}
 }
+
+// A name stored under MotoLenient stays readable and removable under AWS's checks (the data
+// reopened under strict), so its holder can still be deleted; a name that is not stored is
+// still AWS's ValidationError.
+func TestMotoLenientInlineNameReopened(t *testing.T) {
+	env := newEnv(t)
+	env.svc.opt.MotoLenient = true
+	env.must("CreateUser", `{"UserName":"u"}`)
+	env.must("PutUserPolicy", `{"UserName":"u","PolicyName":"test policy","PolicyDocument":`+quote(allowS3)+`}`)
+	env.svc.opt.MotoLenient = false
+	env.must("GetUserPolicy", `{"UserName":"u","PolicyName":"test policy"}`)
+	_, err := env.call(root(), "GetUserPolicy", `{"UserName":"u","PolicyName":"other policy"}`)
+	wantErr(t, err, "ValidationError", "")
+	_, err = env.call(root(), "PutUserPolicy", `{"UserName":"u","PolicyName":"test policy","PolicyDocument":`+quote(allowS3)+`}`)
+	wantErr(t, err, "ValidationError", "")
+	env.must("DeleteUserPolicy", `{"UserName":"u","PolicyName":"test policy"}`)
+	env.must("DeleteUser", `{"UserName":"u"}`)
+}
