@@ -66,6 +66,13 @@ func TestIAMPathAndNamePatterns(t *testing.T) {
 			if !ok || ae.Code != "ValidationError" || ae.Message != msg(tc.member, tc.pattern) {
 				t.Errorf("DecodeRequest: got %v, want ValidationError %q", err, msg(tc.member, tc.pattern))
 			}
+			_, _, err = IAM.DecodeRequestLenient(params)
+			if tc.lenient && err != nil {
+				t.Errorf("DecodeRequestLenient: %v", err)
+			}
+			if !tc.lenient && err == nil {
+				t.Errorf("DecodeRequestLenient accepted it")
+			}
 		})
 	}
 }

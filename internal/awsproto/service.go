@@ -38,6 +38,18 @@ var (
 // operation does not have (the Query services ignore those, as AWS's do). A missing Version is accepted (botocore and the
 // SDKs always send it; older hand-written clients sometimes do not).
 func (s *Service) DecodeRequest(params url.Values) (model.Operation, model.Input, error) {
+	return s.decodeRequest(params, false)
+}
+
+// DecodeRequestLenient is DecodeRequest for emulator --enforce off (iam.Options.MotoLenient):
+// the members the generator marks lenient (gen lenientPatterns: IAM entity paths, path
+// prefixes, PutXPolicy's policy names) are checked against what moto server accepts instead of
+// the model's pattern; their lengths and every other member are checked as always.
+func (s *Service) DecodeRequestLenient(params url.Values) (model.Operation, model.Input, error) {
+	return s.decodeRequest(params, true)
+}
+
+func (s *Service) decodeRequest(params url.Values, lenient bool) (model.Operation, model.Input, error) {
 	action := params.Get("Action")
 	if action == "" {
 		// https://docs.aws.amazon.com/IAM/latest/APIReference/CommonErrors.html
@@ -58,7 +70,11 @@ func (s *Service) DecodeRequest(params url.Values) (model.Operation, model.Input
 	if err := decode(params, in, s.Protocol == model.EC2); err != nil {
 		return op, nil, err
 	}
-	if err := in.Validate(); err != nil {
+	validate := in.Validate
+	if l, ok := in.(model.LenientInput); ok && lenient {
+		validate = l.ValidateLenient
+	}
+	if err := validate(); err != nil {
 		return op, nil, err
 	}
 	return op, in, nil

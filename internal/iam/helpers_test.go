@@ -174,7 +174,12 @@ func (e *testEnv) call(a Account, op string, in string) (any, error) {
 	if err := dec.Decode(inV.Interface()); err != nil {
 		e.t.Fatalf("%s input %s: %v", op, in, err)
 	}
-	if v, ok := inV.Interface().(interface{ Validate() error }); ok {
+	// As the server decodes: leniently under MotoLenient (awsproto.DecodeRequestLenient).
+	if v, ok := inV.Interface().(interface{ ValidateLenient() error }); ok && e.svc.opt.MotoLenient {
+		if err := v.ValidateLenient(); err != nil {
+			return nil, err
+		}
+	} else if v, ok := inV.Interface().(interface{ Validate() error }); ok {
 		if err := v.Validate(); err != nil {
 			return nil, err
 		}

@@ -8,15 +8,19 @@ import (
 	"gatehouse/internal/kv"
 )
 
-// Entity paths and path prefixes. The validation layer checks their length; their pattern
-// is checked here (awsproto/gen's servicePatterns) because emulator mode's `--enforce off`
-// (Options.MotoLenient) accepts paths AWS refuses, as moto server does: moto's tests create
-// roles, instance profiles and users with Path="my-path" or "myUser" and groups with
-// "some/location", and list users with PathPrefix="my" (tests/test_iam/test_iam.py,
-// test_iam_groups.py). moto stores such a path as given and returns it so; so does
-// Gatehouse, and the path-prefix indexes, listings and name uniqueness work unchanged on it.
-// Every other level answers with the validation layer's message for the model's pattern
-// (https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html, Path).
+// Entity paths and path prefixes. Emulator mode's `--enforce off` (Options.MotoLenient)
+// accepts paths AWS refuses, as moto server does: moto's tests create roles, instance
+// profiles and users with Path="my-path" or "myUser" and groups with "some/location", and
+// list users with PathPrefix="my" (tests/test_iam/test_iam.py, test_iam_groups.py). moto
+// stores such a path as given and returns it so; so does Gatehouse, and the path-prefix
+// indexes, listings and name uniqueness work unchanged on it.
+//
+// The validation layer checks these members — pattern and length, together with the rest of
+// the input and before the call is authorized — and relaxes the pattern only for the server's
+// lenient decoding (awsproto.Service.DecodeRequestLenient, gen lenientPatterns), so every
+// other level answers as AWS does, every violation in one ValidationError
+// (https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html, Path). The checks
+// below repeat it for callers that bypass the decoder, with the same message.
 var (
 	// pathType: "/" or "/…/" of printable ASCII.
 	rulePath = constraint.String{Pattern: constraint.Pattern(`^(?:(\x{002F})|(\x{002F}[\x{0021}-\x{007E}]+\x{002F}))$`),
@@ -29,17 +33,14 @@ var (
 		PatternText: `\u002F[\u0021-\u007F]*`}
 )
 
+// MotoLenient reports whether the service runs as emulator --enforce off, whose requests the
+// server decodes with awsproto.Service.DecodeRequestLenient.
+func (s *Service) MotoLenient() bool { return s.opt.MotoLenient }
+
 // motoPath reports whether moto-lenient mode keeps p: printable ASCII without spaces. moto
 // takes anything; a space, which separates path from name in the path indexes (keys.go), and
-// control characters stay refused.
-func motoPath(p string) bool {
-	for i := 0; i < len(p); i++ {
-		if p[i] < 0x21 || p[i] > 0x7F {
-			return false
-		}
-	}
-	return true
-}
+// control characters stay refused (constraint.MotoPath, which the validation layer applies).
+func motoPath(p string) bool { return constraint.MotoPath.MatchString(p) }
 
 // checkPath checks a Path member (member as the message names it, "path") against its
 // model pattern r, or under Options.MotoLenient only against motoPath.
@@ -81,8 +82,10 @@ func arnPath(p string) string {
 // second may be a stored path too (a record's own path, handed on as if parsed).
 func samePath(stored, inARN string) bool { return arnPath(stored) == arnPath(inARN) }
 
-// policyNameType, an inline policy's name: checked here for the same reason, since moto
-// server takes any name and its tests use "test policy" (test_iam.py, test_put_role_policy).
+// policyNameType, an inline policy's name: relaxed for the same reason, since moto server
+// takes any name and its tests use "test policy" (test_iam.py, test_put_role_policy). The
+// validation layer checks PutXPolicy's leniently as it checks paths; GetXPolicy's and
+// DeleteXPolicy's pattern is left to checkStoredInlineName (gen servicePatterns).
 var rulePolicyName = constraint.String{Pattern: constraint.Pattern(`^(?:[\w+=,.@-]+)$`), PatternText: `[\w+=,.@-]+`}
 
 // checkInlineName checks PutRolePolicy's (…, GetUserPolicy's, DeleteGroupPolicy's) PolicyName
@@ -101,9 +104,7 @@ func (s *Service) checkInlineName(name *string) error {
 	return v.Err()
 }
 
-func motoInlineName(n string) bool {
-	return !strings.ContainsFunc(n, func(r rune) bool { return r < 0x20 || r > 0x7E || r == '/' })
-}
+func motoInlineName(n string) bool { return constraint.MotoInlineName.MatchString(n) }
 
 // checkStoredInlineName is checkInlineName for GetXPolicy and DeleteXPolicy, which also take
 // a name that moto-lenient mode stored when the data is read under another level: the

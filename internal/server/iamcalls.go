@@ -76,7 +76,11 @@ func (s *Server) serveIAM(w http.ResponseWriter, c *call) error {
 	if len(params["Action"]) > 0 {
 		c.action = params["Action"][0]
 	}
-	op, in, err := awsproto.IAM.DecodeRequest(params)
+	decode := awsproto.IAM.DecodeRequest
+	if s.iam.MotoLenient() { // emulator --enforce off: paths and names moto server accepts
+		decode = awsproto.IAM.DecodeRequestLenient
+	}
+	op, in, err := decode(params)
 	if err != nil {
 		return err
 	}

@@ -73,7 +73,35 @@ type String struct {
 	PatternText    string // the pattern as the model writes it, quoted in the message
 	Enum           []string
 	Sensitive      bool
+	// Lenient, when set, is what a lenient validation (Violations.Lenient: emulator
+	// --enforce off, as moto server accepts) takes in place of Pattern. Lengths and enums
+	// still apply; every other validation ignores it.
+	Lenient Matcher
 }
+
+// MatchFunc is a Matcher written as a function.
+type MatchFunc func(string) bool
+
+func (f MatchFunc) MatchString(s string) bool { return f(s) }
+
+// MotoPath is IAM's lenient entity path or path prefix: printable ASCII without space
+// (0x21–0x7F), as moto server stores "my-path" or "some/location". A space, which separates
+// path from name in IAM's path indexes, and control characters stay refused.
+var MotoPath Matcher = MatchFunc(func(p string) bool {
+	for i := 0; i < len(p); i++ {
+		if p[i] < 0x21 || p[i] > 0x7F {
+			return false
+		}
+	}
+	return true
+})
+
+// MotoInlineName is IAM's lenient inline policy name: printable ASCII (space included, as
+// moto's tests name one "test policy") without "/", which IAM's key layout puts after the
+// holder's name.
+var MotoInlineName Matcher = MatchFunc(func(n string) bool {
+	return !strings.ContainsFunc(n, func(r rune) bool { return r < 0x20 || r > 0x7E || r == '/' })
+})
 
 // Number is an integer, long or double shape's range.
 type Number struct {
@@ -90,7 +118,9 @@ type Length struct {
 // Violations accumulates the violations of one input. Its zero value reports in Coral style.
 type Violations struct {
 	Style Style
-	list  []violation
+	// Lenient validation takes a String's Lenient matcher in place of its Pattern.
+	Lenient bool
+	list    []violation
 }
 
 type violation struct {
@@ -130,7 +160,7 @@ func (v *Violations) String(prefix, name, s string, r *String) {
 			add("Member must satisfy enum value set: [" + strings.Join(r.Enum, ", ") + "]")
 		}
 	}
-	if r.Pattern != nil && !r.Pattern.MatchString(s) {
+	if r.Pattern != nil && !r.Pattern.MatchString(s) && !(v.Lenient && r.Lenient != nil && r.Lenient.MatchString(s)) {
 		add("Member must satisfy regular expression pattern: " + r.PatternText)
 	}
 	if r.HasMin || r.HasMax {

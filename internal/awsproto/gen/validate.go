@@ -60,6 +60,9 @@ func (g *generator) validateFile() string {
 	for _, in := range sortedKeys(tops) {
 		tn := g.typeName[in]
 		fmt.Fprintf(&body, "// Validate checks the input against the model's constraints and returns AWS's error for\n// every violation, or nil.\nfunc (s *%s) Validate() error {\n\tv := constraint.Violations{Style: %s}\n\ts.validate(&v, \"\")\n\treturn v.Err()\n}\n\n", tn, style)
+		if vg.hasLenient(in) {
+			fmt.Fprintf(&body, "// ValidateLenient is Validate for emulator --enforce off, which accepts what moto server\n// accepts for some members (awsproto/gen lenientPatterns).\nfunc (s *%s) ValidateLenient() error {\n\tv := constraint.Violations{Style: %s, Lenient: true}\n\ts.validate(&v, \"\")\n\treturn v.Err()\n}\n\n", tn, style)
+		}
 	}
 	for _, name := range sortedKeys(g.inputSide) {
 		s := g.shape(name)
@@ -165,48 +168,78 @@ func num(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 // does not begin and end with "/" with "The specified value for path is invalid. …" while its
 // length is still checked as a constraint (recorded against AWS in LocalStack's
 // test_iam_mfa.py::test_virtual_mfa_device_errors). Keyed by service endpoint prefix, input
-// shape and member. The entity paths and path prefixes below are IAM's too (internal/iam,
-// checkPath): emulator mode's `--enforce off` accepts the paths moto accepts ("my-path") and
-// refuses them otherwise with the same message the validation layer would give.
+// shape and member.
+//
+// GetXPolicy's and DeleteXPolicy's inline policy names are IAM's too (internal/iam,
+// checkStoredInlineName): a name emulator --enforce off stored ("test policy") stays readable
+// and removable when the data is reopened under another level; any other name is refused
+// with the validation layer's message.
 var servicePatterns = map[string]bool{
-	"iam.CreateVirtualMFADeviceRequest.Path":     true,
-	"iam.CreateRoleRequest.Path":                 true,
-	"iam.CreateUserRequest.Path":                 true,
-	"iam.CreateGroupRequest.Path":                true,
-	"iam.CreateInstanceProfileRequest.Path":      true,
-	"iam.CreatePolicyRequest.Path":               true,
-	"iam.ListRolesRequest.PathPrefix":            true,
-	"iam.ListUsersRequest.PathPrefix":            true,
-	"iam.ListGroupsRequest.PathPrefix":           true,
-	"iam.ListInstanceProfilesRequest.PathPrefix": true,
-	"iam.ListPoliciesRequest.PathPrefix":         true,
-	// Inline policy names likewise (moto's tests name them "test policy").
-	"iam.PutRolePolicyRequest.PolicyName":     true,
+	"iam.CreateVirtualMFADeviceRequest.Path":  true,
 	"iam.GetRolePolicyRequest.PolicyName":     true,
 	"iam.DeleteRolePolicyRequest.PolicyName":  true,
-	"iam.PutUserPolicyRequest.PolicyName":     true,
 	"iam.GetUserPolicyRequest.PolicyName":     true,
 	"iam.DeleteUserPolicyRequest.PolicyName":  true,
-	"iam.PutGroupPolicyRequest.PolicyName":    true,
 	"iam.GetGroupPolicyRequest.PolicyName":    true,
 	"iam.DeleteGroupPolicyRequest.PolicyName": true,
 }
 
+// lenientPatterns are members whose pattern a lenient validation (emulator --enforce off,
+// awsproto.Service.DecodeRequestLenient) relaxes to the named constraint matcher, as moto
+// server accepts: moto's tests create entities with Path="my-path", list with
+// PathPrefix="my" and name inline policies "test policy". Every other validation checks the
+// model's pattern as always, with the rest of the input, so that a request with several bad
+// members reports them all and nothing reaches authorization or the service unchecked.
+var lenientPatterns = map[string]string{
+	"iam.CreateRoleRequest.Path":                 "constraint.MotoPath",
+	"iam.CreateUserRequest.Path":                 "constraint.MotoPath",
+	"iam.CreateGroupRequest.Path":                "constraint.MotoPath",
+	"iam.CreateInstanceProfileRequest.Path":      "constraint.MotoPath",
+	"iam.CreatePolicyRequest.Path":               "constraint.MotoPath",
+	"iam.ListRolesRequest.PathPrefix":            "constraint.MotoPath",
+	"iam.ListUsersRequest.PathPrefix":            "constraint.MotoPath",
+	"iam.ListGroupsRequest.PathPrefix":           "constraint.MotoPath",
+	"iam.ListInstanceProfilesRequest.PathPrefix": "constraint.MotoPath",
+	"iam.ListPoliciesRequest.PathPrefix":         "constraint.MotoPath",
+	"iam.PutRolePolicyRequest.PolicyName":        "constraint.MotoInlineName",
+	"iam.PutUserPolicyRequest.PolicyName":        "constraint.MotoInlineName",
+	"iam.PutGroupPolicyRequest.PolicyName":       "constraint.MotoInlineName",
+}
+
+// hasLenient reports whether an input shape has a member in lenientPatterns.
+func (vg *validateGen) hasLenient(owner string) bool {
+	for _, mm := range vg.shape(owner).Members {
+		if lenientPatterns[vg.m.Metadata.EndpointPrefix+"."+owner+"."+mm.Name] != "" {
+			return true
+		}
+	}
+	return false
+}
+
 // memberRule is the rule for a member: its shape's, without the pattern when the service
-// checks that itself.
+// checks that itself, or with a lenient alternative.
 func (vg *validateGen) memberRule(owner string, mm member) string {
-	if servicePatterns[vg.m.Metadata.EndpointPrefix+"."+owner+"."+mm.Name] {
-		return vg.ruleVariant(mm.Ref.Shape, true)
+	key := vg.m.Metadata.EndpointPrefix + "." + owner + "." + mm.Name
+	if servicePatterns[key] {
+		return vg.ruleVariant(mm.Ref.Shape, true, "")
+	}
+	if l := lenientPatterns[key]; l != "" {
+		return vg.ruleVariant(mm.Ref.Shape, false, l)
 	}
 	return vg.rule(mm.Ref.Shape)
 }
 
-func (vg *validateGen) rule(name string) string { return vg.ruleVariant(name, false) }
+func (vg *validateGen) rule(name string) string { return vg.ruleVariant(name, false, "") }
 
-func (vg *validateGen) ruleVariant(name string, noPattern bool) string {
+// ruleVariant is rule for the shape as is, without its pattern (noPattern), or with lenient
+// (a constraint matcher's name) as its Lenient matcher.
+func (vg *validateGen) ruleVariant(name string, noPattern bool, lenient string) string {
 	key, v := name, "rule"+goIdent(name)
 	if noPattern {
 		key, v = name+" without pattern", v+"NoPattern"
+	}
+	if lenient != "" {
+		key, v = name+" lenient "+lenient, v+strings.TrimPrefix(lenient, "constraint.")
 	}
 	if v, ok := vg.rules[key]; ok {
 		return "&" + v
@@ -229,6 +262,9 @@ func (vg *validateGen) ruleVariant(name string, noPattern bool) string {
 		bounds()
 		if s.Pattern != "" && !noPattern {
 			fields = append(fields, "Pattern: "+vg.pattern(s.Pattern), "PatternText: "+strconv.Quote(s.Pattern))
+			if lenient != "" {
+				fields = append(fields, "Lenient: "+lenient)
+			}
 		}
 		if len(s.Enum) > 0 {
 			q := make([]string, len(s.Enum))

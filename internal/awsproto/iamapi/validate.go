@@ -137,10 +137,26 @@ func (s *CreateGroupInput) Validate() error {
 	return v.Err()
 }
 
+// ValidateLenient is Validate for emulator --enforce off, which accepts what moto server
+// accepts for some members (awsproto/gen lenientPatterns).
+func (s *CreateGroupInput) ValidateLenient() error {
+	v := constraint.Violations{Style: constraint.IAM, Lenient: true}
+	s.validate(&v, "")
+	return v.Err()
+}
+
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *CreateInstanceProfileInput) Validate() error {
 	v := constraint.Violations{Style: constraint.IAM}
+	s.validate(&v, "")
+	return v.Err()
+}
+
+// ValidateLenient is Validate for emulator --enforce off, which accepts what moto server
+// accepts for some members (awsproto/gen lenientPatterns).
+func (s *CreateInstanceProfileInput) ValidateLenient() error {
+	v := constraint.Violations{Style: constraint.IAM, Lenient: true}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -169,6 +185,14 @@ func (s *CreatePolicyInput) Validate() error {
 	return v.Err()
 }
 
+// ValidateLenient is Validate for emulator --enforce off, which accepts what moto server
+// accepts for some members (awsproto/gen lenientPatterns).
+func (s *CreatePolicyInput) ValidateLenient() error {
+	v := constraint.Violations{Style: constraint.IAM, Lenient: true}
+	s.validate(&v, "")
+	return v.Err()
+}
+
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *CreatePolicyVersionInput) Validate() error {
@@ -181,6 +205,14 @@ func (s *CreatePolicyVersionInput) Validate() error {
 // every violation, or nil.
 func (s *CreateRoleInput) Validate() error {
 	v := constraint.Violations{Style: constraint.IAM}
+	s.validate(&v, "")
+	return v.Err()
+}
+
+// ValidateLenient is Validate for emulator --enforce off, which accepts what moto server
+// accepts for some members (awsproto/gen lenientPatterns).
+func (s *CreateRoleInput) ValidateLenient() error {
+	v := constraint.Violations{Style: constraint.IAM, Lenient: true}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -213,6 +245,14 @@ func (s *CreateServiceSpecificCredentialInput) Validate() error {
 // every violation, or nil.
 func (s *CreateUserInput) Validate() error {
 	v := constraint.Violations{Style: constraint.IAM}
+	s.validate(&v, "")
+	return v.Err()
+}
+
+// ValidateLenient is Validate for emulator --enforce off, which accepts what moto server
+// accepts for some members (awsproto/gen lenientPatterns).
+func (s *CreateUserInput) ValidateLenient() error {
+	v := constraint.Violations{Style: constraint.IAM, Lenient: true}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -769,6 +809,14 @@ func (s *ListGroupsInput) Validate() error {
 	return v.Err()
 }
 
+// ValidateLenient is Validate for emulator --enforce off, which accepts what moto server
+// accepts for some members (awsproto/gen lenientPatterns).
+func (s *ListGroupsInput) ValidateLenient() error {
+	v := constraint.Violations{Style: constraint.IAM, Lenient: true}
+	s.validate(&v, "")
+	return v.Err()
+}
+
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *ListInstanceProfileTagsInput) Validate() error {
@@ -789,6 +837,14 @@ func (s *ListInstanceProfilesForRoleInput) Validate() error {
 // every violation, or nil.
 func (s *ListInstanceProfilesInput) Validate() error {
 	v := constraint.Violations{Style: constraint.IAM}
+	s.validate(&v, "")
+	return v.Err()
+}
+
+// ValidateLenient is Validate for emulator --enforce off, which accepts what moto server
+// accepts for some members (awsproto/gen lenientPatterns).
+func (s *ListInstanceProfilesInput) ValidateLenient() error {
+	v := constraint.Violations{Style: constraint.IAM, Lenient: true}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -849,6 +905,14 @@ func (s *ListPoliciesInput) Validate() error {
 	return v.Err()
 }
 
+// ValidateLenient is Validate for emulator --enforce off, which accepts what moto server
+// accepts for some members (awsproto/gen lenientPatterns).
+func (s *ListPoliciesInput) ValidateLenient() error {
+	v := constraint.Violations{Style: constraint.IAM, Lenient: true}
+	s.validate(&v, "")
+	return v.Err()
+}
+
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *ListPolicyTagsInput) Validate() error {
@@ -885,6 +949,14 @@ func (s *ListRoleTagsInput) Validate() error {
 // every violation, or nil.
 func (s *ListRolesInput) Validate() error {
 	v := constraint.Violations{Style: constraint.IAM}
+	s.validate(&v, "")
+	return v.Err()
+}
+
+// ValidateLenient is Validate for emulator --enforce off, which accepts what moto server
+// accepts for some members (awsproto/gen lenientPatterns).
+func (s *ListRolesInput) ValidateLenient() error {
+	v := constraint.Violations{Style: constraint.IAM, Lenient: true}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -969,6 +1041,14 @@ func (s *ListUsersInput) Validate() error {
 	return v.Err()
 }
 
+// ValidateLenient is Validate for emulator --enforce off, which accepts what moto server
+// accepts for some members (awsproto/gen lenientPatterns).
+func (s *ListUsersInput) ValidateLenient() error {
+	v := constraint.Violations{Style: constraint.IAM, Lenient: true}
+	s.validate(&v, "")
+	return v.Err()
+}
+
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *ListVirtualMFADevicesInput) Validate() error {
@@ -981,6 +1061,14 @@ func (s *ListVirtualMFADevicesInput) Validate() error {
 // every violation, or nil.
 func (s *PutGroupPolicyInput) Validate() error {
 	v := constraint.Violations{Style: constraint.IAM}
+	s.validate(&v, "")
+	return v.Err()
+}
+
+// ValidateLenient is Validate for emulator --enforce off, which accepts what moto server
+// accepts for some members (awsproto/gen lenientPatterns).
+func (s *PutGroupPolicyInput) ValidateLenient() error {
+	v := constraint.Violations{Style: constraint.IAM, Lenient: true}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -1001,6 +1089,14 @@ func (s *PutRolePolicyInput) Validate() error {
 	return v.Err()
 }
 
+// ValidateLenient is Validate for emulator --enforce off, which accepts what moto server
+// accepts for some members (awsproto/gen lenientPatterns).
+func (s *PutRolePolicyInput) ValidateLenient() error {
+	v := constraint.Violations{Style: constraint.IAM, Lenient: true}
+	s.validate(&v, "")
+	return v.Err()
+}
+
 // Validate checks the input against the model's constraints and returns AWS's error for
 // every violation, or nil.
 func (s *PutUserPermissionsBoundaryInput) Validate() error {
@@ -1013,6 +1109,14 @@ func (s *PutUserPermissionsBoundaryInput) Validate() error {
 // every violation, or nil.
 func (s *PutUserPolicyInput) Validate() error {
 	v := constraint.Violations{Style: constraint.IAM}
+	s.validate(&v, "")
+	return v.Err()
+}
+
+// ValidateLenient is Validate for emulator --enforce off, which accepts what moto server
+// accepts for some members (awsproto/gen lenientPatterns).
+func (s *PutUserPolicyInput) ValidateLenient() error {
+	v := constraint.Violations{Style: constraint.IAM, Lenient: true}
 	s.validate(&v, "")
 	return v.Err()
 }
@@ -1546,7 +1650,7 @@ func (s *CreateDelegationRequestInput) validate(v *constraint.Violations, p stri
 
 func (s *CreateGroupInput) validate(v *constraint.Violations, p string) {
 	if s.Path != nil {
-		v.String(p, "path", *s.Path, &rulePathTypeNoPattern)
+		v.String(p, "path", *s.Path, &rulePathTypeMotoPath)
 	}
 	if s.GroupName == nil {
 		v.Null(p, "groupName")
@@ -1562,7 +1666,7 @@ func (s *CreateInstanceProfileInput) validate(v *constraint.Violations, p string
 		v.String(p, "instanceProfileName", *s.InstanceProfileName, &ruleInstanceProfileNameType)
 	}
 	if s.Path != nil {
-		v.String(p, "path", *s.Path, &rulePathTypeNoPattern)
+		v.String(p, "path", *s.Path, &rulePathTypeMotoPath)
 	}
 	if s.Tags != nil {
 		v.List(p, "tags", len(s.Tags), s.Tags, &ruleTagListType)
@@ -1608,7 +1712,7 @@ func (s *CreatePolicyInput) validate(v *constraint.Violations, p string) {
 		v.String(p, "policyName", *s.PolicyName, &rulePolicyNameType)
 	}
 	if s.Path != nil {
-		v.String(p, "path", *s.Path, &rulePolicyPathTypeNoPattern)
+		v.String(p, "path", *s.Path, &rulePolicyPathTypeMotoPath)
 	}
 	if s.PolicyDocument == nil {
 		v.Null(p, "policyDocument")
@@ -1641,7 +1745,7 @@ func (s *CreatePolicyVersionInput) validate(v *constraint.Violations, p string) 
 
 func (s *CreateRoleInput) validate(v *constraint.Violations, p string) {
 	if s.Path != nil {
-		v.String(p, "path", *s.Path, &rulePathTypeNoPattern)
+		v.String(p, "path", *s.Path, &rulePathTypeMotoPath)
 	}
 	if s.RoleName == nil {
 		v.Null(p, "roleName")
@@ -1725,7 +1829,7 @@ func (s *CreateServiceSpecificCredentialInput) validate(v *constraint.Violations
 
 func (s *CreateUserInput) validate(v *constraint.Violations, p string) {
 	if s.Path != nil {
-		v.String(p, "path", *s.Path, &rulePathTypeNoPattern)
+		v.String(p, "path", *s.Path, &rulePathTypeMotoPath)
 	}
 	if s.UserName == nil {
 		v.Null(p, "userName")
@@ -2501,7 +2605,7 @@ func (s *ListGroupsForUserInput) validate(v *constraint.Violations, p string) {
 
 func (s *ListGroupsInput) validate(v *constraint.Violations, p string) {
 	if s.PathPrefix != nil {
-		v.String(p, "pathPrefix", *s.PathPrefix, &rulePathPrefixTypeNoPattern)
+		v.String(p, "pathPrefix", *s.PathPrefix, &rulePathPrefixTypeMotoPath)
 	}
 	if s.Marker != nil {
 		v.String(p, "marker", *s.Marker, &ruleMarkerType)
@@ -2541,7 +2645,7 @@ func (s *ListInstanceProfilesForRoleInput) validate(v *constraint.Violations, p 
 
 func (s *ListInstanceProfilesInput) validate(v *constraint.Violations, p string) {
 	if s.PathPrefix != nil {
-		v.String(p, "pathPrefix", *s.PathPrefix, &rulePathPrefixTypeNoPattern)
+		v.String(p, "pathPrefix", *s.PathPrefix, &rulePathPrefixTypeMotoPath)
 	}
 	if s.Marker != nil {
 		v.String(p, "marker", *s.Marker, &ruleMarkerType)
@@ -2621,7 +2725,7 @@ func (s *ListPoliciesInput) validate(v *constraint.Violations, p string) {
 		v.String(p, "scope", string(s.Scope), &rulePolicyScopeType)
 	}
 	if s.PathPrefix != nil {
-		v.String(p, "pathPrefix", *s.PathPrefix, &rulePolicyPathTypeNoPattern)
+		v.String(p, "pathPrefix", *s.PathPrefix, &rulePolicyPathTypeMotoPath)
 	}
 	if s.PolicyUsageFilter != "" {
 		v.String(p, "policyUsageFilter", string(s.PolicyUsageFilter), &rulePolicyUsageType)
@@ -2692,7 +2796,7 @@ func (s *ListRoleTagsInput) validate(v *constraint.Violations, p string) {
 
 func (s *ListRolesInput) validate(v *constraint.Violations, p string) {
 	if s.PathPrefix != nil {
-		v.String(p, "pathPrefix", *s.PathPrefix, &rulePathPrefixTypeNoPattern)
+		v.String(p, "pathPrefix", *s.PathPrefix, &rulePathPrefixTypeMotoPath)
 	}
 	if s.Marker != nil {
 		v.String(p, "marker", *s.Marker, &ruleMarkerType)
@@ -2812,7 +2916,7 @@ func (s *ListUserTagsInput) validate(v *constraint.Violations, p string) {
 
 func (s *ListUsersInput) validate(v *constraint.Violations, p string) {
 	if s.PathPrefix != nil {
-		v.String(p, "pathPrefix", *s.PathPrefix, &rulePathPrefixTypeNoPattern)
+		v.String(p, "pathPrefix", *s.PathPrefix, &rulePathPrefixTypeMotoPath)
 	}
 	if s.Marker != nil {
 		v.String(p, "marker", *s.Marker, &ruleMarkerType)
@@ -2855,7 +2959,7 @@ func (s *PutGroupPolicyInput) validate(v *constraint.Violations, p string) {
 	if s.PolicyName == nil {
 		v.Null(p, "policyName")
 	} else {
-		v.String(p, "policyName", *s.PolicyName, &rulePolicyNameTypeNoPattern)
+		v.String(p, "policyName", *s.PolicyName, &rulePolicyNameTypeMotoInlineName)
 	}
 	if s.PolicyDocument == nil {
 		v.Null(p, "policyDocument")
@@ -2886,7 +2990,7 @@ func (s *PutRolePolicyInput) validate(v *constraint.Violations, p string) {
 	if s.PolicyName == nil {
 		v.Null(p, "policyName")
 	} else {
-		v.String(p, "policyName", *s.PolicyName, &rulePolicyNameTypeNoPattern)
+		v.String(p, "policyName", *s.PolicyName, &rulePolicyNameTypeMotoInlineName)
 	}
 	if s.PolicyDocument == nil {
 		v.Null(p, "policyDocument")
@@ -2917,7 +3021,7 @@ func (s *PutUserPolicyInput) validate(v *constraint.Violations, p string) {
 	if s.PolicyName == nil {
 		v.Null(p, "policyName")
 	} else {
-		v.String(p, "policyName", *s.PolicyName, &rulePolicyNameTypeNoPattern)
+		v.String(p, "policyName", *s.PolicyName, &rulePolicyNameTypeMotoInlineName)
 	}
 	if s.PolicyDocument == nil {
 		v.Null(p, "policyDocument")
@@ -3659,18 +3763,18 @@ var (
 	pattern6  constraint.Matcher = constraint.Pattern(`^(?:[\x{0009}\x{000A}\x{000D}\x{0020}-\x{007E}\x{00A1}-\x{00FF}]+)$`)                // [\u0009\u000A\u000D\u0020-\u007E\u00A1-\u00FF]+
 	pattern7  constraint.Matcher = constraint.Pattern(`^(?:^http(s?)://[a-zA-Z0-9._/-]*(\?[a-zA-Z0-9._=&-]*)?(#[a-zA-Z0-9._/-]*)?$)$`)      // ^http(s?)://[a-zA-Z0-9._/-]*(\?[a-zA-Z0-9._=&-]*)?(#[a-zA-Z0-9._/-]*)?$
 	pattern8  constraint.Matcher = constraint.Pattern(`^(?:^[a-zA-Z0-9:_.-]+$)$`)                                                           // ^[a-zA-Z0-9:_.-]+$
-	pattern9  constraint.Matcher = constraint.Pattern(`^(?:[\w._-]+)$`)                                                                     // [\w._-]+
-	pattern10 constraint.Matcher = constraint.Pattern(`^(?:[\w+=/:,.@-]+)$`)                                                                // [\w+=/:,.@-]+
-	pattern11 constraint.Matcher = constraint.Pattern(`^(?:[\w]+)$`)                                                                        // [\w]+
-	pattern12 constraint.Matcher = constraint.Pattern(`^(?:v[1-9][0-9]*(\.[A-Za-z0-9-]*)?)$`)                                               // v[1-9][0-9]*(\.[A-Za-z0-9-]*)?
-	pattern13 constraint.Matcher = constraint.Pattern(`^(?:[\d]+)$`)                                                                        // [\d]+
-	pattern14 constraint.Matcher = constraint.Pattern(`^(?:^o-[0-9a-z]{10,32}\/r-[0-9a-z]{4,32}[0-9a-z-\/]*)$`)                             // ^o-[0-9a-z]{10,32}\/r-[0-9a-z]{4,32}[0-9a-z-\/]*
-	pattern15 constraint.Matcher = constraint.Pattern(`^(?:^p-[0-9a-zA-Z_]{8,128}$)$`)                                                      // ^p-[0-9a-zA-Z_]{8,128}$
-	pattern16 constraint.Matcher = constraint.Pattern(`^(?:[\x{0020}-\x{00FF}]+)$`)                                                         // [\u0020-\u00FF]+
-	pattern17 constraint.Matcher = constraint.Pattern(`^(?:[\w-]*)$`)                                                                       // [\w-]*
-	pattern18 constraint.Matcher = constraint.Pattern(`^(?:((/[A-Za-z0-9\.,\+@=_-]+)*)/)$`)                                                 // ((/[A-Za-z0-9\.,\+@=_-]+)*)/
-	pattern19 constraint.Matcher = constraint.Pattern(`^(?:^[a-zA-Z0-9:/+=,.@_-]+$)$`)                                                      // ^[a-zA-Z0-9:/+=,.@_-]+$
-	pattern20 constraint.Matcher = constraint.Pattern(`^(?:(\x{002F})|(\x{002F}[\x{0021}-\x{007E}]+\x{002F}))$`)                            // (\u002F)|(\u002F[\u0021-\u007E]+\u002F)
+	pattern9  constraint.Matcher = constraint.Pattern(`^(?:(\x{002F})|(\x{002F}[\x{0021}-\x{007E}]+\x{002F}))$`)                            // (\u002F)|(\u002F[\u0021-\u007E]+\u002F)
+	pattern10 constraint.Matcher = constraint.Pattern(`^(?:((/[A-Za-z0-9\.,\+@=_-]+)*)/)$`)                                                 // ((/[A-Za-z0-9\.,\+@=_-]+)*)/
+	pattern11 constraint.Matcher = constraint.Pattern(`^(?:[\w._-]+)$`)                                                                     // [\w._-]+
+	pattern12 constraint.Matcher = constraint.Pattern(`^(?:[\w+=/:,.@-]+)$`)                                                                // [\w+=/:,.@-]+
+	pattern13 constraint.Matcher = constraint.Pattern(`^(?:[\w]+)$`)                                                                        // [\w]+
+	pattern14 constraint.Matcher = constraint.Pattern(`^(?:v[1-9][0-9]*(\.[A-Za-z0-9-]*)?)$`)                                               // v[1-9][0-9]*(\.[A-Za-z0-9-]*)?
+	pattern15 constraint.Matcher = constraint.Pattern(`^(?:[\d]+)$`)                                                                        // [\d]+
+	pattern16 constraint.Matcher = constraint.Pattern(`^(?:^o-[0-9a-z]{10,32}\/r-[0-9a-z]{4,32}[0-9a-z-\/]*)$`)                             // ^o-[0-9a-z]{10,32}\/r-[0-9a-z]{4,32}[0-9a-z-\/]*
+	pattern17 constraint.Matcher = constraint.Pattern(`^(?:^p-[0-9a-zA-Z_]{8,128}$)$`)                                                      // ^p-[0-9a-zA-Z_]{8,128}$
+	pattern18 constraint.Matcher = constraint.Pattern(`^(?:[\x{0020}-\x{00FF}]+)$`)                                                         // [\u0020-\u00FF]+
+	pattern19 constraint.Matcher = constraint.Pattern(`^(?:[\w-]*)$`)                                                                       // [\w-]*
+	pattern20 constraint.Matcher = constraint.Pattern(`^(?:^[a-zA-Z0-9:/+=,.@_-]+$)$`)                                                      // ^[a-zA-Z0-9:/+=,.@_-]+$
 	pattern21 constraint.Matcher = constraint.Pattern(`^(?:\x{002F}[\x{0021}-\x{007F}]*)$`)                                                 // \u002F[\u0021-\u007F]*
 	pattern22 constraint.Matcher = constraint.Pattern(`^(?:[ -~]+)$`)                                                                       // [ -~]+
 	pattern23 constraint.Matcher = constraint.Pattern(`^(?:[\p{L}\p{Z}\p{N}_.:/=+\-@]+)$`)                                                  // [\p{L}\p{Z}\p{N}_.:/=+\-@]+
@@ -3681,17 +3785,17 @@ var (
 // The model's constraints, by shape.
 var (
 	ruleAccessAdvisorUsageGranularityType = constraint.String{Enum: []string{"SERVICE_LEVEL", "ACTION_LEVEL"}}
-	ruleAccessKeyIdType                   = constraint.String{Min: 16, HasMin: true, Max: 128, HasMax: true, Pattern: pattern11, PatternText: "[\\w]+"}
+	ruleAccessKeyIdType                   = constraint.String{Min: 16, HasMin: true, Max: 128, HasMax: true, Pattern: pattern13, PatternText: "[\\w]+"}
 	ruleAccountAliasType                  = constraint.String{Min: 3, HasMin: true, Max: 63, HasMax: true, Pattern: pattern3, PatternText: "^[a-z0-9]([a-z0-9]|-(?!-)){1,61}[a-z0-9]$"}
 	ruleAccountIdType                     = constraint.String{Pattern: pattern4, PatternText: "\\d{12}"}
 	ruleActionNameType                    = constraint.String{Min: 3, HasMin: true, Max: 128, HasMax: true}
 	ruleArnType                           = constraint.String{Min: 20, HasMin: true, Max: 2048, HasMax: true}
 	ruleAssertionEncryptionModeType       = constraint.String{Enum: []string{"Required", "Allowed"}}
 	ruleAssignmentStatusType              = constraint.String{Enum: []string{"Assigned", "Unassigned", "Any"}}
-	ruleAuthenticationCodeType            = constraint.String{Min: 6, HasMin: true, Max: 6, HasMax: true, Pattern: pattern13, PatternText: "[\\d]+"}
+	ruleAuthenticationCodeType            = constraint.String{Min: 6, HasMin: true, Max: 6, HasMax: true, Pattern: pattern15, PatternText: "[\\d]+"}
 	ruleCertificateBodyType               = constraint.String{Min: 1, HasMin: true, Max: 16384, HasMax: true, Pattern: pattern2, PatternText: "[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+"}
 	ruleCertificateChainType              = constraint.String{Min: 1, HasMin: true, Max: 2097152, HasMax: true, Pattern: pattern2, PatternText: "[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+"}
-	ruleCertificateIdType                 = constraint.String{Min: 24, HasMin: true, Max: 128, HasMax: true, Pattern: pattern11, PatternText: "[\\w]+"}
+	ruleCertificateIdType                 = constraint.String{Min: 24, HasMin: true, Max: 128, HasMax: true, Pattern: pattern13, PatternText: "[\\w]+"}
 	ruleClientIDType                      = constraint.String{Min: 1, HasMin: true, Max: 255, HasMax: true}
 	ruleContextKeyNameType                = constraint.String{Min: 5, HasMin: true, Max: 256, HasMax: true}
 	ruleContextKeyTypeEnum                = constraint.String{Enum: []string{"string", "stringList", "numeric", "numericList", "boolean", "booleanList", "ip", "ipList", "binary", "binaryList", "date", "dateList"}}
@@ -3708,38 +3812,40 @@ var (
 	ruleInstanceProfileNameType           = constraint.String{Min: 1, HasMin: true, Max: 128, HasMax: true, Pattern: pattern1, PatternText: "[\\w+=,.@-]+"}
 	ruleJobIDType                         = constraint.String{Min: 36, HasMin: true, Max: 36, HasMax: true}
 	ruleLocaleType                        = constraint.String{Min: 2, HasMin: true, Max: 12, HasMax: true}
-	ruleMarkerType                        = constraint.String{Min: 1, HasMin: true, Max: 320, HasMax: true, Pattern: pattern16, PatternText: "[\\u0020-\\u00FF]+"}
+	ruleMarkerType                        = constraint.String{Min: 1, HasMin: true, Max: 320, HasMax: true, Pattern: pattern18, PatternText: "[\\u0020-\\u00FF]+"}
 	ruleMaxItemsType                      = constraint.Number{Min: 1, HasMin: true, Max: 1000, HasMax: true}
 	ruleMaxPasswordAgeType                = constraint.Number{Min: 1, HasMin: true, Max: 1095, HasMax: true}
 	ruleMinimumPasswordLengthType         = constraint.Number{Min: 6, HasMin: true, Max: 128, HasMax: true}
 	ruleNotesType                         = constraint.String{Max: 500, HasMax: true, Pattern: pattern5, PatternText: "[\\u0009\\u000A\\u000D\\u0020-\\u007E\\u00A1-\\u00FF]*"}
 	ruleNotificationChannelType           = constraint.String{Min: 2, HasMin: true, Max: 400, HasMax: true, Pattern: pattern8, PatternText: "^[a-zA-Z0-9:_.-]+$"}
 	ruleOpenIDConnectProviderUrlType      = constraint.String{Min: 1, HasMin: true, Max: 255, HasMax: true}
-	ruleOrganizationsEntityPathType       = constraint.String{Min: 19, HasMin: true, Max: 427, HasMax: true, Pattern: pattern14, PatternText: "^o-[0-9a-z]{10,32}\\/r-[0-9a-z]{4,32}[0-9a-z-\\/]*"}
-	ruleOrganizationsPolicyIdType         = constraint.String{Pattern: pattern15, PatternText: "^p-[0-9a-zA-Z_]{8,128}$"}
-	ruleOwnerIdType                       = constraint.String{Min: 20, HasMin: true, Max: 2048, HasMax: true, Pattern: pattern19, PatternText: "^[a-zA-Z0-9:/+=,.@_-]+$"}
+	ruleOrganizationsEntityPathType       = constraint.String{Min: 19, HasMin: true, Max: 427, HasMax: true, Pattern: pattern16, PatternText: "^o-[0-9a-z]{10,32}\\/r-[0-9a-z]{4,32}[0-9a-z-\\/]*"}
+	ruleOrganizationsPolicyIdType         = constraint.String{Pattern: pattern17, PatternText: "^p-[0-9a-zA-Z_]{8,128}$"}
+	ruleOwnerIdType                       = constraint.String{Min: 20, HasMin: true, Max: 2048, HasMax: true, Pattern: pattern20, PatternText: "^[a-zA-Z0-9:/+=,.@_-]+$"}
 	rulePasswordReusePreventionType       = constraint.Number{Min: 1, HasMin: true, Max: 24, HasMax: true}
 	rulePasswordType                      = constraint.String{Min: 1, HasMin: true, Max: 128, HasMax: true, Pattern: pattern2, PatternText: "[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+", Sensitive: true}
 	rulePathPrefixType                    = constraint.String{Min: 1, HasMin: true, Max: 512, HasMax: true, Pattern: pattern21, PatternText: "\\u002F[\\u0021-\\u007F]*"}
-	rulePathPrefixTypeNoPattern           = constraint.String{Min: 1, HasMin: true, Max: 512, HasMax: true}
-	rulePathType                          = constraint.String{Min: 1, HasMin: true, Max: 512, HasMax: true, Pattern: pattern20, PatternText: "(\\u002F)|(\\u002F[\\u0021-\\u007E]+\\u002F)"}
+	rulePathPrefixTypeMotoPath            = constraint.String{Min: 1, HasMin: true, Max: 512, HasMax: true, Pattern: pattern21, PatternText: "\\u002F[\\u0021-\\u007F]*", Lenient: constraint.MotoPath}
+	rulePathType                          = constraint.String{Min: 1, HasMin: true, Max: 512, HasMax: true, Pattern: pattern9, PatternText: "(\\u002F)|(\\u002F[\\u0021-\\u007E]+\\u002F)"}
+	rulePathTypeMotoPath                  = constraint.String{Min: 1, HasMin: true, Max: 512, HasMax: true, Pattern: pattern9, PatternText: "(\\u002F)|(\\u002F[\\u0021-\\u007E]+\\u002F)", Lenient: constraint.MotoPath}
 	rulePathTypeNoPattern                 = constraint.String{Min: 1, HasMin: true, Max: 512, HasMax: true}
 	rulePolicyDescriptionType             = constraint.String{Max: 1000, HasMax: true}
 	rulePolicyDocumentType                = constraint.String{Min: 1, HasMin: true, Max: 131072, HasMax: true, Pattern: pattern2, PatternText: "[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+"}
 	rulePolicyNameType                    = constraint.String{Min: 1, HasMin: true, Max: 128, HasMax: true, Pattern: pattern1, PatternText: "[\\w+=,.@-]+"}
+	rulePolicyNameTypeMotoInlineName      = constraint.String{Min: 1, HasMin: true, Max: 128, HasMax: true, Pattern: pattern1, PatternText: "[\\w+=,.@-]+", Lenient: constraint.MotoInlineName}
 	rulePolicyNameTypeNoPattern           = constraint.String{Min: 1, HasMin: true, Max: 128, HasMax: true}
 	rulePolicyParameterListType           = constraint.Length{Max: 50, HasMax: true}
 	rulePolicyParameterNameType           = constraint.String{Min: 5, HasMin: true, Max: 256, HasMax: true, Pattern: pattern22, PatternText: "[ -~]+"}
 	rulePolicyParameterTypeEnum           = constraint.String{Enum: []string{"string", "stringList"}}
 	rulePolicyParameterValueType          = constraint.String{Pattern: pattern22, PatternText: "[ -~]+"}
-	rulePolicyPathType                    = constraint.String{Min: 1, HasMin: true, Max: 512, HasMax: true, Pattern: pattern18, PatternText: "((/[A-Za-z0-9\\.,\\+@=_-]+)*)/"}
-	rulePolicyPathTypeNoPattern           = constraint.String{Min: 1, HasMin: true, Max: 512, HasMax: true}
+	rulePolicyPathType                    = constraint.String{Min: 1, HasMin: true, Max: 512, HasMax: true, Pattern: pattern10, PatternText: "((/[A-Za-z0-9\\.,\\+@=_-]+)*)/"}
+	rulePolicyPathTypeMotoPath            = constraint.String{Min: 1, HasMin: true, Max: 512, HasMax: true, Pattern: pattern10, PatternText: "((/[A-Za-z0-9\\.,\\+@=_-]+)*)/", Lenient: constraint.MotoPath}
 	rulePolicyScopeType                   = constraint.String{Enum: []string{"All", "AWS", "Local"}}
 	rulePolicyUsageType                   = constraint.String{Enum: []string{"PermissionsPolicy", "PermissionsBoundary"}}
-	rulePolicyVersionIdType               = constraint.String{Pattern: pattern12, PatternText: "v[1-9][0-9]*(\\.[A-Za-z0-9-]*)?"}
+	rulePolicyVersionIdType               = constraint.String{Pattern: pattern14, PatternText: "v[1-9][0-9]*(\\.[A-Za-z0-9-]*)?"}
 	rulePrivateKeyIdType                  = constraint.String{Min: 22, HasMin: true, Max: 64, HasMax: true, Pattern: pattern25, PatternText: "[A-Z0-9]+"}
 	rulePrivateKeyType                    = constraint.String{Min: 1, HasMin: true, Max: 16384, HasMax: true, Pattern: pattern2, PatternText: "[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+", Sensitive: true}
-	rulePublicKeyIdType                   = constraint.String{Min: 20, HasMin: true, Max: 128, HasMax: true, Pattern: pattern11, PatternText: "[\\w]+"}
+	rulePublicKeyIdType                   = constraint.String{Min: 20, HasMin: true, Max: 128, HasMax: true, Pattern: pattern13, PatternText: "[\\w]+"}
 	rulePublicKeyMaterialType             = constraint.String{Min: 1, HasMin: true, Max: 16384, HasMax: true, Pattern: pattern2, PatternText: "[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+"}
 	ruleRedirectUrlType                   = constraint.String{Min: 1, HasMin: true, Max: 255, HasMax: true, Pattern: pattern7, PatternText: "^http(s?)://[a-zA-Z0-9._/-]*(\\?[a-zA-Z0-9._=&-]*)?(#[a-zA-Z0-9._/-]*)?$"}
 	ruleRequestMessageType                = constraint.String{Max: 200, HasMax: true, Pattern: pattern5, PatternText: "[\\u0009\\u000A\\u000D\\u0020-\\u007E\\u00A1-\\u00FF]*"}
@@ -3750,12 +3856,12 @@ var (
 	ruleRoleMaxSessionDurationType        = constraint.Number{Min: 3600, HasMin: true, Max: 43200, HasMax: true}
 	ruleRoleNameType                      = constraint.String{Min: 1, HasMin: true, Max: 64, HasMax: true, Pattern: pattern1, PatternText: "[\\w+=,.@-]+"}
 	ruleSAMLMetadataDocumentType          = constraint.String{Min: 1000, HasMin: true, Max: 10000000, HasMax: true}
-	ruleSAMLProviderNameType              = constraint.String{Min: 1, HasMin: true, Max: 128, HasMax: true, Pattern: pattern9, PatternText: "[\\w._-]+"}
-	ruleSerialNumberType                  = constraint.String{Min: 9, HasMin: true, Max: 256, HasMax: true, Pattern: pattern10, PatternText: "[\\w+=/:,.@-]+"}
+	ruleSAMLProviderNameType              = constraint.String{Min: 1, HasMin: true, Max: 128, HasMax: true, Pattern: pattern11, PatternText: "[\\w._-]+"}
+	ruleSerialNumberType                  = constraint.String{Min: 9, HasMin: true, Max: 256, HasMax: true, Pattern: pattern12, PatternText: "[\\w+=/:,.@-]+"}
 	ruleServerCertificateNameType         = constraint.String{Min: 1, HasMin: true, Max: 128, HasMax: true, Pattern: pattern1, PatternText: "[\\w+=,.@-]+"}
 	ruleServiceNamespaceListType          = constraint.Length{Min: 1, HasMin: true, Max: 200, HasMax: true}
-	ruleServiceNamespaceType              = constraint.String{Min: 1, HasMin: true, Max: 64, HasMax: true, Pattern: pattern17, PatternText: "[\\w-]*"}
-	ruleServiceSpecificCredentialId       = constraint.String{Min: 20, HasMin: true, Max: 128, HasMax: true, Pattern: pattern11, PatternText: "[\\w]+"}
+	ruleServiceNamespaceType              = constraint.String{Min: 1, HasMin: true, Max: 64, HasMax: true, Pattern: pattern19, PatternText: "[\\w-]*"}
+	ruleServiceSpecificCredentialId       = constraint.String{Min: 20, HasMin: true, Max: 128, HasMax: true, Pattern: pattern13, PatternText: "[\\w]+"}
 	ruleSessionDurationType               = constraint.Number{Min: 300, HasMin: true, Max: 43200, HasMax: true}
 	ruleSortKeyType                       = constraint.String{Enum: []string{"SERVICE_NAMESPACE_ASCENDING", "SERVICE_NAMESPACE_DESCENDING", "LAST_AUTHENTICATED_TIME_ASCENDING", "LAST_AUTHENTICATED_TIME_DESCENDING"}}
 	ruleStatusType                        = constraint.String{Enum: []string{"Active", "Inactive", "Expired"}}

@@ -29,6 +29,12 @@ type Input interface {
 	Validate() error
 }
 
+// LenientInput is an input some of whose members a lenient validation (emulator
+// --enforce off, as moto server accepts) relaxes; see awsproto.Service.DecodeRequestLenient.
+type LenientInput interface {
+	ValidateLenient() error
+}
+
 // Operation is one entry of a generated Operations table.
 type Operation struct {
 	Name string // the Action parameter: "CreateUser"
