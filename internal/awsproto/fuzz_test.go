@@ -38,9 +38,27 @@ func FuzzDecodeQuery(f *testing.F) {
 	} {
 		f.Add(s)
 	}
+	f.Add("Action=CreateRole&RoleName=r&Path=my-path&AssumeRolePolicyDocument=x")
+	f.Add("Action=PutUserPolicy&UserName=u&PolicyName=test+policy&PolicyDocument=%7B%7D")
 	f.Fuzz(func(t *testing.T, body string) {
 		fuzzDecode(t, awsproto.IAM, body)
 		fuzzDecode(t, awsproto.STS, body)
+		// Emulator --enforce off's decoding only ever accepts more: whatever the strict
+		// decoding accepts, the lenient one accepts too, and it fails only with wire errors.
+		params, err := url.ParseQuery(body)
+		if err != nil && len(params) == 0 {
+			return
+		}
+		_, _, strictErr := awsproto.IAM.DecodeRequest(params)
+		_, _, lenientErr := awsproto.IAM.DecodeRequestLenient(params)
+		if lenientErr != nil {
+			if _, ok := awserr.As(lenientErr); !ok {
+				t.Fatalf("non-wire error %T %v for %q", lenientErr, lenientErr, body)
+			}
+			if strictErr == nil {
+				t.Fatalf("lenient decoding refuses what strict accepts: %v for %q", lenientErr, body)
+			}
+		}
 	})
 }
 
