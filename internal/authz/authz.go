@@ -12,6 +12,7 @@ package authz
 
 import (
 	"encoding/binary"
+	"math/bits"
 	"strconv"
 	"strings"
 
@@ -523,12 +524,12 @@ func prepareAction(res *Result, q *query) {
 	}
 	buf = buf[:words]
 	copy(buf, s)
-	lowerASCII(buf)
+	colon := lowerASCII(buf)
 	buf = buf[:len(s)]
 	res.scratch = buf
 	q.lower = unsafeString(buf)
 	q.service, q.head = q.lower, ""
-	if colon := strings.IndexByte(q.lower, ':'); colon >= 0 {
+	if colon >= 0 && colon < len(s) { // a colon in the padding is not the action's
 		q.service = q.lower[:colon]
 		if len(s) > colon+1 {
 			q.head = q.lower[:colon+2]
@@ -539,26 +540,40 @@ func prepareAction(res *Result, q *query) {
 
 // lowerASCII lower-cases the ASCII letters of b in place, leaving every other byte as it
 // is (IAM action names are ASCII; a non-ASCII byte never matches an ASCII pattern byte
-// either way). Eight bytes at a time: a byte is upper-case when its low seven bits are at
-// least 'A' and at most 'Z' and its high bit is clear; adding 0x80-'A' and 0x80-'Z'-1 to
-// the low seven bits sets each byte's high bit for those two tests without carrying into
-// the next byte, and the surviving high bit shifted to 0x20 is the case bit.
-func lowerASCII(b []byte) {
+// either way), and returns the index of the first ':' (-1 when there is none). Eight bytes
+// at a time: a byte is upper-case when its low seven bits are at least 'A' and at most
+// 'Z' and its high bit is clear; adding 0x80-'A' and 0x80-'Z'-1 to the low seven bits
+// sets each byte's high bit for those two tests without carrying into the next byte, and
+// the surviving high bit shifted to 0x20 is the case bit. A colon is a zero byte of the
+// word XOR ':'s; the zero-byte test's lowest flag is exact (a false flag can only follow a
+// true one, through the borrow).
+func lowerASCII(b []byte) (colon int) {
 	const (
-		ones = 0x0101010101010101
-		high = 0x8080808080808080
+		ones   = 0x0101010101010101
+		high   = 0x8080808080808080
+		colons = ':' * ones
 	)
+	colon = -1
 	i := 0
 	for ; i+8 <= len(b); i += 8 {
 		w := binary.LittleEndian.Uint64(b[i:])
 		low := w &^ high
 		upper := (low + (0x80-'A')*ones) &^ (low + (0x80-'Z'-1)*ones) &^ w & high
 		binary.LittleEndian.PutUint64(b[i:], w|upper>>2)
+		if colon < 0 {
+			if x := w ^ colons; (x-ones)&^x&high != 0 {
+				colon = i + bits.TrailingZeros64((x-ones)&^x&high)/8
+			}
+		}
 	}
 	for ; i < len(b); i++ {
 		c := b[i]
 		if c-'A' < 26 {
 			b[i] = c + 'a' - 'A'
 		}
+		if c == ':' && colon < 0 {
+			colon = i
+		}
 	}
+	return colon
 }
