@@ -915,7 +915,9 @@ func statementSpans(text string) []span {
 				return out
 			}
 			start := sc.i
-			if !sc.skip() {
+			// skip passes nothing at a '}' (or another delimiter) where an element should
+			// be; stop there rather than loop on the same offset.
+			if !sc.skip() || sc.i == start {
 				return out
 			}
 			out = append(out, sc.span(start, sc.i))
