@@ -3,8 +3,9 @@ package iam
 import (
 	"encoding/json"
 	"net/url"
-	"path"
 	"strings"
+
+	"gatehouse/internal/policy/wildcard"
 )
 
 // Checks IAM makes of a trust policy beyond the policy grammar, with the messages AWS answers
@@ -72,9 +73,12 @@ func checkTrustActions(doc string) error {
 }
 
 func trustActionAllowed(a string) bool {
+	// The policy engine's own action matcher: only * and ? are wildcards, as in any Action
+	// element (reference_policies_elements_action.html); a '[' is a literal character, which
+	// path.Match would have read as a character class ("sts:Assume[R]ole").
+	p := wildcard.Compile(a, wildcard.Action, false)
 	for _, t := range trustActions {
-		// path.Match treats * and ? as IAM does within one action name (no '/' occurs in them).
-		if ok, err := path.Match(a, t); err == nil && ok {
+		if p.MatchLower(t) {
 			return true
 		}
 	}
