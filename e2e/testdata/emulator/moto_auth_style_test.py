@@ -15,13 +15,13 @@ file also runs under pytest unchanged. Exit status 0 when every test passed.
 """
 
 import json
-import os
 import sys
-import traceback
 
 import boto3
 from botocore.exceptions import ClientError
 from moto import mock_aws
+
+import runner
 from moto.core import set_initial_no_auth_action_count
 
 ACCOUNT = "123456789012"
@@ -326,25 +326,5 @@ def test_describe_wildcard_allows_describe_tags():
     assert "is not authorized to perform: ec2:DescribeTags because no identity-based policy allows" in err["Message"], err
 
 
-def main():
-    tests = [(n, f) for n, f in list(globals().items()) if n.startswith("test_") and callable(f)]  # definition order
-    only = sys.argv[1:]
-    failed = 0
-    for name, fn in tests:
-        if only and name not in only:
-            continue
-        try:
-            fn()
-            print("PASS", name)
-        except Exception:
-            failed += 1
-            print("FAIL", name)
-            traceback.print_exc()
-    print("%d passed, %d failed" % (len([t for t in tests if not only or t[0] in only]) - failed, failed))
-    return 1 if failed else 0
-
-
 if __name__ == "__main__":
-    if os.environ.get("TEST_SERVER_MODE", "").lower() != "true":
-        sys.exit("run with TEST_SERVER_MODE=true and TEST_SERVER_MODE_ENDPOINT=http://127.0.0.1:PORT")
-    sys.exit(main())
+    sys.exit(runner.main(globals()))

@@ -11,12 +11,12 @@ server mode by moto's tests too; here they are made against the server's clock.
 
 import base64
 import datetime
-import os
 import sys
-import traceback
 
 import boto3
 from moto import mock_aws
+
+import runner
 
 ACCOUNT_ID = "123456789012"
 ROLE_NAME = "test-role"
@@ -110,22 +110,5 @@ def test_assume_role_with_saml_should_default_session_duration_to_3600_seconds_w
     check(assume(response([ROLE, NAME])), 3600)
 
 
-def main():
-    tests = [(n, f) for n, f in list(globals().items()) if n.startswith("test_") and callable(f)]
-    failed = 0
-    for name, fn in tests:
-        try:
-            fn()
-            print("PASS", name)
-        except Exception:
-            failed += 1
-            print("FAIL", name)
-            traceback.print_exc()
-    print("%d passed, %d failed" % (len(tests) - failed, failed))
-    return 1 if failed else 0
-
-
 if __name__ == "__main__":
-    if os.environ.get("TEST_SERVER_MODE", "").lower() != "true":
-        sys.exit("run with TEST_SERVER_MODE=true and TEST_SERVER_MODE_ENDPOINT=http://127.0.0.1:PORT")
-    sys.exit(main())
+    sys.exit(runner.main(globals()))
