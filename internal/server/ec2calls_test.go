@@ -26,6 +26,7 @@ import (
 	"gatehouse/internal/seal"
 	"gatehouse/internal/server"
 	"gatehouse/internal/store"
+	"gatehouse/internal/sts"
 )
 
 type ec2Fixture struct {
@@ -35,7 +36,11 @@ type ec2Fixture struct {
 	keys map[string][2]string // user → key ID, secret; "" is root
 }
 
-func newEC2Fixture(t *testing.T) *ec2Fixture {
+func newEC2Fixture(t *testing.T) *ec2Fixture { return buildEC2Fixture(t, false) }
+
+// buildEC2Fixture serves IAM and EC2 over one SQLite store; withSTS adds STS (so EC2 denials
+// carry encoded messages) and a second account whose root key is "other-root".
+func buildEC2Fixture(t *testing.T, withSTS bool) *ec2Fixture {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "g.db"), store.Options{UnsafeNoSync: true})
@@ -68,7 +73,22 @@ func newEC2Fixture(t *testing.T) *ec2Fixture {
 	}
 	f.iam, f.acct = svc, iam.Account{ID: b.Account}
 	f.keys[""] = [2]string{b.RootKeyID, b.RootKeySecret}
-	f.srv = server.New(server.Config{IAM: svc, EC2: e, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	cfg := server.Config{IAM: svc, EC2: e, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	if withSTS {
+		other, err := svc.Bootstrap(ctx, "444455556666")
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.keys["other-root"] = [2]string{other.RootKeyID, other.RootKeySecret}
+		keyring, err := seal.NewKeyring(rand.Reader, time.Now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.STS, err = sts.New(sts.Options{Keyring: keyring, Rand: rand.Reader}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.srv = server.New(cfg)
 	return f
 }
 

@@ -3,79 +3,21 @@ package server_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"gatehouse/internal/authmsg"
 	"gatehouse/internal/awsproto/iamapi"
-	"gatehouse/internal/ec2"
-	"gatehouse/internal/iam"
-	"gatehouse/internal/seal"
-	"gatehouse/internal/server"
-	"gatehouse/internal/store"
-	"gatehouse/internal/sts"
 )
 
 // newDecodeFixture is newEC2Fixture with STS: EC2 denials carry encoded messages and
 // DecodeAuthorizationMessage opens them. A second account, 444455556666, has a root key
 // under the name "other-root".
-func newDecodeFixture(t *testing.T) *ec2Fixture {
-	t.Helper()
-	ctx := context.Background()
-	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "g.db"), store.Options{UnsafeNoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	master := make([]byte, seal.KeySize)
-	_, _ = rand.Read(master)
-	sealer, err := seal.New(master, rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := &ec2Fixture{keys: map[string][2]string{}}
-	svc, err := iam.New(iam.Options{Store: st, Sealer: sealer, OnChange: func(c iam.Change) {
-		if f.srv != nil {
-			f.srv.Invalidate(c)
-		}
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := svc.Bootstrap(ctx, "111122223333")
-	if err != nil {
-		t.Fatal(err)
-	}
-	other, err := svc.Bootstrap(ctx, "444455556666")
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := ec2.New(ec2.Options{Store: st})
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyring, err := seal.NewKeyring(rand.Reader, time.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stsSvc, err := sts.New(sts.Options{Keyring: keyring, Rand: rand.Reader})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.iam, f.acct = svc, iam.Account{ID: b.Account}
-	f.keys[""] = [2]string{b.RootKeyID, b.RootKeySecret}
-	f.keys["other-root"] = [2]string{other.RootKeyID, other.RootKeySecret}
-	f.srv = server.New(server.Config{IAM: svc, EC2: e, STS: stsSvc, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	return f
-}
+func newDecodeFixture(t *testing.T) *ec2Fixture { return buildEC2Fixture(t, true) }
 
 // decode calls DecodeAuthorizationMessage as the named user ("" is root).
 func (f *ec2Fixture) decode(t *testing.T, as, msg string) (int, string) {
