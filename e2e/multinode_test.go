@@ -1,16 +1,13 @@
 package e2e
 
 import (
-	"context"
 	"crypto/rand"
-	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,59 +19,17 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
-	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
+
+	"gatehouse/internal/store/storetest"
 )
 
 // Several `gatehouse serve` processes sharing one PostgreSQL store (DESIGN.md: "PostgreSQL
 // for several nodes"; "the node that made a change sees it at once, other nodes within a
 // second").
 
-// multiNodeDSN is the local test server (trust auth), as internal/store's tests use it;
-// GATEHOUSE_TEST_POSTGRES overrides it.
-func multiNodeDSN() string {
-	if dsn := os.Getenv("GATEHOUSE_TEST_POSTGRES"); dsn != "" {
-		return dsn
-	}
-	return "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-}
-
-// pgTestSchema creates a schema of the test's own, dropped when it ends, and returns a DSN
-// whose search_path points at it: the nodes' tables collide with no other test's. It skips
-// the test when PostgreSQL is unreachable.
-func pgTestSchema(t *testing.T) string {
-	t.Helper()
-	admin, err := sql.Open("pgx", multiNodeDSN())
-	if err == nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		err = admin.PingContext(ctx)
-		cancel()
-	}
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("PostgreSQL at %s is unreachable and CI=true: %v", multiNodeDSN(), err)
-		}
-		t.Skipf("PostgreSQL at %s is unreachable (set GATEHOUSE_TEST_POSTGRES): %v", multiNodeDSN(), err)
-	}
-	schema := "e2e_" + strings.ToLower(rand.Text())
-	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	// Registered before the nodes start, so it runs after they have stopped.
-	t.Cleanup(func() {
-		if _, err := admin.Exec("DROP SCHEMA " + schema + " CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-		admin.Close()
-	})
-	u, err := url.Parse(multiNodeDSN())
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
+// pgTestSchema gives the nodes a schema of the test's own (storetest.PostgresSchema),
+// registered before they start so that it is dropped after they have stopped.
+func pgTestSchema(t *testing.T) string { return storetest.PostgresSchema(t, "e2e_") }
 
 func newMasterKey(t *testing.T) string {
 	t.Helper()

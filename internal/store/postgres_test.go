@@ -2,12 +2,7 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
 	"fmt"
-	"net/url"
-	"os"
-	"strings"
 	"testing"
 	"time"
 
@@ -15,50 +10,8 @@ import (
 	"gatehouse/internal/store/storetest"
 )
 
-// pgDSN is the local test server (trust auth); GATEHOUSE_TEST_POSTGRES overrides it.
-func pgDSN() string {
-	if dsn := os.Getenv("GATEHOUSE_TEST_POSTGRES"); dsn != "" {
-		return dsn
-	}
-	return "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-}
-
-// pgSchema creates a fresh schema for one test, drops it afterwards, and returns a DSN
-// whose search_path points at it. Without a reachable server the test skips, unless
-// CI=true: then it fails, so that CI never passes by skipping.
-func pgSchema(t testing.TB) string {
-	t.Helper()
-	admin, err := sql.Open("pgx", pgDSN())
-	if err == nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		err = admin.PingContext(ctx)
-		cancel()
-	}
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("PostgreSQL at %s is unreachable and CI=true: %v", pgDSN(), err)
-		}
-		t.Skipf("PostgreSQL at %s is unreachable (set GATEHOUSE_TEST_POSTGRES, or CI=true to fail): %v", pgDSN(), err)
-	}
-	schema := "t_" + strings.ToLower(rand.Text())
-	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		if _, err := admin.Exec("DROP SCHEMA " + schema + " CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-		admin.Close()
-	})
-	u, err := url.Parse(pgDSN())
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
+// pgSchema is a fresh schema of this test's own (storetest.PostgresSchema).
+func pgSchema(t testing.TB) string { return storetest.PostgresSchema(t, "t_") }
 
 func openPostgres(t testing.TB, dsn string, opts Options) *Postgres {
 	t.Helper()
