@@ -144,6 +144,7 @@ type Set struct {
 // build computes the plan of q: the candidates of the Set's indexes in plan order,
 // identity, boundary, session, SCP levels.
 func (s *Set) build(q query) *plan {
+	q.prepare()
 	n := 3 + len(s.scps)
 	switch {
 	case len(s.scps) > 0:
@@ -154,16 +155,15 @@ func (s *Set) build(q query) *plan {
 	default:
 		n = 1
 	}
-	p := &plan{lists: make([]cands, n)}
-	p.lists[0] = s.identity.candidates(&q)
+	p := newPlan(q.action, s.identity.candidates(&q), n)
 	if s.boundary != nil {
-		p.lists[1] = s.boundary.candidates(&q)
+		p.set(1, s.boundary.candidates(&q))
 	}
 	if s.session != nil {
-		p.lists[2] = s.session.candidates(&q)
+		p.set(2, s.session.candidates(&q))
 	}
 	for i := range s.scps {
-		p.lists[3+i] = s.scps[i].candidates(&q)
+		p.set(3+i, s.scps[i].candidates(&q))
 	}
 	return p
 }
@@ -203,12 +203,14 @@ type ResourceSet struct {
 }
 
 func (s *ResourceSet) build(q query) *plan {
-	p := &plan{lists: make([]cands, 1+len(s.rcps))}
+	q.prepare()
+	var first cands
 	if s.resource != nil {
-		p.lists[0] = s.resource.candidates(&q)
+		first = s.resource.candidates(&q)
 	}
+	p := newPlan(q.action, first, 1+len(s.rcps))
 	for i := range s.rcps {
-		p.lists[1+i] = s.rcps[i].candidates(&q)
+		p.set(1+i, s.rcps[i].candidates(&q))
 	}
 	return p
 }
@@ -333,9 +335,7 @@ func Evaluate(req *Request, res *Result) {
 	p := req.Principal
 	res.principal, res.action, res.resource = p.ARN, req.Action, req.Resource
 
-	q := query{action: req.Action, resource: req.Resource, ctx: req.Context, principal: p}
-	prepareAction(res, &q)
-	act := q.lower
+	q := query{action: req.Action, resource: req.Resource, ctx: req.Context, principal: p, res: res}
 
 	resAcct := req.ResourceAccount
 	if resAcct == "" {
@@ -432,7 +432,7 @@ func Evaluate(req *Request, res *Result) {
 		if !rsc.allow {
 			denied = ResourcePolicy
 		}
-	case !sameAccount || (!rsc.allow && (isTrustAction(act) || isKMSKey(q.service, req.Resource))):
+	case !sameAccount || (!rsc.allow && (isTrustAction(req.Action) || isKMSKey(req.Action, req.Resource))):
 		// Cross-account access needs both sides; assuming a role always needs its trust
 		// policy, and using a KMS key its key policy: "IAM role trust policies and KMS key
 		// policies are exceptions to this logic, because they must explicitly allow access for
@@ -472,17 +472,21 @@ func Evaluate(req *Request, res *Result) {
 // isKMSKey reports a KMS action on a KMS key (arn:PARTITION:kms:REGION:ACCOUNT:key/ID), whose
 // key policy is the resource-based policy that must allow it. Actions on "*" (kms:ListKeys,
 // kms:CreateKey) or on aliases involve no key policy.
-func isKMSKey(lowerService, resource string) bool {
-	if lowerService != "kms" || !strings.HasPrefix(resource, "arn:") {
+func isKMSKey(action, resource string) bool {
+	if len(action) < 4 || !strings.EqualFold(action[:4], "kms:") || !strings.HasPrefix(resource, "arn:") {
 		return false
 	}
 	i := strings.Index(resource, ":kms:")
 	return i > 0 && strings.Contains(resource[i:], ":key/")
 }
 
-func isTrustAction(lowerAction string) bool {
+// isTrustAction reports an action (in any case) of trustActions.
+func isTrustAction(action string) bool {
+	if len(action) < len("sts:tagsession") || !strings.EqualFold(action[:4], "sts:") {
+		return false
+	}
 	for _, a := range trustActions {
-		if lowerAction == a {
+		if strings.EqualFold(action, a) {
 			return true
 		}
 	}
@@ -507,18 +511,22 @@ func evalLevels(levels []index, list func(int) *cands, first int, q *query, res 
 	return ok
 }
 
-// prepareAction fills q's lower-cased action (in res's scratch buffer), its service and
-// head ("s3" and "s3:g" for "s3:GetObject"): this runs on every decision. The action is
-// lower-cased eight bytes at a time (lowerASCII) and its colon found with
-// strings.IndexByte: a byte-at-a-time loop branches on every letter's case, which a
-// mixed-case action ("s3:GetObject") makes unpredictable. The mask bits are computed only
-// when a statement scan needs them (query.maskBits).
-func prepareAction(res *Result, q *query) {
+// prepare fills q's lower-cased action (in the Result's scratch buffer), its service and
+// head ("s3" and "s3:g" for "s3:GetObject"), once: building a plan needs them, and a
+// decision whose plan is cached does not. The action is lower-cased eight bytes at a time
+// (lowerASCII) and its colon found with it: a byte-at-a-time loop branches on every
+// letter's case, which a mixed-case action ("s3:GetObject") makes unpredictable. The
+// mask bits are computed only when a statement scan needs them (query.maskBits).
+func (q *query) prepare() {
+	if q.prepared {
+		return
+	}
+	q.prepared = true
 	s := q.action
 	// Whole words only: the buffer is rounded up to eight bytes, the bytes past the action
 	// lower-cased along with it and then cut off, so no byte-wise tail loop runs.
 	words := (len(s) + 7) &^ 7
-	buf := res.scratch[:0]
+	buf := q.res.scratch[:0]
 	if cap(buf) < words {
 		buf = make([]byte, 0, words+16)
 	}
@@ -526,7 +534,7 @@ func prepareAction(res *Result, q *query) {
 	copy(buf, s)
 	colon := lowerASCII(buf)
 	buf = buf[:len(s)]
-	res.scratch = buf
+	q.res.scratch = buf
 	q.lower = unsafeString(buf)
 	q.service, q.head = q.lower, ""
 	if colon >= 0 && colon < len(s) { // a colon in the padding is not the action's
@@ -535,7 +543,6 @@ func prepareAction(res *Result, q *query) {
 			q.head = q.lower[:colon+2]
 		}
 	}
-	q.bitsDone = false
 }
 
 // lowerASCII lower-cases the ASCII letters of b in place, leaving every other byte as it

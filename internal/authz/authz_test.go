@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"testing"
 
 	"gatehouse/internal/policy"
@@ -91,6 +92,7 @@ func (g *gen) resourcePolicy() *policy.Policy {
 
 func newWorld(seed uint64) *propertyWorld {
 	g := newGen(seed)
+	g.notResource = 0.15
 	w := &propertyWorld{g: g}
 	for i := 0; i < 1+g.r.IntN(3); i++ {
 		w.pp.Identity = append(w.pp.Identity, Attached{Label: fmt.Sprintf("identity[%d]", i), Policy: g.compiled(1+g.r.IntN(6), 0.2, 0.3)})
@@ -176,7 +178,15 @@ func TestIndexAgreesWithScan(t *testing.T) {
 			continue // the root user's identity policies are not evaluated
 		}
 		set := NewSet(w.pp)
-		for _, req := range w.requests(set, nil, 40) {
+		reqs := w.requests(set, nil, 40)
+		// Each request twice, the second time from the plan the first one cached, and
+		// once more with the action in other case (a plan of its own).
+		for i := range reqs {
+			again := reqs[i]
+			again.Action = strings.ToUpper(again.Action)
+			reqs = append(reqs, reqs[i], again)
+		}
+		for _, req := range reqs {
 			Evaluate(&req, &res)
 			var want []string
 			for _, a := range w.pp.Identity {

@@ -17,9 +17,14 @@ var genServices = []string{"s3", "ec2", "iam", "dynamodb", "sqs", "sns", "lambda
 var genVerbs = []string{"Get", "List", "Describe", "Put", "Create", "Delete", "Update", "Tag", "Untag", "Start", "Stop"}
 var genNouns = []string{"Object", "Bucket", "Instance", "User", "Role", "Table", "Item", "Queue", "Topic", "Function", "Key", "Secret", "Parameter"}
 
-type gen struct{ r *rand.Rand }
+type gen struct {
+	r *rand.Rand
+	// notResource is the share of statements written with NotResource (property tests
+	// set it; benchmarks keep 0 so that their corpus stays the same).
+	notResource float64
+}
 
-func newGen(seed uint64) *gen { return &gen{rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))} }
+func newGen(seed uint64) *gen { return &gen{r: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))} }
 
 func (g *gen) pick(s []string) string { return s[g.r.IntN(len(s))] }
 
@@ -81,11 +86,12 @@ func (g *gen) condition() map[string]map[string]any {
 // policy returns a document of n statements; denyRate in [0,1).
 func (g *gen) policy(n int, denyRate float64, condRate float64) []byte {
 	type stmt struct {
-		Sid       string                    `json:"Sid,omitempty"`
-		Effect    string                    `json:"Effect"`
-		Action    []string                  `json:"Action"`
-		Resource  []string                  `json:"Resource"`
-		Condition map[string]map[string]any `json:"Condition,omitempty"`
+		Sid         string                    `json:"Sid,omitempty"`
+		Effect      string                    `json:"Effect"`
+		Action      []string                  `json:"Action"`
+		Resource    []string                  `json:"Resource,omitempty"`
+		NotResource []string                  `json:"NotResource,omitempty"`
+		Condition   map[string]map[string]any `json:"Condition,omitempty"`
 	}
 	doc := struct {
 		Version   string `json:"Version"`
@@ -101,6 +107,9 @@ func (g *gen) policy(n int, denyRate float64, condRate float64) []byte {
 		}
 		for j := 0; j < 1+g.r.IntN(2); j++ {
 			s.Resource = append(s.Resource, g.resourcePattern())
+		}
+		if g.notResource > 0 && g.r.Float64() < g.notResource {
+			s.Resource, s.NotResource = nil, s.Resource
 		}
 		if g.r.Float64() < condRate {
 			s.Condition = g.condition()

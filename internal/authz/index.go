@@ -39,8 +39,8 @@ type buckets struct {
 const indexThreshold = 64
 
 type istmt struct {
-	c *policy.Compiled
-	a *Attached // the policy holding c, in the index's pols
+	c   *policy.Compiled
+	pol int // the policy holding c, in the index's pols
 }
 
 func (ix *index) indexed() bool { return ix != nil && ix.buckets != nil }
@@ -70,7 +70,7 @@ func newIndex(pols []Attached, typ PolicyType) *index {
 		for i := range a.Policy.Statements {
 			c := &a.Policy.Statements[i]
 			n := int32(len(b.stmts))
-			b.stmts = append(b.stmts, istmt{c: c, a: a})
+			b.stmts = append(b.stmts, istmt{c: c, pol: ai})
 			if c.NotAction() {
 				b.global = addRef(b.global, n)
 				continue
@@ -105,17 +105,22 @@ func addRef(refs []int32, n int32) []int32 {
 	return append(refs, n)
 }
 
+// query is a request as the indexes read it. The lower-cased forms of the action are
+// filled by prepare, only when a plan is built or statements are scanned.
 type query struct {
-	action, lower, service, head, resource string
-	svcBit, headBit                        uint64
-	bitsDone                               bool
-	ctx                                    *Context
-	principal                              *Principal
+	action, resource     string
+	lower, service, head string
+	svcBit, headBit      uint64
+	prepared, bitsDone   bool
+	ctx                  *Context
+	principal            *Principal
+	res                  *Result // its scratch buffer holds lower
 }
 
 // maskBits returns the request's bits for policy.Compiled.MayMatch, computing them once.
 func (q *query) maskBits() (svc, head uint64) {
 	if !q.bitsDone {
+		q.prepare()
 		q.svcBit, q.headBit = policy.ServiceBit(q.service), ^uint64(0)
 		if q.head != "" {
 			q.headBit = policy.HeadBit(q.head)
@@ -125,18 +130,16 @@ func (q *query) maskBits() (svc, head uint64) {
 	return q.svcBit, q.headBit
 }
 
-// cands is the statements of one index whose Action matches one action, with, when
-// there are many, a second index on the resource: statements by the literal prefix of
-// each of their resource patterns (the text before the first wildcard or variable; a
-// pattern can match only resources that start with it), looked up with the request
-// resource cut at each distinct prefix length; and those that cannot be indexed (a
-// prefix shorter than minLiteral, NotResource, no Resource).
-//
-// Plans are kept per principal and action, so cands is small: 32 bytes and its list,
-// the resource index behind a pointer.
+// cands is the statements of one index whose Action matches one action: the list a
+// decision runs (cand), or, when there are many, a second index on the resource:
+// statements by the literal prefix of each of their resource patterns (the text before
+// the first wildcard or variable; a pattern can match only resources that start with
+// it), looked up with the request resource cut at each distinct prefix length; and
+// those that cannot be indexed (a prefix shorter than minLiteral, NotResource, no
+// Resource).
 type cands struct {
-	all       []int32
-	*resIndex // nil: no resource index, run all
+	list      []cand
+	*resIndex // non-nil: run the resource index instead of list
 }
 
 type resIndex struct {
@@ -157,24 +160,93 @@ const (
 	maxLengths = 16
 )
 
+// cand is one statement of a plan, with what a decision needs to rule it out by its
+// resource without touching the statement: a decision mostly rejects candidates, and a
+// statement, its pattern IDs, the interned pattern and its text are four more memory
+// loads each, most of them cache misses when a server holds many principals
+// (bench/engines, typical-all). A statement with k Resource patterns is k cands in a
+// row, each holding one pattern; skip says how many of its own follow, so the first
+// that matches decides and the rest are passed over.
+type cand struct {
+	st  *policy.Compiled
+	pat *wildcard.Pattern // cQuick: one of the statement's Resource patterns
+	// probe and probeEnd are pat's Probe (probeEnd 0: none): most resources that do not
+	// match are rejected by one load of the resource, without reading pat.
+	probe    uint64
+	pol      uint32 // the statement's policy in index.pols
+	probeEnd uint16
+	skip     uint16
+	flags    uint8
+}
+
+// The bits of cand.flags.
+const (
+	// cQuick: the resource test is pat alone (negated with cNotResource), and nothing
+	// else but the condition stands between a resource match and the statement applying:
+	// no Principal element, no policy variable to resolve. Other statements go through
+	// index.try.
+	cQuick uint8 = 1 << iota
+	cNotResource
+	cAnyResource // pat matches every resource ("*", or no Resource element)
+	cCond        // the statement has a Condition
+)
+
+// appendCands appends the cands of statement st of policy pol.
+func (ix *index) appendCands(list []cand, st *policy.Compiled, pol int) []cand {
+	resources := st.Resources()
+	quick := st.Principal == nil && ix.typ != ResourcePolicy && ix.typ != RCPPolicy && !st.HasVariables() &&
+		(st.AnyResource() || len(resources) > 0) && (!st.NotResource() || len(resources) == 1)
+	if !quick {
+		return append(list, cand{st: st, pol: uint32(pol)})
+	}
+	flags := cQuick
+	if st.NotResource() {
+		flags |= cNotResource
+	}
+	if st.Condition != nil {
+		flags |= cCond
+	}
+	if st.AnyResource() {
+		return append(list, cand{st: st, pol: uint32(pol), flags: flags | cAnyResource})
+	}
+	for i, id := range resources {
+		c := cand{st: st, pat: wildcard.At(id), pol: uint32(pol), skip: uint16(len(resources) - 1 - i), flags: flags}
+		if c.pat.MatchesAll() {
+			c.flags |= cAnyResource
+		} else if end, word, ok := c.pat.Probe(); ok {
+			c.probe, c.probeEnd = word, uint16(end)
+		}
+		list = append(list, c)
+	}
+	return list
+}
+
+// matchResource reports whether a quick cand's pattern matches resource.
+func (c *cand) matchResource(resource string) bool {
+	if c.flags&cAnyResource != 0 {
+		return true
+	}
+	if e := int(c.probeEnd); e != 0 && (len(resource) < e || wildcard.Load64(resource, e-8) != c.probe) {
+		return false
+	}
+	return c.pat.Match(resource, nil)
+}
+
 // candidates returns the statements whose Action (or NotAction) matches q's action, in
 // document order and once each.
 func (ix *index) candidates(q *query) cands {
+	var list []cand
 	if !ix.indexed() {
-		// A scanned index's plan holds packed (policy, statement) references, gathered
-		// on the stack and kept in a slice of exactly their number.
-		var buf [indexThreshold]int32
-		all := buf[:0]
 		svcBit, headBit := q.maskBits()
 		for p, a := range ix.pols {
 			sts := a.Policy.Statements
 			for i := range sts {
 				if sts[i].MayMatch(svcBit, headBit) && sts[i].MatchActionLower(q.lower) {
-					all = append(all, int32(p<<16|i))
+					list = ix.appendCands(list, &sts[i], p)
 				}
 			}
 		}
-		return cands{all: slices.Clone(all)}
+		return cands{list: slices.Clip(list)}
 	}
 	var lists [4][]int32
 	lists[0] = ix.exact[q.lower]
@@ -183,7 +255,7 @@ func (ix *index) candidates(q *query) cands {
 	}
 	lists[2] = ix.bySvc[q.service]
 	lists[3] = ix.global
-	var c cands
+	var all []int32
 	for {
 		n := int32(1<<31 - 1)
 		for i := range lists {
@@ -201,23 +273,30 @@ func (ix *index) candidates(q *query) cands {
 		}
 		// A plan is per action, so the action test can be settled here once.
 		if ix.stmts[n].c.MatchActionLower(q.lower) {
-			c.all = append(c.all, n)
+			all = append(all, n)
 		}
 	}
-	c.all = slices.Clip(c.all)
-	if len(c.all) > resourceIndexMin {
-		ix.indexResources(&c)
+	var c cands
+	if len(all) > resourceIndexMin {
+		c.resIndex = ix.indexResources(all)
+	}
+	if c.resIndex == nil {
+		for _, n := range all {
+			s := &ix.stmts[n]
+			list = ix.appendCands(list, s.c, s.pol)
+		}
+		c.list = slices.Clip(list)
 	}
 	return c
 }
 
-// indexResources builds c's resource index, unless the prefixes come in too many
-// lengths for a lookup to stay cheap.
-func (ix *index) indexResources(c *cands) {
+// indexResources returns the resource index of the statements all, or nil when their
+// prefixes come in too many lengths for a lookup to stay cheap.
+func (ix *index) indexResources(all []int32) *resIndex {
 	byLit := map[string][]int32{}
 	var always []int32
 	var lengths []int
-	for _, n := range c.all {
+	for _, n := range all {
 		st := ix.stmts[n].c
 		short := st.AnyResource() || st.NotResource() || len(st.Resources()) == 0
 		for _, id := range st.Resources() {
@@ -236,23 +315,18 @@ func (ix *index) indexResources(c *cands) {
 		}
 	}
 	if len(lengths) > maxLengths {
-		return
+		return nil
 	}
 	slices.Sort(lengths)
-	c.resIndex = &resIndex{byLit: byLit, lengths: lengths, always: always}
+	return &resIndex{byLit: byLit, lengths: lengths, always: always}
 }
 
-// eval runs the candidate statements (a scanned index: every statement whose masks
-// admit the request and whose action matches) and records the matches into res and e.
+// eval runs the candidate statements of a plan, or, without one (c nil: the plan cache
+// is full), every statement whose masks admit the request and whose action matches, and
+// records the matches into res and e.
 func (ix *index) eval(c *cands, q *query, res *Result, e *eval) {
-	if !ix.indexed() && c != nil {
-		for _, ref := range c.all {
-			a := &ix.pols[ref>>16]
-			ix.try(&a.Policy.Statements[ref&0xffff], a, q, res, e)
-		}
-		return
-	}
-	if !ix.indexed() {
+	switch {
+	case c == nil && !ix.indexed():
 		svcBit, headBit := q.maskBits()
 		for ai := range ix.pols {
 			a := &ix.pols[ai]
@@ -263,32 +337,49 @@ func (ix *index) eval(c *cands, q *query, res *Result, e *eval) {
 				}
 			}
 		}
-		return
+	case c == nil:
+	case c.resIndex == nil:
+		ix.run(c.list, q, res, e)
+	default:
+		ix.evalResIndex(c.resIndex, q, res, e)
 	}
-	if c == nil {
-		return
-	}
-	if c.resIndex == nil {
-		for _, n := range c.all {
-			s := &ix.stmts[n]
-			ix.try(s.c, s.a, q, res, e)
+}
+
+// run decides a plan's list of cands. A quick cand is settled by its own pattern and,
+// when it matches, the statement's condition; the statement itself is read only then.
+func (ix *index) run(list []cand, q *query, res *Result, e *eval) {
+	for i := 0; i < len(list); i++ {
+		c := &list[i]
+		if c.flags&cQuick == 0 {
+			ix.try(c.st, &ix.pols[c.pol], q, res, e)
+			continue
 		}
-		return
+		if c.matchResource(q.resource) == (c.flags&cNotResource != 0) {
+			continue
+		}
+		i += int(c.skip) // the statement's other patterns need not be tried
+		if c.flags&cCond != 0 && !c.st.Condition.Eval(q.ctx) {
+			continue
+		}
+		ix.record(c.st, &ix.pols[c.pol], grantNone, res, e)
 	}
-	// Merge, in document order and once each, the statements under every literal prefix
-	// of the resource and those always tried.
+}
+
+// evalResIndex merges, in document order and once each, the statements under every
+// literal prefix of the resource and those always tried, and tries them.
+func (ix *index) evalResIndex(r *resIndex, q *query, res *Result, e *eval) {
 	var lists [maxLengths + 1][]int32
 	k := 0
-	for _, l := range c.lengths {
+	for _, l := range r.lengths {
 		if l > len(q.resource) {
 			break
 		}
-		if refs := c.byLit[q.resource[:l]]; len(refs) > 0 {
+		if refs := r.byLit[q.resource[:l]]; len(refs) > 0 {
 			lists[k] = refs
 			k++
 		}
 	}
-	lists[k] = c.always
+	lists[k] = r.always
 	k++
 	for {
 		n := int32(1<<31 - 1)
@@ -306,20 +397,23 @@ func (ix *index) eval(c *cands, q *query, res *Result, e *eval) {
 			}
 		}
 		s := &ix.stmts[n]
-		ix.try(s.c, s.a, q, res, e)
+		ix.try(s.c, &ix.pols[s.pol], q, res, e)
 	}
 }
 
-// planCache memoizes, per lower-cased action, the candidate statements of every index of
-// a Set or ResourceSet: one table lookup per decision instead of several. It is
-// copy-on-write (readers never lock) and bounded; past the bound, plans are computed
-// per decision and not kept.
+// planCache memoizes, per action as the request spells it, the candidate statements of
+// every index of a Set or ResourceSet: one table lookup per decision instead of several.
+// Keying by the action as given, not lower-cased, spares a hit the lower-casing (callers
+// spell an action the same way each time; each other spelling gets its own plan). It is
+// copy-on-write (readers never lock) and bounded; past the bound, plans are computed per
+// decision and not kept.
 //
-// The table is open-addressed with each slot's hash beside its key, so a lookup is one
-// seeded hash of the action (hash/maphash, as Go maps use: a caller choosing action names
-// cannot aim collisions at it) and, almost always, one slot: a Go map keyed by string
-// cost 20% of a typical decision (bench/engines), its key comparisons and group probing
-// more than the hash.
+// The table is open-addressed with each slot's hash beside its plan, and a short key is
+// held inside the plan, so a lookup is one seeded hash of the action (hash/maphash, as Go
+// maps use: a caller choosing action names cannot aim collisions at it), almost always
+// one slot, and the plan it leads to anyway: a Go map keyed by string cost 20% of a
+// typical decision (bench/engines), its key comparisons and group probing more than the
+// hash.
 type planCache struct {
 	t  atomic.Pointer[planTable]
 	mu sync.Mutex
@@ -338,7 +432,6 @@ type planTable struct {
 
 type planSlot struct {
 	hash uint64
-	key  string
 	p    *plan
 }
 
@@ -349,25 +442,76 @@ func (t *planTable) find(h uint64, key string) *plan {
 		if s.p == nil {
 			return nil
 		}
-		if s.hash == h && s.key == key {
+		if s.hash == h && s.p.key == key {
 			return s.p
 		}
 	}
 }
 
-func (t *planTable) put(h uint64, key string, p *plan) {
+func (t *planTable) put(h uint64, p *plan) {
 	mask := uint64(len(t.slots) - 1)
 	i := h & mask
 	for t.slots[i].p != nil {
 		i = (i + 1) & mask
 	}
-	t.slots[i] = planSlot{hash: h, key: key, p: p}
+	t.slots[i] = planSlot{hash: h, p: p}
 	t.n++
 }
 
 // plan is the candidates of each index, in the owner's index order.
 type plan struct {
-	lists []cands // shorter when the owner's last indexes are absent
+	key   string   // the action; in kbuf when it fits, so comparing it reads no other memory
+	kbuf  [40]byte //
+	first cands
+	rest  []cands // the owner's indexes after the first; shorter when its last are absent
+}
+
+// newPlan returns a plan for key with n lists, the first being first. The first list's
+// cands are copied into the plan's own allocation when there are few, so a decision goes
+// from the table's slot to the plan and its candidates without another pointer to chase.
+func newPlan(key string, first cands, n int) *plan {
+	var p *plan
+	var inline []cand
+	switch k := len(first.list); {
+	case k == 0 || first.resIndex != nil:
+		p = &plan{}
+	case k <= 2:
+		x := &struct {
+			plan
+			a [2]cand
+		}{}
+		p, inline = &x.plan, x.a[:k]
+	case k <= 4:
+		x := &struct {
+			plan
+			a [4]cand
+		}{}
+		p, inline = &x.plan, x.a[:k]
+	case k <= 8:
+		x := &struct {
+			plan
+			a [8]cand
+		}{}
+		p, inline = &x.plan, x.a[:k]
+	default:
+		p = &plan{}
+	}
+	if inline != nil {
+		copy(inline, first.list)
+		first.list = inline
+	}
+	p.first = first
+	if len(key) <= len(p.kbuf) {
+		k := p.kbuf[:len(key)]
+		copy(k, key)
+		p.key = unsafeString(k)
+	} else {
+		p.key = strings.Clone(key)
+	}
+	if n > 1 {
+		p.rest = make([]cands, n-1)
+	}
+	return p
 }
 
 // noPlan stands for "scan": every list is nil. It is used once a Set's plan cache is
@@ -376,21 +520,30 @@ var noPlan plan
 
 // list returns index i's candidates; nil (scan) for noPlan.
 func (p *plan) list(i int) *cands {
-	if i < len(p.lists) {
-		return &p.lists[i]
+	if i == 0 {
+		if p == &noPlan {
+			return nil
+		}
+		return &p.first
+	}
+	if i-1 < len(p.rest) {
+		return &p.rest[i-1]
 	}
 	return nil
 }
 
+// set stores index i's candidates, i > 0 (newPlan takes the first).
+func (p *plan) set(i int, c cands) { p.rest[i-1] = c }
+
 type planner interface {
-	build(q query) *plan
-	scannable() bool // every index can be scanned without a plan
+	build(q query) *plan // q by value: it must not escape
+	scannable() bool     // every index can be scanned without a plan
 }
 
 func (c *planCache) get(q *query, b planner) *plan {
-	h := maphash.String(planSeed, q.lower)
+	h := maphash.String(planSeed, q.action)
 	if t := c.t.Load(); t != nil {
-		if p := t.find(h, q.lower); p != nil {
+		if p := t.find(h, q.action); p != nil {
 			return p
 		}
 		if t.n >= maxPlans {
@@ -406,7 +559,7 @@ func (c *planCache) get(q *query, b planner) *plan {
 	old := c.t.Load()
 	n := 0
 	if old != nil {
-		if kept := old.find(h, q.lower); kept != nil {
+		if kept := old.find(h, q.action); kept != nil {
 			return kept // another goroutine stored it meanwhile
 		}
 		n = old.n
@@ -422,11 +575,11 @@ func (c *planCache) get(q *query, b planner) *plan {
 	if old != nil {
 		for _, s := range old.slots {
 			if s.p != nil {
-				next.put(s.hash, s.key, s.p)
+				next.put(s.hash, s.p)
 			}
 		}
 	}
-	next.put(h, strings.Clone(q.lower), p)
+	next.put(h, p)
 	c.t.Store(next)
 	return p
 }
@@ -451,6 +604,11 @@ func (ix *index) try(st *policy.Compiled, a *Attached, q *query, res *Result, e 
 	if st.Condition != nil && !st.Condition.Eval(q.ctx) {
 		return
 	}
+	ix.record(st, a, g, res, e)
+}
+
+// record notes that statement st of a applies, having named the principal as g.
+func (ix *index) record(st *policy.Compiled, a *Attached, g grant, res *Result, e *eval) {
 	eff := st.Effect()
 	res.Matched = append(res.Matched, Matched{Type: ix.typ, Policy: a.Label, Sid: a.Policy.Sid(st), Effect: eff, Index: int(st.Index)})
 	if eff == policy.Deny {

@@ -82,6 +82,10 @@ func (c *Compiled) AnyResource() bool { return c.bits&bAnyResource != 0 }
 // NotPrincipal reports whether Principal is a NotPrincipal element's.
 func (c *Compiled) NotPrincipal() bool { return c.bits&bNotPrincipal != 0 }
 
+// HasVariables reports whether a Resource pattern or a condition value holds a policy
+// variable (see Resolves).
+func (c *Compiled) HasVariables() bool { return c.bits&bVars != 0 }
+
 func (c *Compiled) set(b uint8, on bool) {
 	if on {
 		c.bits |= b

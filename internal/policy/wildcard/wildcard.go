@@ -6,6 +6,7 @@
 package wildcard
 
 import (
+	"encoding/binary"
 	"strings"
 	"unicode/utf8"
 	"unsafe"
@@ -151,6 +152,27 @@ func (p *Pattern) LiteralPrefix() string {
 		return t[0].text
 	}
 	return ""
+}
+
+// MatchesAll reports whether the pattern matches every string ("*").
+func (p *Pattern) MatchesAll() bool { return p.shape == sAny }
+
+// Probe returns a test that every string the pattern matches passes and that costs one
+// load: its eight bytes ending at end equal word (little-endian), the last eight bytes of
+// the literal prefix. A loop that mostly rejects (authz's plans) runs it before Match,
+// which reads the pattern's text from memory. ok is false when there is no such test: a
+// literal prefix shorter than eight bytes, a case-folding pattern or one with variables.
+func (p *Pattern) Probe() (end int, word uint64, ok bool) {
+	pre := p.LiteralPrefix()
+	if len(pre) < 8 || len(pre) > 0xffff || p.flags&(fFold|fVars) != 0 {
+		return 0, 0, false
+	}
+	return len(pre), Load64(pre, len(pre)-8), true
+}
+
+// Load64 returns the eight bytes of s at i (little-endian); i+8 must not exceed len(s).
+func Load64(s string, i int) uint64 {
+	return binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s[i:i+8]), 8))
 }
 
 // IsExact reports whether the pattern matches exactly one string (no wildcard, no

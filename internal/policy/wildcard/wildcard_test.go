@@ -105,7 +105,47 @@ func FuzzMatch(f *testing.F) {
 		if got := Intern(pattern, mode, false).Match(input, nil); got != want {
 			t.Fatalf("interned %v pattern %q matching %q = %v, reference says %v", mode, pattern, input, got, want)
 		}
+		// Probe is a necessary condition: a string that matches passes it.
+		if end, word, ok := p.Probe(); ok && want && (len(input) < end || Load64(input, end-8) != word) {
+			t.Fatalf("%v pattern %q matches %q but its probe (%d, %#x) rejects it", mode, pattern, input, end, word)
+		}
+		if p.MatchesAll() && !want {
+			t.Fatalf("%v pattern %q says it matches everything but not %q", mode, pattern, input)
+		}
 	})
+}
+
+// TestProbe: the probe is the last eight bytes of the literal prefix, for case-sensitive
+// patterns without variables whose prefix is that long.
+func TestProbe(t *testing.T) {
+	for _, c := range []struct {
+		pattern string
+		mode    Mode
+		vars    bool
+		end     int // 0: no probe
+	}{
+		{"arn:aws:s3:::bucket-1/*", ARN, false, len("arn:aws:s3:::bucket-1/")},
+		{"arn:aws:s3:::bucket-1", ARN, false, len("arn:aws:s3:::bucket-1")},
+		{"arn:aws:s3:::b-*/home/*", ARN, false, len("arn:aws:s3:::b-")},
+		{"arn:aws:s3:::b/${aws:username}/*", ARN, true, 0},
+		{"arn:aws:*", ARN, false, 8},
+		{"arn:aw*", ARN, false, 0},
+		{"*", ARN, false, 0},
+		{"s3:getobject*", Action, false, 0},
+	} {
+		p := Compile(c.pattern, c.mode, c.vars)
+		end, word, ok := p.Probe()
+		if !ok {
+			end = 0
+		}
+		if end != c.end {
+			t.Errorf("%q: probe ends at %d, want %d", c.pattern, end, c.end)
+			continue
+		}
+		if ok && word != Load64(c.pattern, end-8) {
+			t.Errorf("%q: probe word %#x is not the prefix's last eight bytes", c.pattern, word)
+		}
+	}
 }
 
 func utf8Valid(s string) bool { return strings.ToValidUTF8(s, "\uFFFD") == s }
