@@ -5,6 +5,7 @@ import (
 
 	"gatehouse/internal/authz"
 	"gatehouse/internal/policy"
+	"gatehouse/internal/policy/condition"
 )
 
 // Ours is Gatehouse's engine: each principal's documents compiled once
@@ -36,14 +37,20 @@ func NewOurs(c *Corpus) (*Ours, error) {
 		}
 		sets[i] = authz.NewSet(pp)
 	}
+	// The keys a principal brings (its ARN, account, tags) are built once per principal,
+	// as the server keeps them with its credentials; each request's context holds only
+	// the request's own keys over them.
+	bases := make([]*authz.Context, len(c.Principals))
+	for i := range c.Principals {
+		var tags map[string]string
+		if t := c.Principals[i].Team; t != "" {
+			tags = map[string]string{"team": t}
+		}
+		bases[i] = authz.NewContext(&principals[i], tags)
+	}
 	o := &Ours{reqs: make([]authz.Request, len(c.Requests))}
 	for i, r := range c.Requests {
-		p := &c.Principals[r.Principal]
-		var tags map[string]string
-		if p.Team != "" {
-			tags = map[string]string{"team": p.Team}
-		}
-		ctx := authz.NewContext(&principals[r.Principal], tags)
+		ctx := condition.Over(bases[r.Principal])
 		if r.SourceIP != "" {
 			ctx.Set(KeyIP, r.SourceIP)
 		}

@@ -184,7 +184,7 @@ func Compile(raw []Raw, variables bool) (Block, error) {
 		if err != nil {
 			return Block{}, err
 		}
-		c := Clause{Operator: r.Operator, Key: lower(r.Key), Qualifier: q, IfExists: ifExists}
+		c := Clause{Operator: r.Operator, Key: internKey(lower(r.Key)), Qualifier: q, IfExists: ifExists}
 		if base == "Null" {
 			for _, v := range r.Values {
 				switch {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"testing"
 )
 
@@ -110,5 +111,62 @@ func TestEvalAllocs(t *testing.T) {
 	}
 	if n := testing.AllocsPerRun(100, func() { b.Eval(ctx) }); n != 0 {
 		t.Errorf("Eval allocates %v times, want 0", n)
+	}
+}
+
+// TestContextOver: a context over a base finds the base's keys, hides those it sets
+// itself, and lists, clones, deletes and resets as a flat context would.
+func TestContextOver(t *testing.T) {
+	base := &Context{}
+	base.Set("aws:PrincipalArn", "arn:aws:iam::111122223333:user/alice")
+	base.Set("aws:PrincipalTag/team", "blue")
+	c := Over(base)
+	c.Set("aws:SourceIp", "10.0.0.1")
+	c.Set("aws:PrincipalTag/Team", "red") // hides the base's, whatever the case
+	c.SetDefault("aws:PrincipalArn", "ignored")
+	check := func(ctx *Context, key, want string) {
+		t.Helper()
+		got, ok := ctx.Values(key)
+		if want == "" {
+			if ok {
+				t.Fatalf("%s = %v, want absent", key, got)
+			}
+			return
+		}
+		if !ok || len(got) != 1 || got[0] != want {
+			t.Fatalf("%s = %v (%v), want %q", key, got, ok, want)
+		}
+	}
+	check(c, "aws:principalarn", "arn:aws:iam::111122223333:user/alice")
+	check(c, "aws:PrincipalTag/team", "red")
+	check(c, "aws:SourceIp", "10.0.0.1")
+	check(base, "aws:PrincipalTag/team", "blue")
+	check(base, "aws:SourceIp", "")
+	if v, ok := c.Var("aws:principaltag/team"); !ok || v != "red" {
+		t.Fatalf("Var = %q, %v", v, ok)
+	}
+	if got, want := strings.Join(c.Keys(), ","), "aws:sourceip,aws:principaltag/team,aws:principalarn"; got != want {
+		t.Fatalf("Keys = %s, want %s", got, want)
+	}
+	d := c.Clone()
+	d.Set("aws:SourceIp", "10.0.0.2")
+	check(c, "aws:SourceIp", "10.0.0.1")
+	check(d, "aws:principalarn", "arn:aws:iam::111122223333:user/alice")
+	d.Delete("aws:PrincipalArn") // a base key: deleted from d alone
+	check(d, "aws:principalarn", "")
+	check(c, "aws:principalarn", "arn:aws:iam::111122223333:user/alice")
+	check(base, "aws:principalarn", "arn:aws:iam::111122223333:user/alice")
+	check(d, "aws:PrincipalTag/team", "red")
+	c.Reset()
+	if len(c.Keys()) != 0 {
+		t.Fatalf("after Reset: %v", c.Keys())
+	}
+	// A clause finds a key set on the base.
+	b, err := Compile([]Raw{{Operator: "StringEquals", Key: "aws:PrincipalTag/team", Values: []string{"blue"}}}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !b.Eval(Over(base)) {
+		t.Fatal("a clause on a base key did not hold")
 	}
 }

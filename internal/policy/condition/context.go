@@ -2,8 +2,10 @@ package condition
 
 import (
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -44,7 +46,7 @@ func NewValue(s string) Value {
 }
 
 type entry struct {
-	key   string // lower-cased
+	key   string // lower-cased; the interned copy when a policy tests the key (internKey)
 	vals  []Value
 	multi bool
 }
@@ -55,9 +57,19 @@ type entry struct {
 // values are case-sensitive. A key is single-valued (Set) or multi-valued (SetMulti);
 // only single-valued keys can stand in for policy variables. The zero Context is empty and
 // ready to use; Reset empties it for reuse without freeing its storage.
+//
+// A context may lie over a base (Over): the keys a principal brings (its ARN, account,
+// tags), built once per principal and shared by its requests, each request's context
+// holding only the request's own keys. Besides saving the work, this keeps a decision's
+// lookups in memory that the principal's other requests keep in cache.
 type Context struct {
 	entries []entry
+	base    *Context // read-only; nil: none
 }
+
+// Over returns an empty context whose lookups fall back to base for keys it does not
+// hold itself. base must not change afterwards; keys set on the new context hide base's.
+func Over(base *Context) *Context { return &Context{base: base} }
 
 // Set gives key the single value v, replacing any earlier values.
 func (c *Context) Set(key, v string) {
@@ -83,7 +95,7 @@ func (c *Context) SetDefault(key, v string) {
 }
 
 func (c *Context) put(key string, vals []Value, multi bool) {
-	k := lower(key)
+	k := canonicalKey(lower(key))
 	for i := range c.entries {
 		if c.entries[i].key == k {
 			c.entries[i].vals, c.entries[i].multi = vals, multi
@@ -95,6 +107,9 @@ func (c *Context) put(key string, vals []Value, multi bool) {
 
 // Delete removes key.
 func (c *Context) Delete(key string) {
+	if c.base != nil {
+		c.flatten()
+	}
 	k := lower(key)
 	for i := range c.entries {
 		if c.entries[i].key == k {
@@ -104,12 +119,24 @@ func (c *Context) Delete(key string) {
 	}
 }
 
-// Reset removes every key, keeping the storage for reuse.
-func (c *Context) Reset() { c.entries = c.entries[:0] }
+// flatten copies the base's keys that c does not hide into c and drops the base.
+func (c *Context) flatten() {
+	for b := c.base; b != nil; b = b.base {
+		for _, e := range b.entries {
+			if _, ok := c.lookupOwn(e.key); !ok {
+				c.entries = append(c.entries, e)
+			}
+		}
+	}
+	c.base = nil
+}
 
-// Clone returns an independent copy.
+// Reset removes every key (and the base), keeping the storage for reuse.
+func (c *Context) Reset() { c.entries, c.base = c.entries[:0], nil }
+
+// Clone returns an independent copy (sharing the read-only base).
 func (c *Context) Clone() *Context {
-	n := &Context{entries: make([]entry, len(c.entries))}
+	n := &Context{entries: make([]entry, len(c.entries)), base: c.base}
 	copy(n.entries, c.entries)
 	return n
 }
@@ -133,11 +160,16 @@ func (c *Context) Values(key string) ([]string, bool) {
 	return out, true
 }
 
-// Keys returns the (lower-cased) key names in insertion order.
+// Keys returns the (lower-cased) key names: c's own in insertion order, then its base's
+// that c does not hide.
 func (c *Context) Keys() []string {
-	out := make([]string, len(c.entries))
-	for i, e := range c.entries {
-		out[i] = e.key
+	out := make([]string, 0, len(c.entries))
+	for x := c; x != nil; x = x.base {
+		for _, e := range x.entries {
+			if x == c || !slices.Contains(out, e.key) {
+				out = append(out, e.key)
+			}
+		}
 	}
 	return out
 }
@@ -152,15 +184,43 @@ func (c *Context) Var(lowerKey string) (string, bool) {
 }
 
 func (c *Context) lookup(lowerKey string) (*entry, bool) {
-	if c == nil {
-		return nil, false
+	for ; c != nil; c = c.base {
+		if e, ok := c.lookupOwn(lowerKey); ok {
+			return e, true
+		}
 	}
+	return nil, false
+}
+
+func (c *Context) lookupOwn(lowerKey string) (*entry, bool) {
 	for i := range c.entries {
 		if c.entries[i].key == lowerKey {
 			return &c.entries[i], true
 		}
 	}
 	return nil, false
+}
+
+// keyNames holds one copy of each key name that a compiled condition tests. A context
+// stores that copy for the key (canonicalKey), so that a clause's lookup compares its
+// key with the context's by pointer (Go's string comparison stops at equal pointers)
+// rather than reading the bytes of a per-request copy, a cache miss when a server
+// handles many requests. Bounded by the distinct keys of compiled policies.
+var keyNames sync.Map // lower-cased name → the same string
+
+// internKey returns the shared copy of a lower-cased key name, storing it if new.
+func internKey(lowerKey string) string {
+	v, _ := keyNames.LoadOrStore(lowerKey, lowerKey)
+	return v.(string)
+}
+
+// canonicalKey returns the shared copy of a lower-cased key name when a condition tests
+// the key, else the name itself.
+func canonicalKey(lowerKey string) string {
+	if v, ok := keyNames.Load(lowerKey); ok {
+		return v.(string)
+	}
+	return lowerKey
 }
 
 // lower lower-cases ASCII letters, returning s itself when it has none.
