@@ -5,7 +5,6 @@ import (
 
 	"gatehouse/internal/authz"
 	"gatehouse/internal/policy"
-	"gatehouse/internal/policy/condition"
 )
 
 // Ours is Gatehouse's engine: each principal's documents compiled once
@@ -38,8 +37,8 @@ func NewOurs(c *Corpus) (*Ours, error) {
 		sets[i] = authz.NewSet(pp)
 	}
 	// The keys a principal brings (its ARN, account, tags) are built once per principal,
-	// as the server keeps them with its credentials; each request's context holds only
-	// the request's own keys over them.
+	// as the server keeps them with its policies (server.principalEntry.context); each
+	// request's context holds only the request's own keys over them.
 	bases := make([]*authz.Context, len(c.Principals))
 	for i := range c.Principals {
 		var tags map[string]string
@@ -50,7 +49,7 @@ func NewOurs(c *Corpus) (*Ours, error) {
 	}
 	o := &Ours{reqs: make([]authz.Request, len(c.Requests))}
 	for i, r := range c.Requests {
-		ctx := condition.Over(bases[r.Principal])
+		ctx := authz.ContextOver(bases[r.Principal])
 		if r.SourceIP != "" {
 			ctx.Set(KeyIP, r.SourceIP)
 		}

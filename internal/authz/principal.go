@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"gatehouse/internal/arn"
+	"gatehouse/internal/policy/condition"
 )
 
 // PrincipalKind is who makes a request
@@ -182,6 +183,10 @@ func NewContext(p *Principal, tags map[string]string) *Context {
 	AddPrincipalKeys(c, p, tags)
 	return c
 }
+
+// ContextOver returns an empty request context over base, a context NewContext built for
+// the principal and shared by its requests (see condition.Over): base must not change.
+func ContextOver(base *Context) *Context { return condition.Over(base) }
 
 // AddPrincipalKeys adds the principal-derived keys NewContext describes to c, keeping any
 // key c already has.

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"gatehouse/internal/authz"
@@ -30,6 +31,27 @@ type principalEntry struct {
 	set  *authz.Set
 	tags map[string]string
 	gen  uint64
+	base atomic.Pointer[baseContext]
+}
+
+// baseContext is the condition keys a principal brings (authz.NewContext), built once
+// per entry and shared, read-only, by the contexts of its requests.
+type baseContext struct {
+	p   authz.Principal
+	ctx *authz.Context
+}
+
+// context returns a request context for p, a caller this entry is for: p's keys come
+// from the entry's base, built on first use; the request's own keys go on top.
+func (e *principalEntry) context(p *authz.Principal) *authz.Context {
+	b := e.base.Load()
+	if b == nil || b.p != *p {
+		// A caller whose principal differs from the base's (the entry outlived a change of
+		// user ID) gets a base of its own.
+		b = &baseContext{p: *p, ctx: authz.NewContext(p, e.tags)}
+		e.base.Store(b)
+	}
+	return authz.ContextOver(b.ctx)
 }
 
 func newPolicyCache(c *policy.Cache) *policyCache {
@@ -114,7 +136,7 @@ func (s *Server) authorizeIAM(c *call, op string, in any) error {
 	if err != nil {
 		return err
 	}
-	cond := authz.NewContext(&c.caller.principal, e.tags)
+	cond := e.context(&c.caller.principal)
 	s.globalKeys(cond, c)
 	s.sessionKeys(cond, c.caller)
 	if act != nil {

@@ -105,7 +105,7 @@ func (s *Server) authorizeEC2(c *call, checks []ec2Check) error {
 	res := resultPool.Get().(*authz.Result)
 	defer resultPool.Put(res)
 	for _, ch := range checks {
-		cond := authz.NewContext(&c.caller.principal, e.tags)
+		cond := e.context(&c.caller.principal)
 		s.globalKeys(cond, c)
 		s.sessionKeys(cond, c.caller)
 		cond.Set("ec2:Region", s.cfg.Region)

@@ -172,7 +172,7 @@ func (s *Server) assumeRole(c *call, in *stsapi.AssumeRoleInput) (*stsapi.Assume
 	if err != nil {
 		return nil, err
 	}
-	cond := authz.NewContext(&c.caller.principal, e.tags)
+	cond := e.context(&c.caller.principal)
 	s.globalKeys(cond, c)
 	s.sessionKeys(cond, c.caller)
 	if sc.MFAVerified {
@@ -379,7 +379,7 @@ func (s *Server) authorizeSTS(c *call, action, resource string, keys func(*authz
 	if err != nil {
 		return err
 	}
-	cond := authz.NewContext(&c.caller.principal, e.tags)
+	cond := e.context(&c.caller.principal)
 	s.globalKeys(cond, c)
 	s.sessionKeys(cond, c.caller)
 	if keys != nil {
