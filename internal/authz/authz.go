@@ -323,8 +323,7 @@ type eval struct {
 	grant       grant
 }
 
-// trustActions need the role's trust policy to allow them even within the account
-// (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_terms-and-concepts.html).
+// trustActions are the actions of trustAction.
 var trustActions = []string{"sts:assumerole", "sts:assumerolewithsaml", "sts:assumerolewithwebidentity",
 	"sts:tagsession", "sts:setsourceidentity", "sts:setcontext"}
 
@@ -389,6 +388,16 @@ func Evaluate(req *Request, res *Result) {
 		}
 	}
 
+	var kind actionKind
+	switch {
+	case pplan != nil && pplan != &noPlan:
+		kind = pplan.act
+	case rplan != nil && rplan != &noPlan:
+		kind = rplan.act
+	default:
+		kind = kindOf(req.Action)
+	}
+
 	// 1. An explicit deny in any policy wins.
 	for _, c := range [...]struct {
 		e *eval
@@ -432,7 +441,7 @@ func Evaluate(req *Request, res *Result) {
 		if !rsc.allow {
 			denied = ResourcePolicy
 		}
-	case !sameAccount || (!rsc.allow && (isTrustAction(req.Action) || isKMSKey(req.Action, req.Resource))):
+	case !sameAccount || (!rsc.allow && (kind == trustAction || kind == kmsAction && isKMSKey(req.Resource))):
 		// Cross-account access needs both sides; assuming a role always needs its trust
 		// policy, and using a KMS key its key policy: "IAM role trust policies and KMS key
 		// policies are exceptions to this logic, because they must explicitly allow access for
@@ -469,28 +478,42 @@ func Evaluate(req *Request, res *Result) {
 	res.Decision = Allowed
 }
 
-// isKMSKey reports a KMS action on a KMS key (arn:PARTITION:kms:REGION:ACCOUNT:key/ID), whose
-// key policy is the resource-based policy that must allow it. Actions on "*" (kms:ListKeys,
-// kms:CreateKey) or on aliases involve no key policy.
-func isKMSKey(action, resource string) bool {
-	if len(action) < 4 || !strings.EqualFold(action[:4], "kms:") || !strings.HasPrefix(resource, "arn:") {
+// actionKind is what the evaluation needs to know of an action beyond the policies: a
+// plan holds it, so a decision does not compare the action's text again.
+type actionKind uint8
+
+const (
+	ordinaryAction actionKind = iota
+	// trustAction needs the role's trust policy to allow it even within the account
+	// (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_terms-and-concepts.html).
+	trustAction
+	kmsAction // a KMS action: on a key, the key policy must allow it (isKMSKey)
+)
+
+// kindOf classifies an action, in any case.
+func kindOf(action string) actionKind {
+	switch {
+	case len(action) >= 4 && strings.EqualFold(action[:4], "kms:"):
+		return kmsAction
+	case len(action) >= len("sts:tagsession") && strings.EqualFold(action[:4], "sts:"):
+		for _, a := range trustActions {
+			if strings.EqualFold(action, a) {
+				return trustAction
+			}
+		}
+	}
+	return ordinaryAction
+}
+
+// isKMSKey reports whether a resource is a KMS key (arn:PARTITION:kms:REGION:ACCOUNT:key/ID),
+// whose key policy is the resource-based policy that must allow a KMS action on it.
+// Actions on "*" (kms:ListKeys, kms:CreateKey) or on aliases involve no key policy.
+func isKMSKey(resource string) bool {
+	if !strings.HasPrefix(resource, "arn:") {
 		return false
 	}
 	i := strings.Index(resource, ":kms:")
 	return i > 0 && strings.Contains(resource[i:], ":key/")
-}
-
-// isTrustAction reports an action (in any case) of trustActions.
-func isTrustAction(action string) bool {
-	if len(action) < len("sts:tagsession") || !strings.EqualFold(action[:4], "sts:") {
-		return false
-	}
-	for _, a := range trustActions {
-		if strings.EqualFold(action, a) {
-			return true
-		}
-	}
-	return false
 }
 
 // evalLevels evaluates Organizations policies level by level; ok is whether every level

@@ -462,6 +462,7 @@ func (t *planTable) put(h uint64, p *plan) {
 type plan struct {
 	key   string   // the action; in kbuf when it fits, so comparing it reads no other memory
 	kbuf  [40]byte //
+	act   actionKind
 	first cands
 	rest  []cands // the owner's indexes after the first; shorter when its last are absent
 }
@@ -501,6 +502,7 @@ func newPlan(key string, first cands, n int) *plan {
 		first.list = inline
 	}
 	p.first = first
+	p.act = kindOf(key)
 	if len(key) <= len(p.kbuf) {
 		k := p.kbuf[:len(key)]
 		copy(k, key)
