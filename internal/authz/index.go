@@ -175,7 +175,7 @@ type cand struct {
 	probe    uint64
 	pol      uint32 // the statement's policy in index.pols
 	probeEnd uint16
-	skip     uint16
+	skip     uint8
 	flags    uint8
 }
 
@@ -195,7 +195,7 @@ const (
 func (ix *index) appendCands(list []cand, st *policy.Compiled, pol int) []cand {
 	resources := st.Resources()
 	quick := st.Principal == nil && ix.typ != ResourcePolicy && ix.typ != RCPPolicy && !st.HasVariables() &&
-		(st.AnyResource() || len(resources) > 0) && (!st.NotResource() || len(resources) == 1)
+		(st.AnyResource() || len(resources) > 0) && (!st.NotResource() || len(resources) == 1) && len(resources) <= 256
 	if !quick {
 		return append(list, cand{st: st, pol: uint32(pol)})
 	}
@@ -210,7 +210,7 @@ func (ix *index) appendCands(list []cand, st *policy.Compiled, pol int) []cand {
 		return append(list, cand{st: st, pol: uint32(pol), flags: flags | cAnyResource})
 	}
 	for i, id := range resources {
-		c := cand{st: st, pat: wildcard.At(id), pol: uint32(pol), skip: uint16(len(resources) - 1 - i), flags: flags}
+		c := cand{st: st, pat: wildcard.At(id), pol: uint32(pol), skip: uint8(len(resources) - 1 - i), flags: flags}
 		if c.pat.MatchesAll() {
 			c.flags |= cAnyResource
 		} else if end, word, ok := c.pat.Probe(); ok {
@@ -464,7 +464,7 @@ type plan struct {
 	kbuf  [40]byte //
 	act   actionKind
 	first cands
-	rest  []cands // the owner's indexes after the first; shorter when its last are absent
+	rest  *[]cands // the owner's indexes after the first; shorter when its last are absent
 }
 
 // newPlan returns a plan for key with n lists, the first being first. The first list's
@@ -511,7 +511,8 @@ func newPlan(key string, first cands, n int) *plan {
 		p.key = strings.Clone(key)
 	}
 	if n > 1 {
-		p.rest = make([]cands, n-1)
+		rest := make([]cands, n-1)
+		p.rest = &rest
 	}
 	return p
 }
@@ -528,14 +529,14 @@ func (p *plan) list(i int) *cands {
 		}
 		return &p.first
 	}
-	if i-1 < len(p.rest) {
-		return &p.rest[i-1]
+	if p.rest != nil && i-1 < len(*p.rest) {
+		return &(*p.rest)[i-1]
 	}
 	return nil
 }
 
 // set stores index i's candidates, i > 0 (newPlan takes the first).
-func (p *plan) set(i int, c cands) { p.rest[i-1] = c }
+func (p *plan) set(i int, c cands) { (*p.rest)[i-1] = c }
 
 type planner interface {
 	build(q query) *plan // q by value: it must not escape

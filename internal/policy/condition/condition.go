@@ -234,7 +234,7 @@ func (b *Block) Eval(ctx *Context) bool {
 // Eval reports whether the clause holds in ctx.
 func (c *Clause) Eval(ctx *Context) bool {
 	e, present := ctx.lookup(c.Key)
-	if present && len(e.vals) == 0 {
+	if present && e.n == 0 {
 		present = false
 	}
 	// A key whose value is one empty string "resolves to a null dataset": the set operators
@@ -245,7 +245,7 @@ func (c *Clause) Eval(ctx *Context) bool {
 	// is not null";
 	// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition_examples-multi-valued-context-keys.html).
 	// Other operators compare the empty string as a value (s3:prefix "" is the bucket's top).
-	if present && (c.null != nil || c.Qualifier != Single) && len(e.vals) == 1 && e.vals[0].Text == "" {
+	if present && (c.null != nil || c.Qualifier != Single) && e.n == 1 && e.first.Text == "" {
 		present = false
 	}
 	if c.null != nil {
@@ -269,10 +269,11 @@ func (c *Clause) Eval(ctx *Context) bool {
 		return c.Negated
 	}
 	var r wildcard.Resolver = ctx
+	vals := e.values()
 	switch c.Qualifier {
 	case ForAnyValue:
-		for i := range e.vals {
-			m, ok := c.m.match(&e.vals[i], r)
+		for i := range vals {
+			m, ok := c.m.match(&vals[i], r)
 			if !ok {
 				return false
 			}
@@ -282,8 +283,8 @@ func (c *Clause) Eval(ctx *Context) bool {
 		}
 		return false
 	case ForAllValues:
-		for i := range e.vals {
-			m, ok := c.m.match(&e.vals[i], r)
+		for i := range vals {
+			m, ok := c.m.match(&vals[i], r)
 			if !ok || m == c.Negated {
 				return false
 			}
@@ -292,8 +293,8 @@ func (c *Clause) Eval(ctx *Context) bool {
 	}
 	// No qualifier: the key matches when any of its values matches any listed value; a
 	// negated operator holds when none does.
-	for i := range e.vals {
-		m, ok := c.m.match(&e.vals[i], r)
+	for i := range vals {
+		m, ok := c.m.match(&vals[i], r)
 		if !ok {
 			return false
 		}

@@ -8,20 +8,19 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Value is one value of a context key: its text and the typed readings operators use,
 // parsed once when the value is set rather than on every decision.
 type Value struct {
-	Text   string
-	num    float64
-	numOK  bool
-	ms     int64 // date as Unix milliseconds
-	dateOK bool
-	ip     netip.Addr
-	ipOK   bool
-	b      bool
-	boolOK bool
+	Text string
+	num  float64
+	ms   int64 // date as Unix milliseconds
+	ip   netip.Addr
+	// The flags last, together: 64 bytes in all rather than 80 with each beside its
+	// reading (a request's values are read from memory that is often not in cache).
+	numOK, dateOK, ipOK, b, boolOK bool
 }
 
 // NewValue parses s into every type an operator may read it as.
@@ -46,9 +45,22 @@ func NewValue(s string) Value {
 }
 
 type entry struct {
-	key   string // lower-cased; the interned copy when a policy tests the key (internKey)
-	vals  []Value
+	key string // lower-cased; the interned copy when a policy tests the key (internKey)
+	// The values, as a pointer and a count rather than a slice: 32 bytes an entry, not 48.
+	first *Value
+	n     uint32
 	multi bool
+}
+
+// values returns the entry's values.
+func (e *entry) values() []Value { return unsafe.Slice(e.first, e.n) }
+
+func newEntry(key string, vals []Value, multi bool) entry {
+	e := entry{key: key, n: uint32(len(vals)), multi: multi}
+	if len(vals) > 0 {
+		e.first = &vals[0]
+	}
+	return e
 }
 
 // Context is a request context: condition keys and their values. Key names are
@@ -98,11 +110,11 @@ func (c *Context) put(key string, vals []Value, multi bool) {
 	k := canonicalKey(lower(key))
 	for i := range c.entries {
 		if c.entries[i].key == k {
-			c.entries[i].vals, c.entries[i].multi = vals, multi
+			c.entries[i] = newEntry(k, vals, multi)
 			return
 		}
 	}
-	c.entries = append(c.entries, entry{key: k, vals: vals, multi: multi})
+	c.entries = append(c.entries, newEntry(k, vals, multi))
 }
 
 // Delete removes key.
@@ -153,8 +165,8 @@ func (c *Context) Values(key string) ([]string, bool) {
 	if !ok {
 		return nil, false
 	}
-	out := make([]string, len(e.vals))
-	for i, v := range e.vals {
+	out := make([]string, e.n)
+	for i, v := range e.values() {
 		out[i] = v.Text
 	}
 	return out, true
@@ -177,10 +189,10 @@ func (c *Context) Keys() []string {
 // Var implements wildcard.Resolver: the value of a present, single-valued key.
 func (c *Context) Var(lowerKey string) (string, bool) {
 	e, ok := c.lookup(lowerKey)
-	if !ok || e.multi || len(e.vals) != 1 {
+	if !ok || e.multi || e.n != 1 {
 		return "", false
 	}
-	return e.vals[0].Text, true
+	return e.first.Text, true
 }
 
 func (c *Context) lookup(lowerKey string) (*entry, bool) {
