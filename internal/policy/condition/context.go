@@ -81,7 +81,16 @@ type Context struct {
 
 // Over returns an empty context whose lookups fall back to base for keys it does not
 // hold itself. base must not change afterwards; keys set on the new context hide base's.
-func Over(base *Context) *Context { return &Context{base: base} }
+//
+// The context and room for two keys are one allocation (a request seldom brings more).
+func Over(base *Context) *Context {
+	x := &struct {
+		Context
+		room [2]entry
+	}{}
+	x.base, x.entries = base, x.room[:0]
+	return &x.Context
+}
 
 // Set gives key the single value v, replacing any earlier values.
 func (c *Context) Set(key, v string) {
