@@ -398,15 +398,24 @@ func Evaluate(req *Request, res *Result) {
 		kind = kindOf(req.Action)
 	}
 
-	// 1. An explicit deny in any policy wins.
-	for _, c := range [...]struct {
-		e *eval
-		t PolicyType
-	}{{&rcp, RCPPolicy}, {&scp, SCPPolicy}, {&rsc, ResourcePolicy}, {&idn, IdentityPolicy}, {&bnd, BoundaryPolicy}, {&ses, SessionPolicy}} {
-		if c.e.deny {
-			res.Decision, res.DeniedBy = ExplicitDeny, c.t
-			return
+	// 1. An explicit deny in any policy wins (named in AWS's evaluation order).
+	if rcp.deny || scp.deny || rsc.deny || idn.deny || bnd.deny || ses.deny {
+		res.Decision = ExplicitDeny
+		switch {
+		case rcp.deny:
+			res.DeniedBy = RCPPolicy
+		case scp.deny:
+			res.DeniedBy = SCPPolicy
+		case rsc.deny:
+			res.DeniedBy = ResourcePolicy
+		case idn.deny:
+			res.DeniedBy = IdentityPolicy
+		case bnd.deny:
+			res.DeniedBy = BoundaryPolicy
+		default:
+			res.DeniedBy = SessionPolicy
 		}
+		return
 	}
 	// 2. Organizations: every level of RCPs and SCPs must allow.
 	if !rcpOK {

@@ -62,3 +62,28 @@ func TestPlanCacheBound(t *testing.T) {
 		}
 	}
 }
+
+// TestSameKeyAndHash: sameKey agrees with == for keys of every length up to 40 that differ
+// in any one byte, and hashAction separates them (a collision among so few would point to
+// a broken mix, not bad luck).
+func TestSameKeyAndHash(t *testing.T) {
+	for n := 0; n <= 40; n++ {
+		a := strings.Repeat("s3:GetObjectAcl-", 3)[:n]
+		seen := map[uint64]string{hashAction(a): a}
+		for i := 0; i < n; i++ {
+			b := []byte(a)
+			b[i] ^= 0x20
+			if sameKey(a, string(b)) {
+				t.Fatalf("sameKey(%q, %q) = true", a, b)
+			}
+			h := hashAction(string(b))
+			if other, ok := seen[h]; ok {
+				t.Fatalf("hashAction(%q) = hashAction(%q)", b, other)
+			}
+			seen[h] = string(b)
+		}
+		if !sameKey(a, strings.Clone(a)) || (n > 0 && sameKey(a, a[:n-1])) {
+			t.Fatalf("sameKey wrong on %q", a)
+		}
+	}
+}
