@@ -201,17 +201,19 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.metrics.observeRequest(svc, c.action, code, time.Since(c.start))
 }
 
-// writeError renders err as the routed service's error document and logs it: client
+// writeError renders err as the error document the request's client reads (the routed
+// service's, or JSON for an awsJson request: awsproto.ErrorService) and logs it: client
 // mistakes at debug level, server faults with their full internal detail.
 func (s *Server) writeError(w http.ResponseWriter, c *call, err error) string {
 	svc := c.service
 	if svc == nil {
 		svc = awsproto.IAM
 	}
+	svc = awsproto.ErrorService(svc, c.r.Header)
 	bp := s.bufs.Get().(*[]byte)
 	b, ae := awsproto.AppendError((*bp)[:0], svc, err, c.requestID)
 	h := w.Header()
-	h.Set("Content-Type", "text/xml")
+	awsproto.SetErrorHeaders(h, svc, ae, c.requestID)
 	h.Set("x-amzn-RequestId", c.requestID)
 	w.WriteHeader(ae.Status)
 	_, _ = w.Write(b)

@@ -11,6 +11,10 @@ const (
 	Query   Protocol = "query"    // IAM, STS: form-encoded input, <XResponse><XResult> output
 	EC2     Protocol = "ec2"      // EC2: Name.N lists, <XResponse><requestId> output
 	RESTXML Protocol = "rest-xml" // S3
+	// JSON is awsJson1_0 and awsJson1_1 (SSM, KMS, …): a POST naming its operation in
+	// X-Amz-Target. Gatehouse serves no such service; it only answers their requests with
+	// the JSON error document their clients parse (awsproto.AppendError).
+	JSON Protocol = "json"
 )
 
 func (p Protocol) String() string { return string(p) }
@@ -21,6 +25,7 @@ type Service struct {
 	APIVersion   string   // the Version parameter clients send: "2010-05-08"
 	Protocol     Protocol //
 	XMLNamespace string   // xmlns of every response and error document
+	JSONVersion  string   // the JSON protocol's version, "1.0" or "1.1": Content-Type application/x-amz-json-<version>
 }
 
 // Input is an operation's decoded input: it checks itself against the model's constraints
