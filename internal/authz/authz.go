@@ -499,19 +499,43 @@ const (
 	kmsAction // a KMS action: on a key, the key policy must allow it (isKMSKey)
 )
 
-// kindOf classifies an action, in any case.
+// kindOf classifies an action, in any ASCII case (IAM action names are ASCII; Unicode
+// case folding would read "sts:aſsumeRole", with a long s, as sts:AssumeRole). The
+// service is the text before the first colon, or the whole action without one.
 func kindOf(action string) actionKind {
+	svc := action
+	if i := strings.IndexByte(action, ':'); i >= 0 {
+		svc = action[:i]
+	}
 	switch {
-	case len(action) >= 4 && strings.EqualFold(action[:4], "kms:"):
+	case equalFoldASCII(svc, "kms"):
 		return kmsAction
-	case len(action) >= len("sts:tagsession") && strings.EqualFold(action[:4], "sts:"):
+	case equalFoldASCII(svc, "sts"):
 		for _, a := range trustActions {
-			if strings.EqualFold(action, a) {
+			if equalFoldASCII(action, a) {
 				return trustAction
 			}
 		}
 	}
 	return ordinaryAction
+}
+
+// equalFoldASCII reports whether a and lower are equal with ASCII letters of a folded to
+// lower case; lower must be lower-case.
+func equalFoldASCII(a, lower string) bool {
+	if len(a) != len(lower) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		c := a[i]
+		if c-'A' < 26 {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // isKMSKey reports whether a resource is a KMS key (arn:PARTITION:kms:REGION:ACCOUNT:key/ID),

@@ -169,11 +169,19 @@ func TestPropertyNarrowing(t *testing.T) {
 }
 
 // TestIndexAgreesWithScan: the action index and plan cache find exactly the statements
-// a linear scan of every statement finds.
+// a linear scan of every statement finds, for small sets (scanned by plan) and large ones
+// (bucketed by action, and by resource prefix where a plan has many candidates).
 func TestIndexAgreesWithScan(t *testing.T) {
 	var res Result
-	for seed := uint64(0); seed < 200; seed++ {
+	for seed := uint64(0); seed < 260; seed++ {
 		w := newWorld(seed)
+		if seed >= 200 {
+			// Large identity policies: over indexThreshold statements, so bucketed.
+			w.pp.Identity = w.pp.Identity[:0]
+			for i := 0; i < 2; i++ {
+				w.pp.Identity = append(w.pp.Identity, Attached{Label: fmt.Sprintf("identity[%d]", i), Policy: w.g.compiled(40+w.g.r.IntN(60), 0.15, 0.3)})
+			}
+		}
 		if w.p.Kind == Root {
 			continue // the root user's identity policies are not evaluated
 		}

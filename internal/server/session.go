@@ -247,8 +247,10 @@ func (s *Server) sessionPrincipal(ctx context.Context, cl *caller) (*principalEn
 		pp.Identity = pp.Identity[:len(pp.Identity):len(pp.Identity)]
 	}
 	if sess.Policy != "" {
-		// Compiled per session, not interned: session policies come from clients, and the
-		// shared compiler keeps what it compiles forever.
+		// Compiled per session, not through the shared compiler, which keeps every document
+		// it compiles forever: session policies come from clients. (Their patterns, condition
+		// blocks and condition key names are still interned process-wide, as every
+		// policy's are.)
 		p, err := policy.CompileLenient([]byte(sess.Policy))
 		if err != nil {
 			return nil, fmt.Errorf("compiling the session policy of %s: %w", sess.ARN(), err)
