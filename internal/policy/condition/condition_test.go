@@ -145,6 +145,9 @@ func TestContextOver(t *testing.T) {
 	if v, ok := c.Var("aws:principaltag/team"); !ok || v != "red" {
 		t.Fatalf("Var = %q, %v", v, ok)
 	}
+	if v, ok := c.Var("aws:principalarn"); !ok || v != "arn:aws:iam::111122223333:user/alice" {
+		t.Fatalf("Var of a base key = %q, %v", v, ok)
+	}
 	if got, want := strings.Join(c.Keys(), ","), "aws:sourceip,aws:principaltag/team,aws:principalarn"; got != want {
 		t.Fatalf("Keys = %s, want %s", got, want)
 	}
