@@ -28,9 +28,15 @@ var ErrUnknownKey = errors.New("seal: token names an unknown data key")
 // StoreKey is where SaveKeyring and LoadKeyring keep the sealed keyring in the kv space.
 const StoreKey = "seal/keyring"
 
-// maxTokenLen bounds what OpenToken decodes: a session record is a few hundred bytes, and
+// MaxTokenLen bounds what OpenToken decodes: a session record is a few hundred bytes, and
 // AWS documents session tokens of up to a few KB; nothing legitimate comes near 16 KiB.
-const maxTokenLen = 16 << 10
+// SealToken does not enforce it: an issuer refuses a record over MaxRecordLen, whose token
+// would not open.
+const MaxTokenLen = 16 << 10
+
+// MaxRecordLen is the longest record whose token stays within MaxTokenLen: base64 keeps
+// 3 bytes in 4 characters (MaxTokenLen is a multiple of 4), less what a token adds.
+const MaxRecordLen = MaxTokenLen/4*3 - tokenOverhead
 
 // tokenOverhead is what a token adds to its record before base64: key ID, nonce, GCM tag.
 const tokenOverhead = 1 + nonceSize + 16
@@ -187,7 +193,7 @@ func (k *Keyring) SealToken(record, associatedData []byte) (string, error) {
 // base64url, too short or too long, or fails authentication returns ErrOpen; one whose key
 // this keyring does not hold returns ErrUnknownKey.
 func (k *Keyring) OpenToken(token string, associatedData []byte) ([]byte, error) {
-	if len(token) > maxTokenLen || len(token) < base64.RawURLEncoding.EncodedLen(tokenOverhead) {
+	if len(token) > MaxTokenLen || len(token) < base64.RawURLEncoding.EncodedLen(tokenOverhead) {
 		return nil, ErrOpen
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(token)

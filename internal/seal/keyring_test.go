@@ -63,9 +63,32 @@ func TestKeyringTokens(t *testing.T) {
 			t.Fatalf("token changed at byte %d: got %v, want ErrOpen", i, err)
 		}
 	}
-	for _, bad := range []string{"", "!!!!", tok[:20], tok + "A", "=" + tok, string(make([]byte, maxTokenLen+1))} {
+	for _, bad := range []string{"", "!!!!", tok[:20], tok + "A", "=" + tok, string(make([]byte, MaxTokenLen+1))} {
 		if _, err := k.OpenToken(bad, ad); err == nil {
 			t.Errorf("OpenToken(%.30q…) succeeded", bad)
+		}
+	}
+}
+
+// TestKeyringMaxRecordLen: a record of MaxRecordLen bytes seals into a token that opens,
+// one byte more into a token OpenToken refuses, so an issuer that keeps its records within
+// MaxRecordLen never hands out a token that does not open.
+func TestKeyringMaxRecordLen(t *testing.T) {
+	k, err := NewKeyring(rand.Reader, newClock().Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ad := []byte("ASIAIOSFODNN7EXAMPLE")
+	for _, tc := range []struct {
+		n     int
+		opens bool
+	}{{MaxRecordLen, true}, {MaxRecordLen + 1, false}} {
+		tok, err := k.SealToken(bytes.Repeat([]byte{'r'}, tc.n), ad)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := k.OpenToken(tok, ad); (err == nil) != tc.opens {
+			t.Errorf("record of %d bytes (token %d, MaxTokenLen %d): OpenToken error %v, want opens=%v", tc.n, len(tok), MaxTokenLen, err, tc.opens)
 		}
 	}
 }

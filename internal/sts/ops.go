@@ -2,8 +2,8 @@ package sts
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -137,6 +137,9 @@ func (s *Service) AssumeRole(c *Caller, role *Role, in *stsapi.AssumeRoleInput) 
 		return nil, err
 	}
 	s.stamp(sess, d)
+	if err := fitToken(sess); err != nil {
+		return nil, err
+	}
 	return sess, nil
 }
 
@@ -194,6 +197,9 @@ func (s *Service) GetFederationToken(c *Caller, in *stsapi.GetFederationTokenInp
 		return nil, err
 	}
 	s.stamp(sess, d)
+	if err := fitToken(sess); err != nil {
+		return nil, err
+	}
 	return sess, nil
 }
 
@@ -334,13 +340,86 @@ func packedSize(sess *Session) error {
 	for _, t := range sess.Tags {
 		n += len(t.Key) + len(t.Value)
 	}
-	pct := (n*100 + packedPolicyAllowance - 1) / packedPolicyAllowance
+	pct := percent(n, packedPolicyAllowance)
 	if pct > 100 {
-		return &awserr.Error{Code: stsapi.CodePackedPolicyTooLarge, Status: http.StatusBadRequest,
-			Message: "Packed policy consumes " + strconv.Itoa(pct) + "% of allotted space, please use smaller policy."}
+		return packedTooLarge(msgPackedPolicy, pct)
 	}
 	sess.PackedPolicySize = pct
 	return nil
+}
+
+// AWS's texts of PackedPolicyTooLarge
+// (https://repost.aws/knowledge-center/iam-role-aws-sts-error), and Gatehouse's for claims.
+const (
+	msgPackedPolicy = "Packed policy consumes %d%% of allotted space, please use smaller policy."
+	msgPackedTags   = "Packed size of session tags consumes %d%% of allotted space."
+	msgPackedClaims = "Packed size of the identity provider's claims (%s) consumes %d%% of allotted space."
+)
+
+func packedTooLarge(format string, args ...any) error {
+	return &awserr.Error{Code: stsapi.CodePackedPolicyTooLarge, Status: http.StatusBadRequest, Message: fmt.Sprintf(format, args...)}
+}
+
+// fitToken refuses a planned session whose token would not open: its record is longer
+// than a token carries (seal.MaxRecordLen), or one of its lists longer than a record may
+// hold (maxRecordList). With long-term keys, AWS's input limits and packedSize keep an
+// AssumeRole below the length (about 11,300 of 12,259 bytes at a 2,048-character policy,
+// 2,048 packed bytes of tags and 50 transitive keys of 128 characters); what passes it is
+// a role chain, which adds inherited transitive tags and keys to 50 new ones, and an
+// identity provider's claims, which no STS parameter limits (a JWT's aud and amr lists, a
+// SAML NameID). The planners call it last, before the edge authorizes the session — so a
+// refused request records nothing, not even a role's or a service's last use — and Issue
+// again as a backstop.
+//
+// The code is PackedPolicyTooLarge for every cause, with the percentage its message
+// carries on AWS. AWS documents it for "the total packed size of the session policies and
+// session tags combined"
+// (https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRoleWithWebIdentity.html#API_AssumeRoleWithWebIdentity_Errors),
+// and also as what "a finite token size limit that applies, regardless of the number of
+// session tag and session policy quotas" raises
+// (https://repost.aws/knowledge-center/iam-role-aws-sts-error); an answer on re:Post has it
+// returned when "User info (such as a username passed via a NameID claim) is too large to
+// fit the encoded session token blob" (https://repost.aws/questions/QUS7oremVJQ7m2anALhNBnkQ).
+// The federated operations' other codes misdirect: InvalidIdentityToken tells the caller
+// to get a new token, which would carry the same claims, and aws-sdk-go-v2's web identity
+// credential provider retries it (credentials/stscreds/web_identity_provider.go);
+// IDPRejectedClaim says the provider failed the authentication. When the provider's
+// claims are what overflow — the record would fit without them — the message names their
+// keys (Gatehouse's text); otherwise it is AWS's text for tags or for the policy,
+// whichever takes more of the record.
+func fitToken(sess *Session) error { return fitRecord(sess, sess.marshal()) }
+
+// fitRecord is fitToken for rec, the session's record.
+func fitRecord(sess *Session, rec []byte) error {
+	use := recordUse(sess, rec)
+	if use <= 100 {
+		return nil
+	}
+	if len(sess.ProviderKeys) > 0 {
+		rest := *sess
+		rest.FederatedProvider, rest.ProviderKeys = "", nil
+		if recordUse(&rest, rest.marshal()) <= 100 {
+			names := make([]string, len(sess.ProviderKeys))
+			for i, k := range sess.ProviderKeys {
+				names[i] = k.Key
+			}
+			return packedTooLarge(msgPackedClaims, strings.Join(names, ", "), use)
+		}
+	}
+	policyBytes, tagBytes := len(sess.Policy), 0
+	for _, a := range sess.PolicyARNs {
+		policyBytes += len(a)
+	}
+	for _, t := range sess.Tags {
+		tagBytes += len(t.Key) + len(t.Value)
+	}
+	for _, k := range sess.TransitiveTagKeys {
+		tagBytes += len(k)
+	}
+	if len(sess.Tags) > maxRecordList || len(sess.TransitiveTagKeys) > maxRecordList || tagBytes > policyBytes {
+		return packedTooLarge(msgPackedTags, use)
+	}
+	return packedTooLarge(msgPackedPolicy, use)
 }
 
 // compactLen is the length of a JSON text without the white space outside its strings.

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"time"
+
+	"gatehouse/internal/seal"
 )
 
 // The session record is what a token seals: everything a node needs to authenticate and
@@ -95,6 +97,24 @@ func (s *Session) marshal() []byte {
 	}
 	return b
 }
+
+// recordUse is how full rec, the record of s, is against what a token can carry, in
+// percent rounded up: its length against seal.MaxRecordLen (OpenToken refuses a longer
+// token), and each list against maxRecordList (unmarshalSession refuses a longer one),
+// whichever is fuller. Over 100, the token would not open.
+func recordUse(s *Session, rec []byte) int {
+	use := percent(len(rec), seal.MaxRecordLen)
+	for _, n := range [...]int{len(s.PolicyARNs), len(s.Tags), len(s.TransitiveTagKeys), len(s.ProviderKeys)} {
+		use = max(use, percent(n, maxRecordList))
+	}
+	for _, k := range s.ProviderKeys {
+		use = max(use, percent(len(k.Values), maxRecordList))
+	}
+	return use
+}
+
+// percent is n of whole in percent, rounded up.
+func percent(n, whole int) int { return (n*100 + whole - 1) / whole }
 
 type reader struct {
 	b   []byte

@@ -143,5 +143,8 @@ func (s *Service) AssumeRoleWithSAML(role *Role, in *stsapi.AssumeRoleWithSAMLIn
 			return nil, stsapi.ExpiredTokenException("The SAML assertion's session (SessionNotOnOrAfter) has ended.")
 		}
 	}
+	if err := fitToken(sess); err != nil {
+		return nil, err
+	}
 	return sess, nil
 }

@@ -290,20 +290,32 @@ func AccessKeyAccount(keyID string) (string, bool) {
 }
 
 // Issue mints the session's access key ID, secret and token. sess is a plan an operation
-// returned (and the edge authorized); Issue completes it in place.
+// returned (and the edge authorized); Issue completes it in place. A session whose token
+// would not open (longer than seal.MaxTokenLen) is refused with PackedPolicyTooLarge
+// (fitToken; the planners have refused it already) and left as it was.
 func (s *Service) Issue(sess *Session) (Credentials, error) {
 	id, err := s.newAccessKeyID(sess.Account)
 	if err != nil {
 		return Credentials{}, fmt.Errorf("sts: access key ID: %w", err)
 	}
-	if err := s.read(sess.secret[:]); err != nil {
+	var secret [secretBytes]byte
+	if err := s.read(secret[:]); err != nil {
 		return Credentials{}, fmt.Errorf("sts: secret: %w", err)
 	}
-	sess.AccessKeyID = id
-	token, err := s.keyring.Load().SealToken(sess.marshal(), []byte(id))
+	plan := *sess
+	plan.secret, plan.AccessKeyID = secret, id
+	rec := plan.marshal()
+	if err := fitRecord(&plan, rec); err != nil {
+		return Credentials{}, err
+	}
+	token, err := s.keyring.Load().SealToken(rec, []byte(id))
 	if err != nil {
 		return Credentials{}, fmt.Errorf("sts: sealing the session: %w", err)
 	}
+	if len(token) > seal.MaxTokenLen { // fitRecord keeps the record within seal.MaxRecordLen
+		return Credentials{}, fmt.Errorf("sts: a %d-byte record sealed into %d characters, over seal.MaxTokenLen", len(rec), len(token))
+	}
+	*sess = plan
 	return Credentials{AccessKeyID: id, SecretAccessKey: sess.Secret(), SessionToken: token, Expiration: sess.Expires}, nil
 }
 

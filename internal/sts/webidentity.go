@@ -1,6 +1,7 @@
 package sts
 
 import (
+	"slices"
 	"strings"
 
 	"gatehouse/internal/awserr"
@@ -78,7 +79,7 @@ func (s *Service) AssumeRoleWithWebIdentity(role *Role, in *stsapi.AssumeRoleWit
 		// "This key is present in the role-session of a role that was assumed using
 		// OpenID Connect (OIDC) provider" (reference_policies_condition-keys.html#condition-keys-federatedprovider).
 		FederatedProvider: cl.FederatedProvider,
-		ProviderKeys:      cl.ProviderKeys,
+		ProviderKeys:      distinctValues(cl.ProviderKeys),
 	}
 	if err := sessionPolicies(sess, in.Policy, in.PolicyArns); err != nil {
 		return nil, err
@@ -90,5 +91,38 @@ func (s *Service) AssumeRoleWithWebIdentity(role *Role, in *stsapi.AssumeRoleWit
 		return nil, err
 	}
 	s.stamp(sess, d)
+	if err := fitToken(sess); err != nil {
+		return nil, err
+	}
 	return sess, nil
+}
+
+// distinctValues drops repeated values of the multi-valued keys (a JWT's amr and aud
+// lists), leaving keys without repeats and cl's own slices as they are. A policy tests such
+// a key as a set — ForAnyValue, ForAllValues, or a plain operator that matches any value —
+// so a repeat changes no decision of the session's requests, but it would take room in the
+// token (fitToken). Every distinct value stays: each is one the condition key exposes.
+func distinctValues(keys []ProviderKey) []ProviderKey {
+	out, copied := keys, false
+	for i, k := range keys {
+		if !k.Multi || len(k.Values) < 2 {
+			continue
+		}
+		seen := make(map[string]bool, len(k.Values))
+		vals := make([]string, 0, len(k.Values))
+		for _, v := range k.Values {
+			if !seen[v] {
+				seen[v] = true
+				vals = append(vals, v)
+			}
+		}
+		if len(vals) == len(k.Values) {
+			continue
+		}
+		if !copied {
+			out, copied = slices.Clone(keys), true
+		}
+		out[i].Values = vals
+	}
+	return out
 }
