@@ -334,7 +334,11 @@ func Evaluate(req *Request, res *Result) {
 	p := req.Principal
 	res.principal, res.action, res.resource = p.ARN, req.Action, req.Resource
 
-	q := query{action: req.Action, resource: req.Resource, ctx: req.Context, principal: p, res: res}
+	// Field by field: a composite literal of this size is built in a temporary and copied,
+	// and the copy's 16-byte loads of 8-byte stores defeat store forwarding (13% of a
+	// typical decision, bench/engines).
+	var q query
+	q.action, q.resource, q.ctx, q.principal, q.res = req.Action, req.Resource, req.Context, p, res
 
 	resAcct := req.ResourceAccount
 	if resAcct == "" {

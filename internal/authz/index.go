@@ -664,7 +664,11 @@ func (ix *index) try(st *policy.Compiled, a *Attached, q *query, res *Result, e 
 // record notes that statement st of a applies, having named the principal as g.
 func (ix *index) record(st *policy.Compiled, a *Attached, g grant, res *Result, e *eval) {
 	eff := st.Effect()
-	res.Matched = append(res.Matched, Matched{Type: ix.typ, Policy: a.Label, Sid: a.Policy.Sid(st), Effect: eff, Index: int(st.Index)})
+	// Written in place: appending a composite literal builds it in a temporary and copies
+	// it, and the copy's loads cannot be forwarded from the temporary's stores.
+	res.Matched = append(res.Matched, Matched{})
+	m := &res.Matched[len(res.Matched)-1]
+	m.Type, m.Policy, m.Sid, m.Effect, m.Index = ix.typ, a.Label, a.Policy.Sid(st), eff, int(st.Index)
 	if eff == policy.Deny {
 		e.deny = true
 		return
