@@ -340,11 +340,7 @@ func Evaluate(req *Request, res *Result) {
 	var q query
 	q.action, q.resource, q.ctx, q.principal, q.res = req.Action, req.Resource, req.Context, p, res
 
-	resAcct := req.ResourceAccount
-	if resAcct == "" {
-		resAcct = p.Account
-	}
-	sameAccount := p.Account != "" && p.Account == resAcct
+	sameAccount := p.Account != "" && (req.ResourceAccount == "" || req.ResourceAccount == p.Account)
 	// Anonymous callers, service principals and web-identity callers have no identity
 	// side: only a resource-based policy (a trust policy) can grant them anything.
 	hasIdentity := p.Kind != Anonymous && p.Kind != Service && p.Kind != WebIdentity

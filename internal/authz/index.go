@@ -222,17 +222,6 @@ func (ix *index) appendCands(list []cand, st *policy.Compiled, pol int) []cand {
 	return list
 }
 
-// matchResource reports whether a quick cand's pattern matches resource.
-func (c *cand) matchResource(resource string) bool {
-	if c.flags&cAnyResource != 0 {
-		return true
-	}
-	if e := int(c.probeEnd); e != 0 && (len(resource) < e || wildcard.Load64(resource, e-8) != c.probe) {
-		return false
-	}
-	return c.pat.Match(resource, nil)
-}
-
 // candidates returns the statements whose Action (or NotAction) matches q's action, in
 // document order and once each.
 func (ix *index) candidates(q *query) cands {
@@ -355,7 +344,16 @@ func (ix *index) run(list []cand, q *query, res *Result, e *eval) {
 			ix.try(c.st, &ix.pols[c.pol], q, res, e)
 			continue
 		}
-		if c.matchResource(q.resource) == (c.flags&cNotResource != 0) {
+		// The resource test, inline: the probe rejects most candidates with one load.
+		m := true
+		if c.flags&cAnyResource == 0 {
+			if e := int(c.probeEnd); e != 0 && (len(q.resource) < e || wildcard.Load64(q.resource, e-8) != c.probe) {
+				m = false
+			} else {
+				m = c.pat.Match(q.resource, nil)
+			}
+		}
+		if m == (c.flags&cNotResource != 0) {
 			continue
 		}
 		i += int(c.skip) // the statement's other patterns need not be tried
