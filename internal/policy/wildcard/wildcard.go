@@ -475,7 +475,7 @@ func hasPrefix(s, prefix string, fold bool) bool {
 	if fold {
 		return equalFold(s[:len(prefix)], prefix)
 	}
-	return s[:len(prefix)] == prefix
+	return sameWords(s[:len(prefix)], prefix)
 }
 
 // equalFold compares ASCII case-insensitively and falls back to Unicode folding for
