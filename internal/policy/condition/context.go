@@ -77,6 +77,7 @@ func newEntry(key string, vals []Value, multi bool) entry {
 type Context struct {
 	entries []entry
 	base    *Context // read-only; nil: none
+	spare   []Value  // room for single values (Set) allocated with the context
 }
 
 // Over returns an empty context whose lookups fall back to base for keys it does not
@@ -87,13 +88,20 @@ func Over(base *Context) *Context {
 	x := &struct {
 		Context
 		room [2]entry
+		vals [2]Value
 	}{}
-	x.base, x.entries = base, x.room[:0]
+	x.base, x.entries, x.spare = base, x.room[:0], x.vals[:0]
 	return &x.Context
 }
 
 // Set gives key the single value v, replacing any earlier values.
 func (c *Context) Set(key, v string) {
+	if len(c.spare) < cap(c.spare) {
+		c.spare = append(c.spare, NewValue(v))
+		n := len(c.spare)
+		c.put(key, c.spare[n-1:n:n], false)
+		return
+	}
 	c.put(key, []Value{NewValue(v)}, false)
 }
 
@@ -153,7 +161,7 @@ func (c *Context) flatten() {
 }
 
 // Reset removes every key (and the base), keeping the storage for reuse.
-func (c *Context) Reset() { c.entries, c.base = c.entries[:0], nil }
+func (c *Context) Reset() { c.entries, c.base, c.spare = c.entries[:0], nil, nil }
 
 // Clone returns an independent copy (sharing the read-only base).
 func (c *Context) Clone() *Context {
