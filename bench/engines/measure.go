@@ -31,7 +31,9 @@ const Window = 256
 // Classes splits the corpus's requests, for timing, by the principal that makes them:
 // "typical" (the first Window requests by users, each user with 5 policies × 10
 // statements, interleaved), "typical-all" (every user request: a working set of
-// prepared inputs larger than the CPU's caches) and "role" (the 1,000-statement role's).
+// prepared inputs larger than the CPU's caches), "role" (the 1,000-statement role's)
+// and "corpus" (every request of the corpus, in its order: users' and the role's mixed,
+// the working set of typical-all and the role's together).
 func (c *Corpus) Classes() map[string][]int {
 	out := map[string][]int{}
 	for i, r := range c.Requests {
@@ -40,13 +42,14 @@ func (c *Corpus) Classes() map[string][]int {
 			class = "role"
 		}
 		out[class] = append(out[class], i)
+		out["corpus"] = append(out["corpus"], i)
 	}
 	out["typical"] = out["typical-all"][:min(Window, len(out["typical-all"]))]
 	return out
 }
 
 // ClassNames lists Classes' keys in report order.
-var ClassNames = []string{"typical", "typical-all", "role"}
+var ClassNames = []string{"typical", "typical-all", "role", "corpus"}
 
 // Figures are one engine's costs per decision.
 type Figures struct {
