@@ -408,11 +408,10 @@ func (ix *index) evalResIndex(r *resIndex, q *query, res *Result, e *eval) {
 // decision and not kept.
 //
 // The table is open-addressed with each slot's hash beside its plan, and a short key is
-// held inside the plan, so a lookup is one seeded hash of the action (hash/maphash, as Go
-// maps use: a caller choosing action names cannot aim collisions at it), almost always
-// one slot, and the plan it leads to anyway: a Go map keyed by string cost 20% of a
-// typical decision (bench/engines), its key comparisons and group probing more than the
-// hash.
+// held inside the plan, so a lookup is one seeded hash of the action (hashAction), almost
+// always one slot, and the plan it leads to anyway: a Go map keyed by string cost 20% of
+// a typical decision (bench/engines), its key comparisons and group probing more than
+// the hash.
 type planCache struct {
 	t  atomic.Pointer[planTable]
 	mu sync.Mutex
