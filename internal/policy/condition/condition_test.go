@@ -173,3 +173,23 @@ func TestContextOver(t *testing.T) {
 		t.Fatal("a clause on a base key did not hold")
 	}
 }
+
+// TestKeyNamesBounded: key names are interned only up to maxKeyNames; past that a clause
+// still compiles and evaluates, its key used as it is.
+func TestKeyNamesBounded(t *testing.T) {
+	old := keyNameCount.Load()
+	keyNameCount.Store(maxKeyNames)
+	defer keyNameCount.Store(old)
+	b, err := Compile([]Raw{{Operator: "StringEquals", Key: "aws:RequestTag/never-seen-before-xyzzy", Values: []string{"v"}}}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := keyNames.Load("aws:requesttag/never-seen-before-xyzzy"); ok {
+		t.Fatal("a key was interned past the bound")
+	}
+	ctx := &Context{}
+	ctx.Set("aws:RequestTag/never-seen-before-xyzzy", "v")
+	if !b.Eval(ctx) {
+		t.Fatal("a clause on an uninterned key did not hold")
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 	"unsafe"
@@ -234,12 +235,29 @@ func (c *Context) lookupOwn(lowerKey string) (*entry, bool) {
 // stores that copy for the key (canonicalKey), so that a clause's lookup compares its
 // key with the context's by pointer (Go's string comparison stops at equal pointers)
 // rather than reading the bytes of a per-request copy, a cache miss when a server
-// handles many requests. Bounded by the distinct keys of compiled policies.
-var keyNames sync.Map // lower-cased name → the same string
+// handles many requests. Clients choose key names too (session policies, simulated
+// documents), so it keeps at most maxKeyNames; past that a name is used as it is, which
+// only costs the comparison its shortcut.
+var (
+	keyNames     sync.Map // lower-cased name → the same string
+	keyNameCount atomic.Int64
+)
 
-// internKey returns the shared copy of a lower-cased key name, storing it if new.
+const maxKeyNames = 1 << 16
+
+// internKey returns the shared copy of a lower-cased key name, storing it if new and
+// there is room.
 func internKey(lowerKey string) string {
-	v, _ := keyNames.LoadOrStore(lowerKey, lowerKey)
+	if v, ok := keyNames.Load(lowerKey); ok {
+		return v.(string)
+	}
+	if keyNameCount.Load() >= maxKeyNames {
+		return lowerKey
+	}
+	v, loaded := keyNames.LoadOrStore(lowerKey, lowerKey)
+	if !loaded {
+		keyNameCount.Add(1)
+	}
 	return v.(string)
 }
 
