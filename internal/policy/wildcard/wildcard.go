@@ -170,10 +170,11 @@ func (p *Pattern) Probe() (end int, word uint64, ok bool) {
 	return len(pre), Load64(pre, len(pre)-8), true
 }
 
-// sameWords reports whether a and b, of equal length, are equal, comparing eight bytes at
-// a time inline: ARN literals are a few dozen bytes, for which the runtime's memequal
-// call costs as much as the comparison (a decision's resource test, bench/engines).
-func sameWords(a, b string) bool {
+// SameWords reports whether a and b, of equal length, are equal, comparing eight bytes at
+// a time inline: ARN literals and action names are a few dozen bytes, for which the
+// runtime's memequal call costs as much as the comparison (a decision's resource test and
+// plan lookup, bench/engines).
+func SameWords(a, b string) bool {
 	if len(a) < 8 {
 		return a == b
 	}
@@ -371,7 +372,7 @@ func (p *Pattern) match(s string, r Resolver, fold bool) bool {
 		if fold {
 			return len(s) == len(t) && equalFold(s, t)
 		}
-		return len(s) == len(t) && sameWords(s, t)
+		return len(s) == len(t) && SameWords(s, t)
 	case sPrefix:
 		lit := p.lit()
 		if len(s) < len(lit) {
@@ -380,7 +381,7 @@ func (p *Pattern) match(s string, r Resolver, fold bool) bool {
 		if fold {
 			return equalFold(s[:len(lit)], lit)
 		}
-		return sameWords(s[:len(lit)], lit)
+		return SameWords(s[:len(lit)], lit)
 	case sAny:
 		return true
 	case sAffix:
@@ -475,7 +476,7 @@ func hasPrefix(s, prefix string, fold bool) bool {
 	if fold {
 		return equalFold(s[:len(prefix)], prefix)
 	}
-	return sameWords(s[:len(prefix)], prefix)
+	return SameWords(s[:len(prefix)], prefix)
 }
 
 // equalFold compares ASCII case-insensitively and falls back to Unicode folding for
